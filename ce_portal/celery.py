@@ -1,0 +1,19 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ce_portal.settings")
+
+app = Celery("ce_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _ensure_filesystem_broker_folders(sender, **kwargs):
+    # kombu's filesystem transport does not create its folders itself.
+    from django.conf import settings
+
+    if str(sender.conf.broker_url).startswith("filesystem://"):
+        for sub in ("queue", "processed"):
+            (settings.CELERY_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,103 @@
+"""Named personas, as in healthchecks' hc/test.py:
+
+- 新华区 (county) has 卫健委 (an industry authority) over 第一医院 (unit_a), and 华兴公司 (unit_b) with no authority.
+- 叶县 (other county) has 叶县中学 (unit_c).
+- alice works at unit_a, bob at unit_b, carol at unit_c.
+- ada reviews unit_a; hank is the 卫健委 reviewer; xin is 新华区 county HR; ye is 叶县 county HR; cheng is city HR.
+"""
+import pytest
+
+from records.choices import Role
+from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
+
+
+@pytest.fixture
+def xinhua(db):
+    return region("新华区")
+
+
+@pytest.fixture
+def yexian(db):
+    return region("叶县")
+
+
+@pytest.fixture
+def city(db):
+    return region("平顶山市")
+
+
+@pytest.fixture
+def health_bureau(xinhua):
+    return IndustryAuthorityFactory(name="新华区卫生健康委员会", region=xinhua)
+
+
+@pytest.fixture
+def unit_a(xinhua, health_bureau):
+    return UnitFactory(name="新华区第一医院", region=xinhua, authority=health_bureau, kind="public_institution")
+
+
+@pytest.fixture
+def unit_b(xinhua):
+    return UnitFactory(name="华兴科技有限公司", region=xinhua, authority=None)
+
+
+@pytest.fixture
+def unit_c(yexian):
+    return UnitFactory(name="叶县第一高级中学", region=yexian, authority=None, kind="public_institution")
+
+
+def _person(username, name, unit):
+    user = UserFactory(username=username, first_name=name)
+    professional = ProfessionalFactory(name=name, unit=unit, user=user)
+    grant(user, Role.PROFESSIONAL, professional)
+    return professional
+
+
+@pytest.fixture
+def alice(unit_a):
+    return _person("alice", "张爱丽", unit_a)
+
+
+@pytest.fixture
+def bob(unit_b):
+    return _person("bob", "李博", unit_b)
+
+
+@pytest.fixture
+def carol(unit_c):
+    return _person("carol", "王卡罗", unit_c)
+
+
+@pytest.fixture
+def ada(unit_a):
+    user = UserFactory(username="ada", first_name="第一医院审核员")
+    grant(user, Role.UNIT_REVIEWER, unit_a)
+    return user
+
+
+@pytest.fixture
+def hank(health_bureau):
+    user = UserFactory(username="hank", first_name="卫健委审核员")
+    grant(user, Role.AUTHORITY_REVIEWER, health_bureau)
+    return user
+
+
+@pytest.fixture
+def xin(xinhua):
+    user = UserFactory(username="xin", first_name="新华区人社局")
+    grant(user, Role.COUNTY_HR, xinhua)
+    return user
+
+
+@pytest.fixture
+def ye(yexian):
+    user = UserFactory(username="ye", first_name="叶县人社局")
+    grant(user, Role.COUNTY_HR, yexian)
+    return user
+
+
+@pytest.fixture
+def cheng(city):
+    user = UserFactory(username="cheng", first_name="市人社局")
+    grant(user, Role.CITY_HR, city)
+    return user

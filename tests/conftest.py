@@ -11,6 +11,12 @@ from records.choices import Role
 from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded evidence goes to a per-test folder, never into the project's var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def xinhua(db):
     return region("新华区")

@@ -1,5 +1,8 @@
 """factory_boy factories that keep the registry's invariants (valid checksums, one current employer)."""
 import datetime as dt
+import hashlib
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import factory
 from django.contrib.auth import get_user_model
@@ -9,6 +12,13 @@ from records.fakes import fake_credit_code, fake_id_number
 from records.models import Employment, IndustryAuthority, Professional, Region, RoleMembership, Unit
 
 DEMO_PASSWORD = "Ce-portal-test-1"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The smallest well-formed one-page PDF (magic bytes %PDF-): enough for content-type checks and viewers.
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def region(name: str) -> Region:
@@ -76,3 +86,51 @@ def grant(user, role: Role, scope) -> RoleMembership:
         Role.CITY_HR: "region",
     }[role]
     return RoleMembership.objects.create(user=user, role=role, **{field: scope})
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    """A claim as the intake services leave it; pass status/due dates to place it anywhere in review.
+
+    unit, region and the level-2 reviewer follow the professional's current employment, as at submission.
+    """
+
+    class Meta:
+        model = "records.Claim"
+
+    professional = factory.SubFactory(ProfessionalFactory)
+    unit = factory.LazyAttribute(lambda c: c.professional.employments.get(ended_on__isnull=True).unit)
+    region = factory.LazyAttribute(lambda c: c.unit.region)
+    level2_authority = factory.LazyAttribute(lambda c: c.unit.authority)
+    level2_region = factory.LazyAttribute(lambda c: None if c.unit.authority_id else c.unit.region)
+    year = 2025
+    category = "professional"
+    kind = "face_to_face"
+    title = factory.Sequence(lambda n: f"面授培训班第{n}期")
+    content = "新技术、新方法专题培训"
+    provider_name = "平顶山学院"
+    start_date = dt.date(2025, 9, 22)
+    end_date = dt.date(2025, 9, 23)
+    hours = Decimal("16")
+    status = "submitted"
+    filed_on = dt.date(2025, 9, 26)
+    submitted_at = factory.LazyAttribute(
+        lambda c: dt.datetime.combine(c.filed_on, dt.time(10), tzinfo=SHANGHAI) if c.filed_on else None
+    )
+    level1_due_on = dt.date(2025, 10, 10)
+
+
+class EvidenceFileFactory(factory.django.DjangoModelFactory):
+    """A small real PDF stored through the default storage, frozen as submitted."""
+
+    class Meta:
+        model = "records.EvidenceFile"
+
+    claim = factory.SubFactory(ClaimFactory)
+    file = factory.django.FileField(filename="certificate.pdf", data=MINIMAL_PDF)
+    original_name = "培训证书.pdf"
+    content_type = "application/pdf"
+    size = len(MINIMAL_PDF)
+    sha256 = hashlib.sha256(MINIMAL_PDF).hexdigest()
+    uploaded_by = factory.LazyAttribute(lambda e: e.claim.professional.user or UserFactory())
+    uploaded_at = factory.LazyAttribute(lambda e: e.claim.submitted_at or dt.datetime(2025, 9, 26, 2, tzinfo=dt.timezone.utc))
+    submitted_at = factory.LazyAttribute(lambda e: e.claim.submitted_at)

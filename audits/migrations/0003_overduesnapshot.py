@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audits', '0002_evidenceview_notification_reviewdecision'),
-        ('records', '0003_certificate_certificatebundle'),
+        ('records', '0002_claim_evidencefile_personyeartotal_platformrecord_and_more'),
     ]
 
     operations = [

@@ -7,6 +7,7 @@ set, the same code runs on PostgreSQL + Redis (the production shape in docker-co
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import DEV_SECRET_KEY, check_production_safety, env_bool, env_list, env_str
 
@@ -168,8 +169,24 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Periodic jobs; the database is the truth for every deadline, so each job may run late or twice.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic jobs; the database is the truth for every deadline, so each job may run late or twice. Times are
+# Asia/Shanghai (CELERY_TIMEZONE). A frequent job's message expires before its next run, so a worker that
+# was down does not face a pile of identical jobs: the next one catches up on everything anyway.
+CELERY_BEAT_SCHEDULE: dict = {
+    "mark-overdue": {
+        "task": "audits.tasks.mark_overdue_claims", "schedule": crontab(minute="*/15"), "options": {"expires": 14 * 60},
+    },
+    # Right after midnight, so claims due yesterday are flagged before anyone opens a queue.
+    "mark-overdue-after-midnight": {"task": "audits.tasks.mark_overdue_claims", "schedule": crontab(hour=0, minute=5)},
+    "refresh-monitor": {
+        "task": "audits.tasks.refresh_overdue_snapshot", "schedule": crontab(minute="7,22,37,52"),
+        "options": {"expires": 14 * 60},
+    },
+    # The day's last figures: the point the monitors' chart keeps for today.
+    "snapshot-end-of-day": {"task": "audits.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
+    "due-reminders": {"task": "audits.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
+    "overdue-digest": {"task": "audits.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
+}
 
 # --- API ------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_people
 
 app_name = "records"
 urlpatterns = [
@@ -10,4 +10,13 @@ urlpatterns = [
     path("county/", views.county_home, name="county_home"),
     path("city/", views.city_home, name="city_home"),
     path("people/<int:pk>/", views.professional_detail, name="professional_detail"),
+    path("register/", views_people.register, name="register"),
+    path("register/units/", views_people.register_units, name="register_units"),
+    path("unit/registrations/<int:pk>/approve/", views_people.registration_approve, name="registration_approve"),
+    path("unit/registrations/<int:pk>/reject/", views_people.registration_reject, name="registration_reject"),
+    path("unit/staff/import/", views_people.staff_import, name="staff_import"),
+    path("unit/staff/import/template.<str:fmt>", views_people.staff_import_template, name="staff_import_template"),
+    path("unit/staff/add/", views_people.staff_add, name="staff_add"),
+    path("unit/staff/transfer/", views_people.staff_transfer, name="staff_transfer"),
+    path("units/new/", views_people.unit_create, name="unit_create"),
 ]

@@ -5,7 +5,8 @@ from stdnum.cn import ric, uscc
 
 
 def normalize_id_number(value: str) -> str:
-    return ric.compact(value or "").upper()
+    # stdnum keeps inner spaces, but people paste numbers grouped as "410402 19900101 1234".
+    return "".join(ric.compact(value or "").split()).upper()
 
 
 def validate_id_number(value: str) -> None:
@@ -23,7 +24,7 @@ def validate_id_number(value: str) -> None:
 
 
 def normalize_credit_code(value: str) -> str:
-    return uscc.compact(value or "").upper()
+    return "".join(uscc.compact(value or "").split()).upper()
 
 
 def validate_credit_code(value: str) -> None:
@@ -43,3 +44,9 @@ def mask_id_number(value: str) -> str:
     if len(value) < 10:
         return "*" * len(value)
     return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
+
+
+def validate_mobile(value: str) -> None:
+    """Mainland mobile numbers: 11 digits starting 13–19 (the unit calls people on these, not landlines)."""
+    if not (len(value) == 11 and value.isdigit() and value[0] == "1" and value[1] in "3456789"):
+        raise ValidationError("手机号码应为 11 位数字，以 13–19 开头。", code="phone_format")

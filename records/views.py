@@ -10,6 +10,7 @@ from .models import RequirementPolicy
 from .roles import role_homes
 from .scoping import may_see_full_id_number, scope_for
 from .selectors import county_list, current_employment, professional_get, staff_list, unit_list
+from .selectors_people import registration_pending_list
 from .timeutil import business_today
 
 PAGE_SIZE = 50
@@ -50,7 +51,10 @@ def unit_home(request):
     search = request.GET.get("q", "").strip()
     units = unit_list(request.user).filter(pk__in=request.scope.unit_ids)
     staff = staff_list(request.user, unit_ids=request.scope.unit_ids, search=search)
-    return render(request, "records/unit_home.html", {"units": units, "page": _page(request, staff), "q": search})
+    return render(request, "records/unit_home.html", {
+        "units": units, "page": _page(request, staff), "q": search,
+        "pending": registration_pending_list(request.user),
+    })
 
 
 @role_required(Role.AUTHORITY_REVIEWER)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import api
+
+app_name = "registry_api"
+urlpatterns = [
+    path("units/", api.UnitCreateApi.as_view(), name="unit_create"),
+    path("professionals/", api.ProfessionalCreateApi.as_view(), name="professional_create"),
+]

@@ -1,0 +1,166 @@
+"""Getting people in: self-registration, the unit's review of it, staff import, 调入, new units."""
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+
+from ce_portal.errors import DomainError
+
+from . import services
+from .access import role_required
+from .choices import Role
+from .forms import (
+    RegistrationForm, RejectRegistrationForm, StaffAddForm, StaffImportForm, TransferForm, UnitForm,
+    add_domain_error,
+)
+from .selectors_people import creatable_regions, registration_pending_get, reviewer_units, unit_choices
+from .staff_import import MAX_ROWS, ImportFileError, read_staff_file, template_csv, template_xlsx
+from .timeutil import business_today
+
+
+def register(request):
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and "find" in request.POST:
+        # Without JavaScript the search button posts the form: show the matches, keep what was typed.
+        form = RegistrationForm(initial=request.POST.dict())
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.professional_register(
+                id_number=data["id_number"], name=data["name"], phone=data["phone"], password=data["password1"],
+                unit=data["unit"], today=business_today(),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if result.activated:
+                messages.success(request, "注册成功：已与单位登记的信息关联，账号已启用，请用身份证号码登录。")
+            else:
+                messages.success(request, "注册成功，请等待单位审核；审核通过后即可用身份证号码登录。")
+            return redirect("login")
+    query, selected = form["q"].value() or "", str(form["unit"].value() or "")
+    return render(request, "records/register.html", {
+        "form": form, "units": unit_choices(query, selected), "q": query, "selected": selected,
+    })
+
+
+@require_GET
+def register_units(request):
+    """The unit choices fragment the registration page's search box swaps in."""
+    query, selected = request.GET.get("q", ""), request.GET.get("selected", "")
+    return render(request, "records/partials/unit_choices.html", {
+        "units": unit_choices(query, selected), "q": query, "selected": selected,
+    })
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def registration_approve(request, pk: int):
+    professional = registration_pending_get(request.user, pk)
+    services.registration_approve(professional=professional, actor=request.user)
+    messages.success(request, f"已通过 {professional.name} 的注册申请，其账号已启用。")
+    return redirect("records:unit_home")
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def registration_reject(request, pk: int):
+    professional = registration_pending_get(request.user, pk)
+    form = RejectRegistrationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未退回 {professional.name} 的申请：{form.errors['reason'][0]}")
+    else:
+        services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已退回 {professional.name} 的注册申请。")
+    return redirect("records:unit_home")
+
+
+def _unit_form(form_class, request, **kwargs):
+    return form_class(request.POST or None, request.FILES or None, units=reviewer_units(request.user),
+                      today=business_today(), **kwargs)
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_import(request):
+    form = _unit_form(StaffImportForm, request)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = read_staff_file(form.cleaned_data["file"])
+            report = services.staff_import(unit=form.cleaned_data["unit"], rows=rows, actor=request.user,
+                                           today=form.today)
+        except ImportFileError as exc:
+            add_domain_error(form, exc)
+        except IntegrityError:
+            # Someone registered one of these people while the import ran: nothing was saved, just retry.
+            form.add_error(None, "导入期间有人员信息发生变化，本次导入未保存任何数据，请重新导入。")
+    return render(request, "records/staff_import.html", {"form": form, "report": report, "max_rows": MAX_ROWS})
+
+
+@require_GET
+@role_required(Role.UNIT_REVIEWER)
+def staff_import_template(request, fmt: str):
+    if fmt == "xlsx":
+        content = template_xlsx()
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        content, content_type = template_csv(), "text/csv; charset=utf-8"
+    return HttpResponse(content, content_type=content_type, headers={
+        "Content-Disposition": content_disposition_header(as_attachment=True, filename=f"人员导入模板.{fmt}"),
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_add(request):
+    form = _unit_form(StaffAddForm, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            professional = services.professional_enrol(unit=form.cleaned_data["unit"], row=form.row,
+                                                       actor=request.user)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。")
+            return redirect("records:unit_home")
+    return render(request, "records/form_page.html", {
+        "form": form, "title": "添加本单位人员", "submit": "添加",
+        "intro": "添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_transfer(request):
+    form = _unit_form(TransferForm, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.professional_transfer(professional=form.professional, to_unit=form.cleaned_data["unit"],
+                                           on=form.cleaned_data["on"], actor=request.user)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"{form.professional.name} 已于 {form.cleaned_data['on']:%Y-%m-%d} 调入本单位，"
+                                      f"其原有学时记录全部保留。")
+            return redirect("records:unit_home")
+    return render(request, "records/form_page.html", {
+        "form": form, "title": "调入人员", "submit": "办理调入",
+        "intro": "输入在其他单位任职的人员的身份证号码和调入日期：原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
+    })
+
+
+@role_required(Role.COUNTY_HR, Role.CITY_HR)
+def unit_create(request):
+    form = UnitForm(request.POST or None, regions=creatable_regions(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.unit_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已添加单位：{unit.name}。")
+            return redirect("home")
+    return render(request, "records/form_page.html", {
+        "form": form, "title": "添加用人单位", "submit": "添加",
+        "intro": "统一社会信用代码须校验正确且未登记过；县（市、区）人社局只能在本县区添加单位。",
+    })

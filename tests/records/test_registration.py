@@ -1,0 +1,294 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from audits.models import AuditEvent
+from records.choices import Role
+from records.models import Employment, Professional, RoleMembership
+from tests.factories import DEMO_PASSWORD, ProfessionalFactory, UnitFactory, UserFactory, grant
+from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
+
+User = get_user_model()
+PASSWORD = "Pds-jixu-2025"
+pytestmark = pytest.mark.usefixtures("today")
+
+
+def form(chosen, **overrides):
+    data = {
+        "id_number": new_id_number(1), "name": "赵新人", "phone": "13803750001",
+        "password1": PASSWORD, "password2": PASSWORD, "q": "", "unit": chosen.pk,
+    }
+    data.update(overrides)
+    return data
+
+
+def counts():
+    return (User.objects.count(), Professional.objects.count(), Employment.objects.count(),
+            RoleMembership.objects.count())
+
+
+def errors_of(response, field):
+    return [str(e) for e in response.context["form"].errors.get(field, [])]
+
+
+# --- the page and the unit look-up ------------------------------------------------------------------------
+
+
+def test_the_login_page_links_to_registration(client, db):
+    page = client.get("/login/").content.decode()
+    assert 'href="/register/"' in page
+    assert "专业技术人员注册" in page
+
+
+def test_units_are_found_by_part_of_the_name_and_by_credit_code(client, unit_a, unit_b):
+    by_name = client.get("/register/units/", {"q": "第一医院"}).content.decode()
+    assert unit_a.name in by_name and unit_b.name not in by_name
+    by_code = client.get("/register/units/", {"q": unit_b.credit_code.lower()}).content.decode()
+    assert unit_b.name in by_code and unit_a.name not in by_code
+
+
+def test_a_one_character_search_finds_nothing_and_says_why(client, unit_a):
+    page = client.get("/register/units/", {"q": "医"}).content.decode()
+    assert unit_a.name not in page
+    assert "至少两个字" in page
+
+
+def test_searching_without_javascript_posts_the_form_and_lists_units_without_saving(client, unit_a):
+    before = counts()
+    response = client.post("/register/", form(unit_a, unit="", q="第一医院", find="1"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'value="{unit_a.pk}"' in page
+    assert 'value="赵新人"' in page  # what was typed is kept
+    assert not response.context["form"].errors
+    assert counts() == before
+
+
+def test_the_page_loads_its_lookup_script_from_our_own_static_files(client, db):
+    page = client.get("/register/").content.decode()
+    assert '<script src="/static/js/register.js"' in page
+    assert "http" not in page.split("<script", 1)[1].split(">", 1)[0]
+
+
+# --- registering ---------------------------------------------------------------------------------------
+
+
+def test_a_new_professional_registers_and_waits_for_the_unit(client, unit_a):
+    response = client.post("/register/", form(unit_a))
+    assert response.status_code == 302 and response.url == "/login/"
+    user = User.objects.get(username=new_id_number(1))
+    assert not user.is_active and user.check_password(PASSWORD) and user.first_name == "赵新人"
+    person = user.professional
+    assert (person.status, person.name, person.phone) == (Professional.Status.PENDING, "赵新人", "13803750001")
+    employment = person.employments.get()
+    assert (employment.unit, employment.started_on, employment.ended_on) == (unit_a, TODAY, None)
+    assert RoleMembership.objects.filter(user=user, role=Role.PROFESSIONAL, professional=person).exists()
+    assert AuditEvent.objects.filter(action="professional.register", object_id=str(person.pk)).exists()
+
+
+def test_a_pending_account_is_told_it_awaits_review_at_login(client, unit_a):
+    client.post("/register/", form(unit_a))
+    response = client.post("/login/", {"username": new_id_number(1), "password": PASSWORD})
+    assert "等待用人单位审核" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lower_case_x_and_spaces_in_the_id_number_are_forgiven(client, unit_a):
+    number = next(new_id_number(i) for i in range(200) if new_id_number(i).endswith("X"))
+    client.post("/register/", form(unit_a, id_number=f" {number[:6]} {number[6:].lower()}"))
+    assert User.objects.filter(username=number).exists()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("id_number", wrong_checksum(new_id_number(1)), "校验位不正确"),
+    ("id_number", "41040219900101", "应为 18 位"),
+    ("id_number", "", "请填写身份证号码"),
+    ("name", "", "请填写姓名"),
+    ("phone", "0375-1234567", "手机号码应为 11 位"),
+    ("password2", "Another-pass-99", "两次输入的密码不一致"),
+    ("unit", "", "请先查找并选择您所在的单位"),
+    ("unit", "999999", "所选单位不存在"),
+])
+def test_bad_input_gets_a_specific_message_and_saves_nothing(client, unit_a, field, value, message):
+    before = counts()
+    response = client.post("/register/", form(unit_a, **{field: value}))
+    assert response.status_code == 200
+    assert any(message in e for e in errors_of(response, field)), response.context["form"].errors
+    assert counts() == before
+
+
+def test_a_weak_password_is_refused_in_chinese(client, unit_a):
+    response = client.post("/register/", form(unit_a, password1="12345678", password2="12345678"))
+    assert any("密码" in e for e in errors_of(response, "password1"))
+    assert not User.objects.filter(username=new_id_number(1)).exists()
+
+
+def test_an_id_number_that_already_has_an_account_is_refused(client, alice, unit_a):
+    before = counts()
+    response = client.post("/register/", form(unit_a, id_number=alice.id_number, name=alice.name))
+    assert errors_of(response, "id_number") == ["该身份证号码已注册，请直接登录或联系单位。"]
+    assert counts() == before
+    alice.user.refresh_from_db()
+    assert alice.user.check_password(DEMO_PASSWORD)
+
+
+def test_a_username_taken_by_a_staff_account_is_refused_too(client, unit_a):
+    UserFactory(username=new_id_number(1))
+    response = client.post("/register/", form(unit_a))
+    assert errors_of(response, "id_number") == ["该身份证号码已注册，请直接登录或联系单位。"]
+    assert not Professional.objects.exists()
+
+
+# --- linking to a record the unit imported ----------------------------------------------------------------
+
+
+def imported(unit, **kwargs):
+    return ProfessionalFactory(id_number=new_id_number(1), name="赵新人", unit=unit, user=None, **kwargs)
+
+
+def test_registering_at_the_unit_that_imported_you_links_and_activates_at_once(client, unit_a):
+    person = imported(unit_a)
+    response = client.post("/register/", form(unit_a))
+    assert response.status_code == 302
+    assert Professional.objects.count() == 1 and person.employments.count() == 1
+    person.refresh_from_db()
+    assert person.user.username == new_id_number(1) and person.user.is_active
+    assert person.status == Professional.Status.ACTIVE
+    page = client.get("/login/").content.decode()
+    assert "账号已启用" in page
+    assert client.post("/login/", {"username": new_id_number(1), "password": PASSWORD}).status_code == 302
+
+
+def test_linking_needs_the_name_the_unit_recorded(client, unit_a):
+    person = imported(unit_a)
+    before = counts()
+    response = client.post("/register/", form(unit_a, name="赵新"))
+    assert any("姓名与单位登记" in e for e in errors_of(response, "name"))
+    assert counts() == before
+    person.refresh_from_db()
+    assert person.user is None
+
+
+def test_an_imported_person_who_picks_another_unit_is_sent_back(client, unit_a, unit_b):
+    imported(unit_a)
+    before = counts()
+    response = client.post("/register/", form(unit_b))
+    assert any("已由其他单位登记" in e for e in errors_of(response, "unit"))
+    assert counts() == before
+
+
+def test_a_known_person_without_a_current_employer_links_and_waits_for_review(client, unit_a, unit_b):
+    person = ProfessionalFactory(id_number=new_id_number(1), name="赵新人", user=None)
+    Employment.objects.create(professional=person, unit=unit_b, started_on="2019-01-01", ended_on="2024-12-31")
+    client.post("/register/", form(unit_a))
+    person.refresh_from_db()
+    assert person.status == Professional.Status.PENDING and not person.user.is_active
+    assert person.employments.get(ended_on__isnull=True).unit == unit_a
+    assert Professional.objects.count() == 1
+
+
+# --- the unit's review ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pending(client, unit_a):
+    client.post("/register/", form(unit_a))
+    return Professional.objects.get(id_number=new_id_number(1))
+
+
+def test_the_unit_reviewer_sees_pending_registrations_of_their_unit(client, ada, pending):
+    client.force_login(ada)
+    page = client.get("/unit/").content.decode()
+    assert "待审核的注册申请（1）" in page
+    assert f'data-professional="{pending.pk}"' in page
+    assert pending.id_number in page
+
+
+def test_approving_activates_the_account(client, ada, pending):
+    client.force_login(ada)
+    response = client.post(f"/unit/registrations/{pending.pk}/approve/")
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.ACTIVE and pending.user.is_active
+    assert AuditEvent.objects.filter(action="professional.registration_approve", actor=ada).exists()
+    client.logout()
+    assert client.post("/login/", {"username": pending.id_number, "password": PASSWORD}).status_code == 302
+
+
+def test_rejecting_needs_a_reason_and_without_one_changes_nothing(client, ada, pending):
+    client.force_login(ada)
+    response = client.post(f"/unit/registrations/{pending.pk}/reject/", {"reason": "  "}, follow=True)
+    assert "请填写退回原因" in response.content.decode()
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.PENDING
+    assert pending.employments.filter(ended_on__isnull=True).exists()
+
+
+def test_rejecting_removes_the_claimed_employment_and_tells_the_applicant_why(client, ada, pending):
+    client.force_login(ada)
+    client.post(f"/unit/registrations/{pending.pk}/reject/", {"reason": "本单位无此人"})
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.REJECTED and not pending.user.is_active
+    assert not pending.employments.exists()
+    client.logout()
+    response = client.post("/login/", {"username": pending.id_number, "password": PASSWORD})
+    assert "未通过用人单位审核，原因：本单位无此人" in response.content.decode()
+
+
+def test_a_rejected_applicant_may_apply_again_at_the_right_unit(client, ada, pending, unit_b):
+    client.force_login(ada)
+    client.post(f"/unit/registrations/{pending.pk}/reject/", {"reason": "请选择华兴公司"})
+    client.logout()
+    client.post("/register/", form(unit_b, password1="New-pass-2025x", password2="New-pass-2025x"))
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.PENDING
+    assert pending.employments.get().unit == unit_b
+    assert pending.user.check_password("New-pass-2025x")
+    assert User.objects.filter(username=pending.id_number).count() == 1
+
+
+def test_a_decided_registration_cannot_be_decided_again(client, ada, pending):
+    client.force_login(ada)
+    client.post(f"/unit/registrations/{pending.pk}/approve/")
+    assert client.post(f"/unit/registrations/{pending.pk}/reject/", {"reason": "x"}).status_code == 404
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.ACTIVE
+
+
+@pytest.mark.parametrize("viewer", ["bob", "xin", "hank", "cheng", "other_reviewer"])
+def test_only_reviewers_of_that_unit_may_decide(client, request, pending, viewer, unit_b):
+    if viewer == "other_reviewer":
+        user = UserFactory(username="bella")
+        grant(user, Role.UNIT_REVIEWER, unit_b)
+    else:
+        user = request.getfixturevalue(viewer)
+        user = getattr(user, "user", user)
+    client.force_login(user)
+    assert client.post(f"/unit/registrations/{pending.pk}/approve/").status_code == 404
+    assert client.post(f"/unit/registrations/{pending.pk}/reject/", {"reason": "x"}).status_code == 404
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.PENDING and not pending.user.is_active
+
+
+def test_another_units_reviewer_does_not_see_the_application(client, pending, unit_b):
+    user = UserFactory(username="bella")
+    grant(user, Role.UNIT_REVIEWER, unit_b)
+    client.force_login(user)
+    page = client.get("/unit/").content.decode()
+    assert "待审核的注册申请（0）" in page
+    assert pending.id_number not in page
+
+
+def test_decisions_only_accept_post(client, ada, pending):
+    client.force_login(ada)
+    assert client.get(f"/unit/registrations/{pending.pk}/approve/").status_code == 405
+
+
+def test_a_reviewer_of_two_units_sees_both_queues(client, unit_a, pending):
+    other = UnitFactory(name="第二分院")
+    client.post("/register/", form(other, id_number=new_id_number(2), name="钱二"))
+    user = UserFactory(username="multi")
+    grant(user, Role.UNIT_REVIEWER, unit_a)
+    grant(user, Role.UNIT_REVIEWER, other)
+    client.force_login(user)
+    page = client.get("/unit/").content.decode()
+    assert "待审核的注册申请（2）" in page and "钱二" in page and "赵新人" in page

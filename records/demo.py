@@ -322,13 +322,15 @@ def plan_people(batch: Batch, units: Sequence[PlannedUnit], *, year: int) -> lis
 
 # --- writing -------------------------------------------------------------------------------------------
 
-def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> list[int]:
+def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], *, copy: bool | None = None) -> list[int]:
     """Insert rows (values in `fields` order, attnames) and return their new primary keys, in row order.
-    PostgreSQL gets COPY (≈15× bulk_create, BASELINE.md) with ids drawn from the table's sequence first;
-    other databases get bulk_create."""
+    COPY (PostgreSQL only, the default there: ≈15× bulk_create, BASELINE.md) takes its ids from the
+    table's sequence first; otherwise bulk_create."""
     if not rows:
         return []
-    if connection.vendor != "postgresql":
+    if copy is None:
+        copy = connection.vendor == "postgresql"
+    if not copy:
         objects = [model(**dict(zip(fields, row))) for row in rows]
         model.objects.bulk_create(objects, batch_size=BULK_BATCH_SIZE)
         return [obj.pk for obj in objects]
@@ -343,9 +345,9 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple]) -> list[int
             [table, model._meta.pk.column, len(rows)],
         )
         ids = sorted(row[0] for row in cursor.fetchall())
-        with cursor.copy(copy_sql) as copy:
+        with cursor.copy(copy_sql) as writer:
             for pk, row in zip(ids, rows):
-                copy.write_row((pk, *row))
+                writer.write_row((pk, *row))
     return ids
 
 
@@ -359,7 +361,7 @@ def _authority_ids(keys: set[tuple[str, str]]) -> tuple[dict[tuple[str, str], in
     return ids, created
 
 
-def seed_batch(batch: Batch, *, today: dt.date) -> Counter:
+def seed_batch(batch: Batch, *, today: dt.date, copy: bool | None = None) -> Counter:
     """Write one batch of units, their authorities, people and current employments; skip it if its
     first unit is already there (the whole seeding is one transaction, so a batch is all or nothing)."""
     if Unit.objects.filter(credit_code=fake_credit_code(batch.unit_start)).exists():
@@ -371,15 +373,18 @@ def seed_batch(batch: Batch, *, today: dt.date) -> Counter:
     unit_ids = insert_rows(
         Unit, ("name", "credit_code", "region_id", "authority_id", "kind"),
         [(u.name, u.credit_code, regions[u.county], authority_ids.get(u.authority), u.kind) for u in units],
+        copy=copy,
     )
     now = timezone.now()
     professional_ids = insert_rows(
         Professional, ("name", "id_number", "specialty", "title_level", "phone", "status", "created_at"),
         [(p.name, p.id_number, p.specialty, p.title_level, "", Professional.Status.ACTIVE, now) for p in people],
+        copy=copy,
     )
     insert_rows(
         Employment, ("professional_id", "unit_id", "started_on"),
         [(pk, unit_ids[p.unit], p.started_on) for pk, p in zip(professional_ids, people)],
+        copy=copy,
     )
     return Counter(
         authorities=authorities_created, units=len(unit_ids), professionals=len(professional_ids),

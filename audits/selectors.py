@@ -1,0 +1,201 @@
+"""Reads for review: who reviews which claim at which level, the reviewers' queues, a claim's review page.
+
+A claim's reviewers are fixed at submission (records.Claim.unit / level2_authority / level2_region):
+level 1 is a unit_reviewer of its unit; level 2 the reviewer of its industry authority, or, for a unit
+without one, the HR bureau of its region (county_hr; city_hr when the region is the city itself).
+`level_q` is the one statement of that rule; the services lock rows through it too.
+"""
+import datetime as dt
+import uuid
+from functools import reduce
+from operator import or_
+
+from django.db.models import (
+    BooleanField, Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from records.models import Claim, EvidenceFile, Unit
+from records.scoping import Scope, scope_for
+
+from .models import AuditEvent, EvidenceView, ReviewDecision
+from .workdays import add_working_days
+from .workflow import PENDING_LEVEL, Status
+
+LEVELS = (1, 2)
+BATCH_OBJECT_TYPE = "review_batch"
+
+
+def level_q(scope: Scope, level: int) -> Q | None:
+    """Claims `scope` reviews at `level` (whatever their status), or None when it reviews none there."""
+    if level == 1:
+        return Q(unit_id__in=scope.unit_ids) if scope.unit_ids else None
+    parts = []
+    if scope.authority_ids:
+        parts.append(Q(level2_authority_id__in=scope.authority_ids))
+    hr_regions = scope.region_ids | scope.city_region_ids
+    if hr_regions:
+        # Only units without an authority go to the HR bureau (DESIGN.md §2 rule 5).
+        parts.append(Q(level2_authority__isnull=True, level2_region_id__in=hr_regions))
+    return reduce(or_, parts) if parts else None
+
+
+def review_level_annotations(scope: Scope) -> dict:
+    """`reviews_l1` / `reviews_l2`: whether the user reviews each row at that level."""
+    annotations = {}
+    for level in LEVELS:
+        q = level_q(scope, level)
+        annotations[f"reviews_l{level}"] = (
+            ExpressionWrapper(q, output_field=BooleanField()) if q is not None else Value(False)
+        )
+    return annotations
+
+
+def levels_of(claim: Claim) -> frozenset[int]:
+    """The levels read from a row annotated with `review_level_annotations`."""
+    return frozenset(level for level in LEVELS if getattr(claim, f"reviews_l{level}"))
+
+
+def reviewable_claims(user) -> QuerySet[Claim]:
+    """Every submitted-at-least-once claim the user reviews at some level, annotated with the levels.
+
+    Drafts are the person's own business: to a reviewer they do not exist yet.
+    """
+    scope = scope_for(user)
+    qs = [level_q(scope, level) for level in LEVELS]
+    qs = [q for q in qs if q is not None]
+    if not qs:
+        return Claim.objects.none()
+    return (
+        Claim.objects.exclude(status=Status.DRAFT).filter(reduce(or_, qs)).annotate(**review_level_annotations(scope))
+    )
+
+
+def _current_evidence():
+    return EvidenceFile.objects.filter(claim=OuterRef("pk"), removed_at__isnull=True)
+
+
+def _count(queryset) -> Coalesce:
+    grouped = queryset.order_by().values("claim").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(grouped, output_field=IntegerField()), 0)
+
+
+def evidence_counts(reviewer) -> dict:
+    """`evidence_count` (current files) and `viewed_count` (those the reviewer has opened), per claim row."""
+    viewed = _current_evidence().filter(
+        Exists(EvidenceView.objects.filter(evidence=OuterRef("pk"), reviewer=reviewer))
+    )
+    return {"evidence_count": _count(_current_evidence()), "viewed_count": _count(viewed)}
+
+
+def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_id: int | None = None
+           ) -> QuerySet[Claim]:
+    scope = scope_for(user)
+    pending = []
+    for lvl in LEVELS:
+        q = level_q(scope, lvl) if level in (None, lvl) else None
+        if q is not None:
+            status = next(s for s, pending_level in PENDING_LEVEL.items() if pending_level == lvl)
+            pending.append((lvl, Q(status=status) & q))
+    if not pending:
+        return Claim.objects.none()
+    qs = Claim.objects.filter(reduce(or_, [q for _, q in pending]))
+    # Claims without evidence (the platforms' records never are claims) have nothing to review.
+    qs = qs.filter(Exists(_current_evidence()))
+    if category:
+        qs = qs.filter(category=category)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
+    if len(pending) == 1:
+        # One level: the due column itself, so the queue index (…, status, due) gives the order.
+        column = f"level{pending[0][0]}_due"
+        return qs.annotate(queue_level=Value(pending[0][0]), due_on=F(f"{column}_on"),
+                           due_provisional=F(f"{column}_provisional"))
+    at_level_1 = Q(status=Status.SUBMITTED)
+    return qs.annotate(
+        queue_level=Case(When(at_level_1, then=Value(1)), default=Value(2)),
+        due_on=Case(When(at_level_1, then=F("level1_due_on")), default=F("level2_due_on")),
+        due_provisional=Case(When(at_level_1, then=F("level1_due_provisional")),
+                             default=F("level2_due_provisional")),
+    )
+
+
+def _due_soon_q(today: dt.date) -> Q:
+    # Not yet overdue, and due by the end of the next working day (a Friday sees Monday's claims).
+    return Q(due_on__gte=today, due_on__lte=add_working_days(today, 1))
+
+
+def review_queue(user, *, today: dt.date, level: int | None = None, due: str = "", category: str = "",
+                 kind: str = "", unit_id: int | None = None) -> QuerySet[Claim]:
+    """The claims waiting for this user's decision, earliest due first.
+
+    `due` is "" (all), "overdue" (due date passed) or "soon" (due today or on the next working day). Each
+    row carries `queue_level`, `due_on`, `due_provisional`, `evidence_count` and `viewed_count`, so the
+    page can mark the rows the user may batch-approve without a query per row.
+    """
+    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
+    if due == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    elif due == "soon":
+        qs = qs.filter(_due_soon_q(today))
+    return (
+        qs.annotate(**evidence_counts(user))
+        .select_related("professional", "unit")
+        .order_by("due_on", "pk")
+    )
+
+
+def review_queue_counts(user, *, today: dt.date, level: int | None = None, category: str = "", kind: str = "",
+                        unit_id: int | None = None) -> dict[str, int]:
+    """Totals over the queue (with the same category/kind/unit filters), in one query: total, overdue, soon."""
+    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
+    return qs.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        soon=Count("pk", filter=_due_soon_q(today)),
+    )
+
+
+def review_queue_units(user, *, level: int | None = None) -> QuerySet[Unit]:
+    """The units that have claims in the user's queue (for the unit filter)."""
+    return Unit.objects.filter(pk__in=_queue(user, level=level).values("unit_id")).order_by("name")
+
+
+def review_claim_get(user, claim_id: int) -> Claim:
+    """One claim for its review page (any status but draft), or 404 when the user does not review it."""
+    claim = (
+        reviewable_claims(user).filter(pk=claim_id)
+        .select_related("professional", "unit", "region", "level2_authority", "level2_region", "provider_base")
+        .first()
+    )
+    if claim is None:
+        raise Http404("未找到。")
+    return claim
+
+
+def claim_evidence_list(claim: Claim, reviewer) -> list[EvidenceFile]:
+    """All of a claim's files (current first), each with `viewed_by_me` and `is_current`."""
+    files = (
+        claim.evidence.annotate(
+            viewed_by_me=Exists(EvidenceView.objects.filter(evidence=OuterRef("pk"), reviewer=reviewer)),
+            is_current=ExpressionWrapper(Q(removed_at__isnull=True), output_field=BooleanField()),
+        )
+        .order_by("-is_current", "uploaded_at", "pk")
+    )
+    return list(files)
+
+
+def claim_decision_list(claim: Claim) -> QuerySet[ReviewDecision]:
+    return claim.decisions.select_related("reviewer").order_by("at", "pk")
+
+
+def review_batch_get(user, batch_id: uuid.UUID) -> AuditEvent:
+    """The audit event of one of the user's own batch actions: its `after` holds the per-claim outcome."""
+    event = AuditEvent.objects.filter(object_type=BATCH_OBJECT_TYPE, object_id=str(batch_id), actor=user).first()
+    if event is None:
+        raise Http404("未找到。")
+    return event

@@ -1,0 +1,153 @@
+"""The platform ingestion API: platforms push completed online-learning records (自动登记学时)."""
+import json
+from decimal import Decimal
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from records.timeutil import business_now
+
+from . import ingest
+from .auth import IsActivePlatform, PlatformTokenAuthentication
+from .services import platform_records_ingest
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = f"请求体超过 {ingest.MAX_BODY_BYTES // (1024 * 1024)} MB，请减少每批记录数。"
+
+
+def _refuse_constant(name):
+    raise ValueError(f"不接受 {name}")
+
+
+class IngestJSONParser(BaseParser):
+    """JSON with numbers read as Decimal (hours never pass through float), without NaN/Infinity, and with
+    its failures (too large, too deep, not UTF-8) turned into clear 4xx answers instead of a 500."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read(ingest.MAX_BODY_BYTES + 1)
+        if len(body) > ingest.MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        try:
+            return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise exceptions.ParseError(str(exc)[:200]) from exc
+
+
+# ---- The documented shapes. The view does not run these per record (see platforms/ingest.py); they are
+# ---- the contract as the OpenAPI schema shows it, and tests check the schema against real answers.
+
+class PlatformRecordIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64, help_text="平台内唯一的记录编号；重发同一编号同一内容视为重复，不重复登记。")
+    id_number = serializers.CharField(min_length=18, max_length=18, help_text="学员身份证号码（18 位，末位可为 X）。")
+    name = serializers.CharField(max_length=64, help_text="学员姓名，须与登记的姓名一致。")
+    course_title = serializers.CharField(max_length=200, help_text="课程名称。")
+    category = serializers.ChoiceField(
+        choices=list(ingest.CATEGORY_LABELS.items()),
+        help_text="科目类别：附件1 平台只能登记 public（公需科目），附件2 平台只能登记 professional（专业科目）。",
+    )
+    hours = serializers.DecimalField(
+        max_digits=4, decimal_places=1, min_value=Decimal("0.5"), max_value=ingest.MAX_RECORD_HOURS,
+        help_text="学时，以 0.5 为单位；可为 JSON 数字或字符串。",
+    )
+    completed_at = serializers.DateTimeField(help_text="完成时间，ISO 8601；不带时区时按北京时间理解。")
+
+
+class IngestRequest(serializers.Serializer):
+    records = PlatformRecordIn(many=True, help_text=f"1 至 {ingest.MAX_BATCH} 条记录。")
+
+
+class RecordResult(serializers.Serializer):
+    index = serializers.IntegerField(help_text="该记录在 records 中的位置（从 0 起）。")
+    external_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "duplicate", "rejected"])
+    code = serializers.CharField(required=False, help_text="仅 rejected：稳定的错误代码，见接口说明。")
+    message = serializers.CharField(required=False, help_text="仅 rejected：中文原因。")
+    field = serializers.CharField(required=False, help_text="仅 rejected：有问题的字段。")
+
+
+class IngestResponse(serializers.Serializer):
+    received = serializers.IntegerField()
+    created = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = RecordResult(many=True)
+
+
+class ApiError(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(required=False)
+
+
+_RECORD_EXAMPLE = {
+    "external_id": "HNZJ-2025-000123",
+    "id_number": "41040019650101900X",
+    "name": "张爱丽",
+    "course_title": "专业技术人员职业道德与诚信建设",
+    "category": "public",
+    "hours": "3",
+    "completed_at": "2025-05-01T10:30:00+08:00",
+}
+_ERROR_EXAMPLES = [
+    OpenApiExample("批次超过上限", value={"code": "batch_too_large",
+                                       "message": "一批最多 1000 条记录，本批 1200 条，请拆分后重新发送。",
+                                       "field": "records"}, status_codes=["400"], response_only=True),
+    OpenApiExample("JSON 格式错误", value={"code": "malformed_json",
+                                        "message": "请求体不是合法的 JSON：Expecting value: line 1 column 1 (char 0)"},
+                   status_codes=["400"], response_only=True),
+    OpenApiExample("令牌已吊销", value={"code": "token_revoked", "message": "令牌已被吊销，请联系市人社局重新签发。"},
+                   status_codes=["401"], response_only=True),
+    OpenApiExample("平台已停用", value={"code": "platform_inactive", "message": "该学习平台已停用，不能登记学时。"},
+                   status_codes=["403"], response_only=True),
+]
+
+
+class PlatformRecordsIngestApi(APIView):
+    authentication_classes = [PlatformTokenAuthentication]
+    permission_classes = [IsActivePlatform]
+    parser_classes = [IngestJSONParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="platform_records_ingest",
+        tags=["学习平台"],
+        summary="推送已完成的在线学习记录（自动登记学时）",
+        description=ingest.__doc__,
+        request=IngestRequest,
+        responses={
+            200: IngestResponse,
+            400: OpenApiResponse(ApiError, description="整批被拒绝，未做任何登记。"),
+            401: OpenApiResponse(ApiError, description="缺少令牌、令牌无效或已吊销。"),
+            403: OpenApiResponse(ApiError, description="平台已停用。"),
+            413: OpenApiResponse(ApiError, description="请求体过大。"),
+            415: OpenApiResponse(ApiError, description="Content-Type 不是 application/json。"),
+        },
+        examples=[
+            OpenApiExample("一批两条记录", value={"records": [
+                _RECORD_EXAMPLE, {**_RECORD_EXAMPLE, "external_id": "HNZJ-2025-000124", "hours": 1.5},
+            ]}, request_only=True),
+            OpenApiExample("逐条结果", value={
+                "received": 3, "created": 1, "duplicate": 1, "rejected": 1,
+                "results": [
+                    {"index": 0, "external_id": "HNZJ-2025-000123", "status": "duplicate"},
+                    {"index": 1, "external_id": "HNZJ-2025-000124", "status": "created"},
+                    {"index": 2, "external_id": "HNZJ-2025-000125", "status": "rejected", "code": "name_mismatch",
+                     "message": "姓名与该身份证号码登记的姓名不一致。", "field": "name"},
+                ],
+            }, status_codes=["200"], response_only=True),
+            *_ERROR_EXAMPLES,
+        ],
+    )
+    def post(self, request):
+        records = ingest.parse_batch(request.data)
+        outcomes = platform_records_ingest(platform=request.user.platform, records=records, now=business_now())
+        return Response(ingest.outcomes_summary(outcomes))

@@ -19,7 +19,7 @@ from records.scoping import scope_for
 
 from . import workflow
 from .models import EvidenceView, ReviewDecision
-from .selectors import BATCH_OBJECT_TYPE, levels_of, reviewable_claims, review_level_annotations
+from .selectors import BATCH_OBJECT_TYPE, levels_of, review_level_annotations
 from .trail import record_event
 from .workdays import review_due
 from .workflow import Action, Actor, Status
@@ -193,17 +193,3 @@ def review_batch(*, claim_ids, reviewer, action: str, reason: str = "", now: dt.
     )
     return result
 
-
-@transaction.atomic
-def evidence_open(*, evidence_id: int, reviewer, now: dt.datetime, ip: str | None = None) -> EvidenceFile:
-    """A reviewer of the claim opens one of its files: logged as an EvidenceView (the must-view rule reads
-    these) and in the audit trail. Anyone who does not review the claim gets NotFound."""
-    evidence = EvidenceFile.objects.filter(
-        pk=evidence_id, claim__in=reviewable_claims(reviewer).values("pk")
-    ).first()
-    if evidence is None:
-        raise NotFound("未找到该佐证材料。")
-    EvidenceView.objects.create(reviewer=reviewer, evidence=evidence, at=now)
-    record_event(actor=reviewer, action="evidence.view", target=evidence, ip=ip,
-                 after={"claim": evidence.claim_id, "sha256": evidence.sha256})
-    return evidence

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from audits.review import evidence_open
+from records.claims import evidence_opened
 from tests.factories import SHANGHAI, ClaimFactory, EvidenceFileFactory
 
 NOW = dt.datetime(2025, 9, 30, 10, 0, tzinfo=SHANGHAI)
@@ -30,5 +30,6 @@ def at_level_2(professional, **fields):
 
 
 def open_all(reviewer, claim, now=NOW):
+    """What the evidence view (records:evidence_download) logs when a reviewer opens each current file."""
     for evidence in claim.evidence.filter(removed_at__isnull=True):
-        evidence_open(evidence_id=evidence.pk, reviewer=reviewer, now=now)
+        evidence_opened(user=reviewer, evidence=evidence, now=now)

@@ -3,8 +3,9 @@ import pytest
 import time_machine
 
 from audits.models import AuditEvent, ReviewDecision
-from audits.review import MAX_BATCH, evidence_open, review_batch
+from audits.review import MAX_BATCH, review_batch
 from ce_portal.errors import DomainError
+from records.claims import evidence_opened
 from records.models import Claim
 from tests.audits.review_helpers import NOW, claim_with_evidence, fast_passwords, open_all  # noqa: F401
 
@@ -44,7 +45,7 @@ def test_it_approves_the_viewed_claims_and_refuses_the_unviewed_one(alice, ada):
 
 def test_it_counts_the_files_not_yet_opened(alice, ada):
     claim = claim_with_evidence(alice, files=3)
-    evidence_open(evidence_id=claim.evidence.first().pk, reviewer=ada, now=NOW)
+    evidence_opened(user=ada, evidence=claim.evidence.first(), now=NOW)
     [refusal] = batch(ada, [claim]).refused
     assert refusal.message.startswith("有 2 份佐证材料您尚未查看")
 

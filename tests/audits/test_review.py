@@ -1,15 +1,16 @@
-"""review_decide and evidence_open: every review move through the service, by the right and the wrong people."""
+"""review_decide: every review move through the service, by the right and the wrong people."""
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 import time_machine
 
-from audits.models import AuditEvent, EvidenceView, ReviewDecision
-from audits.review import evidence_open, review_decide
+from audits.models import AuditEvent, ReviewDecision
+from audits.review import review_decide
 from audits.workdays import review_due
 from ce_portal.errors import DomainError, NotFound
 from records.choices import Role
+from records.claims import evidence_opened
 from records.crediting import credited_hours
 from records.models import Claim
 from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, fast_passwords, open_all  # noqa: F401
@@ -94,14 +95,14 @@ def test_reject_and_return_without_a_reason_change_nothing(alice, ada, action):
 def test_approval_needs_every_current_file_opened_by_this_reviewer(alice, ada, hank):
     claim = claim_with_evidence(alice, files=2)
     first, second = claim.evidence.all()
-    evidence_open(evidence_id=first.pk, reviewer=ada, now=NOW)
-    evidence_open(evidence_id=second.pk, reviewer=hank, now=NOW)  # someone else's look does not count
+    evidence_opened(user=ada, evidence=first, now=NOW)
+    evidence_opened(user=hank, evidence=second, now=NOW)  # someone else's look does not count
 
     err = refused(claim, ada, "approve")
     assert err.code == "evidence_not_viewed"
     assert "有 1 份佐证材料您尚未查看" in err.message
 
-    evidence_open(evidence_id=second.pk, reviewer=ada, now=NOW)
+    evidence_opened(user=ada, evidence=second, now=NOW)
     decide(claim, ada, "approve")
 
 
@@ -246,27 +247,3 @@ def test_a_reviewer_at_both_levels_acts_at_the_level_the_claim_waits_on(alice, a
     open_all(ada, claim)
     assert decide(claim, ada, "approve").level == 1
     assert decide(claim, ada, "approve").level == 2
-
-
-# --- opening evidence -------------------------------------------------------------------------------------
-
-
-def test_opening_a_file_is_logged_for_the_reviewer(alice, ada):
-    claim = claim_with_evidence(alice)
-    evidence = claim.evidence.get()
-
-    evidence_open(evidence_id=evidence.pk, reviewer=ada, now=NOW, ip="10.0.0.8")
-
-    view = EvidenceView.objects.get()
-    assert (view.reviewer, view.evidence, view.at) == (ada, evidence, NOW)
-    event = AuditEvent.objects.get(action="evidence.view")
-    assert (event.actor, event.object_id, event.ip) == (ada, str(evidence.pk), "10.0.0.8")
-
-
-@pytest.mark.parametrize("who", ["bob", "xin", "ye"])
-def test_others_cannot_open_a_claims_file(request, alice, who):
-    claim = claim_with_evidence(alice)
-    user = request.getfixturevalue(who)
-    with pytest.raises(NotFound):
-        evidence_open(evidence_id=claim.evidence.get().pk, reviewer=getattr(user, "user", user), now=NOW)
-    assert not EvidenceView.objects.exists()

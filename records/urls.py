@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_people
+from . import views, views_claims, views_people
 
 app_name = "records"
 urlpatterns = [
@@ -19,4 +19,13 @@ urlpatterns = [
     path("unit/staff/add/", views_people.staff_add, name="staff_add"),
     path("unit/staff/transfer/", views_people.staff_transfer, name="staff_transfer"),
     path("units/new/", views_people.unit_create, name="unit_create"),
+    path("me/years/<int:year>/", views_claims.my_year, name="my_year"),
+    path("me/claims/new/", views_claims.claim_new, name="claim_new"),
+    path("me/claims/<int:pk>/", views_claims.claim_detail, name="claim_detail"),
+    path("me/claims/<int:pk>/edit/", views_claims.claim_edit, name="claim_edit"),
+    path("me/claims/<int:pk>/submit/", views_claims.claim_submit, name="claim_submit"),
+    path("me/claims/<int:pk>/withdraw/", views_claims.claim_withdraw, name="claim_withdraw"),
+    path("me/evidence/<int:pk>/correct/", views_claims.evidence_correct, name="evidence_correct"),
+    path("me/evidence/<int:pk>/remove/", views_claims.evidence_remove, name="evidence_remove"),
+    path("evidence/<int:pk>/", views_claims.evidence_download, name="evidence_download"),
 ]

@@ -6,10 +6,11 @@ from django.shortcuts import redirect, render
 from .access import role_required
 from .choices import Role
 from .forms import LoginForm
-from .models import RequirementPolicy
 from .roles import role_homes
 from .scoping import may_see_full_id_number, scope_for
-from .selectors import county_list, current_employment, professional_get, staff_list, unit_list
+from .selectors import (
+    county_list, current_employment, person_years, professional_get, staff_list, unit_list, year_overview,
+)
 from .selectors_people import registration_pending_list
 from .timeutil import business_today
 
@@ -36,13 +37,14 @@ def _page(request, queryset):
 
 @role_required(Role.PROFESSIONAL)
 def my_home(request):
+    """This year at a glance: progress against the year's policy, what is credited, pending, or waiting on me."""
     professional = request.user.professional
-    today = business_today()
+    year = business_today().year
     return render(request, "records/my_home.html", {
         "professional": professional,
         "employment": current_employment(professional),
-        "policy": RequirementPolicy.objects.for_year(today.year),
-        "year": today.year,
+        "overview": year_overview(professional, year),
+        "past_years": person_years(professional, before=year),
     })
 
 

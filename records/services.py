@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from audits.trail import record_event
 from ce_portal.errors import DomainError, NotFound
 
 from .choices import Role
-from .models import Employment, IndustryAuthority, Professional, Region, RoleMembership, Unit
+from .models import (
+    Employment, IndustryAuthority, MakeUpExemption, Professional, Region, RequirementPolicy, RoleMembership, Unit,
+)
+from .rules import claim_year_refusal
 from .scoping import scope_for
 from .staff_import import RawRow, StaffRow, StaffRowInvalid, clean_staff_row
 
@@ -330,3 +334,68 @@ def unit_create(*, name: str, credit_code: str, kind: str, region: Region | None
         "name": name, "credit_code": credit_code, "region": region.pk, "authority": authority and authority.pk,
     })
     return unit
+
+
+# --- make-up exemptions (补学豁免) -------------------------------------------------------------------------
+
+
+def makeup_exemption_grant_check(*, professional: Professional, year: int, reason: str, expires_at: dt.datetime,
+                                 granted_by, now: dt.datetime) -> None:
+    """Raise the DomainError `makeup_exemption_grant` would refuse with, so a form can show it on its field."""
+    if not scope_for(granted_by).has(Role.CITY_HR):
+        raise DomainError("只有市人社局可以批准补学豁免。", code="not_city_hr")
+    if not (reason or "").strip():
+        raise DomainError("请填写批准理由。", code="reason_required", field="reason")
+    if expires_at <= now:
+        raise DomainError("有效期须晚于当前时间。", code="expiry_in_past", field="expires_at")
+    policy = RequirementPolicy.objects.filter(year=year).first()
+    refusal = claim_year_refusal(year, now, filing_close=policy.filing_close if policy else None)
+    if refusal is None:
+        raise DomainError(f"{year} 年度尚在申报期内，可直接申报，无需补学豁免。", code="year_not_closed", field="year")
+    if refusal.code != "year_closed":
+        raise DomainError(refusal.message, code=refusal.code, field="year")
+    current = next(
+        (e for e in MakeUpExemption.objects.filter(professional=professional, year=year) if e.is_valid_at(now)), None
+    )
+    if current is not None:
+        raise DomainError(
+            f"该人员已有 {year} 年度有效的补学豁免（有效期至 {timezone.localtime(current.expires_at):%Y-%m-%d %H:%M}）；"
+            "如需变更，请先撤销。",
+            code="exemption_exists", field="year",
+        )
+
+
+@transaction.atomic
+def makeup_exemption_grant(*, professional: Professional, year: int, reason: str, expires_at: dt.datetime,
+                           granted_by, now: dt.datetime, ip: str | None = None) -> MakeUpExemption:
+    """city_hr reopens one closed year for one person, with a written reason, until `expires_at` (rule 3)."""
+    # Serialises grants for the same person, so two city_hr clicks cannot both pass the "already has one" check.
+    Professional.objects.select_for_update().filter(pk=professional.pk).first()
+    makeup_exemption_grant_check(professional=professional, year=year, reason=reason, expires_at=expires_at,
+                                 granted_by=granted_by, now=now)
+    exemption = MakeUpExemption.objects.create(
+        professional=professional, year=year, reason=reason.strip(), granted_by=granted_by, expires_at=expires_at,
+    )
+    record_event(actor=granted_by, action="makeup_exemption.grant", target=exemption, ip=ip, after={
+        "professional": professional.pk, "year": year, "reason": exemption.reason,
+        "expires_at": expires_at.isoformat(),
+    })
+    return exemption
+
+
+@transaction.atomic
+def makeup_exemption_revoke(*, exemption: MakeUpExemption, reason: str, revoked_by, now: dt.datetime,
+                            ip: str | None = None) -> MakeUpExemption:
+    """city_hr withdraws a grant before it expires; the reason goes to the audit trail."""
+    if not scope_for(revoked_by).has(Role.CITY_HR):
+        raise DomainError("只有市人社局可以撤销补学豁免。", code="not_city_hr")
+    if not (reason or "").strip():
+        raise DomainError("请填写撤销理由。", code="reason_required", field="revoke_reason")
+    exemption = MakeUpExemption.objects.select_for_update().get(pk=exemption.pk)
+    if exemption.revoked_at is not None:
+        raise DomainError("该补学豁免已撤销。", code="already_revoked")
+    exemption.revoked_at = now
+    exemption.save(update_fields=["revoked_at"])
+    record_event(actor=revoked_by, action="makeup_exemption.revoke", target=exemption, ip=ip,
+                 before={"revoked_at": None}, after={"revoked_at": now.isoformat(), "reason": reason.strip()})
+    return exemption

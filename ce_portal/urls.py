@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("records.urls")),
+    path("monitor/", include("audits.urls_monitor")),
     path("api/v1/", include("records.api_urls")),
     path("api/v1/platform/", include("platforms.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,6 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from .models import LearningPlatform, TrainingBase
+from records.scoping import scope_for
+from records.timeutil import business_now
+
+from .models import LearningPlatform, PlatformToken, TrainingBase
+from .services import platform_token_issue, platform_token_revoke
 
 
 @admin.register(LearningPlatform)
@@ -12,3 +18,77 @@ class LearningPlatformAdmin(admin.ModelAdmin):
 @admin.register(TrainingBase)
 class TrainingBaseAdmin(admin.ModelAdmin):
     list_display = ["name", "level", "active"]
+
+
+def _is_city_hr(request) -> bool:
+    return request.user.is_active and (request.user.is_superuser or scope_for(request.user).is_city)
+
+
+class PlatformTokenIssueForm(forms.ModelForm):
+    class Meta:
+        model = PlatformToken
+        fields = ["platform", "label"]
+
+
+@admin.register(PlatformToken)
+class PlatformTokenAdmin(admin.ModelAdmin):
+    """city_hr issues and revokes platform API tokens. A token is never edited or deleted: a leaked or
+    unneeded one is revoked, and the row stays as the record of who could push hours when."""
+
+    list_display = ["platform", "label", "prefix", "created_at", "last_used_at", "state"]
+    list_filter = ["platform", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "label", "platform__name"]
+    readonly_fields = ["platform", "label", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description="状态")
+    def state(self, obj):
+        return format_html("<strong>{}</strong>", "已吊销") if obj.revoked_at else "有效"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = PlatformTokenIssueForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ["platform", "label"]
+
+    def save_model(self, request, obj, form, change):
+        issued, token = platform_token_issue(
+            platform=obj.platform, label=obj.label, actor=request.user, ip=request.META.get("REMOTE_ADDR")
+        )
+        # The admin's change log and redirect refer to `obj`: point it at the row the service created.
+        obj.pk, obj.prefix, obj.token_hash, obj.created_at = issued.pk, issued.prefix, issued.token_hash, issued.created_at
+        messages.warning(request, format_html(
+            "已为 {} 签发接口令牌：<code class=\"issued-token\">{}</code>　"
+            "请立即复制并通过安全渠道交给平台；本系统只保存其哈希，关闭本页后无法再次查看。",
+            obj.platform.name, token,
+        ))
+
+    @admin.action(description="吊销所选令牌", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        now = business_now()
+        ip = request.META.get("REMOTE_ADDR")
+        revoked = sum(platform_token_revoke(token=token, actor=request.user, ip=ip, now=now) for token in queryset)
+        self.message_user(request, f"已吊销 {revoked} 个令牌，使用这些令牌的请求将被拒绝。", messages.SUCCESS)
+
+    def has_revoke_permission(self, request):
+        return _is_city_hr(request)
+
+    def has_module_permission(self, request):
+        return _is_city_hr(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_city_hr(request)
+
+    def has_add_permission(self, request):
+        return _is_city_hr(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

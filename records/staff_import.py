@@ -287,12 +287,11 @@ def template_xlsx() -> bytes:
     for letter, width in zip("ABCDEF", (12, 22, 16, 10, 14, 14)):
         sheet.column_dimensions[letter].width = width
     last = MAX_ROWS + 1
-    # Text format, so Excel keeps all 18 digits (and an X) of an ID number and leading digits of a phone.
+    # Column styles (not styled empty cells, which Excel would count as used rows): text, so Excel keeps all
+    # 18 digits (and an X) of an ID number; a plain date format for 入职日期.
     for letter in "BE":
-        for (cell,) in sheet[f"{letter}2:{letter}{last}"]:
-            cell.number_format = "@"
-    for (cell,) in sheet[f"F2:F{last}"]:
-        cell.number_format = "yyyy-mm-dd"
+        sheet.column_dimensions[letter].number_format = "@"
+    sheet.column_dimensions["F"].number_format = "yyyy-mm-dd"
     levels = DataValidation(type="list", formula1=f'"{",".join(TITLE_LEVEL_BY_LABEL)}"', allow_blank=True,
                             showErrorMessage=True, errorTitle="职称等级", error="请从下拉列表中选择。")
     levels.add(f"D2:D{last}")

@@ -21,7 +21,7 @@ from .timeutil import business_today
 
 
 def register(request):
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(_posted(request)[0])
     if request.method == "POST" and "find" in request.POST:
         # Without JavaScript the search button posts the form: show the matches, keep what was typed.
         form = RegistrationForm(initial=request.POST.dict())
@@ -77,9 +77,13 @@ def registration_reject(request, pk: int):
     return redirect("records:unit_home")
 
 
-def _unit_form(form_class, request, **kwargs):
-    return form_class(request.POST or None, request.FILES or None, units=reviewer_units(request.user),
-                      today=business_today(), **kwargs)
+def _posted(request):
+    """The form's data on a POST (even an empty one, which must show "required"), else unbound."""
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+
+
+def _unit_form(form_class, request):
+    return form_class(*_posted(request), units=reviewer_units(request.user), today=business_today())
 
 
 @role_required(Role.UNIT_REVIEWER)
@@ -151,7 +155,7 @@ def staff_transfer(request):
 
 @role_required(Role.COUNTY_HR, Role.CITY_HR)
 def unit_create(request):
-    form = UnitForm(request.POST or None, regions=creatable_regions(request.user))
+    form = UnitForm(_posted(request)[0], regions=creatable_regions(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             unit = services.unit_create(actor=request.user, **form.cleaned_data)

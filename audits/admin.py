@@ -1,17 +1,51 @@
 from django.contrib import admin
+from django.forms.models import model_to_dict
 
 from .models import AuditEvent, OfficialCalendarYear, WorkingDayOverride
+from .trail import record_event
+
+
+class AuditedReferenceAdmin(admin.ModelAdmin):
+    """Reference data city_hr keeps: every add, change and delete made here is audited in the same transaction."""
+
+    audit_action: str  # e.g. "calendar.override": events are "<audit_action>.add/.change/.delete"
+
+    def _audit(self, request, obj, verb, before, after):
+        record_event(actor=request.user, action=f"{self.audit_action}.{verb}", target=obj, before=before, after=after,
+                     ip=request.META.get("REMOTE_ADDR"))
+
+    def save_model(self, request, obj, form, change):
+        before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        self._audit(request, obj, "change" if change else "add", before, model_to_dict(obj))
+
+    def delete_model(self, request, obj):
+        self._audit(request, obj, "delete", model_to_dict(obj), None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, "delete", model_to_dict(obj), None)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(WorkingDayOverride)
-class WorkingDayOverrideAdmin(admin.ModelAdmin):
+class WorkingDayOverrideAdmin(AuditedReferenceAdmin):
     list_display = ["date", "is_working", "note", "source", "updated_at"]
+    list_filter = ["is_working"]
     date_hierarchy = "date"
+    audit_action = "calendar.override"
 
 
 @admin.register(OfficialCalendarYear)
-class OfficialCalendarYearAdmin(admin.ModelAdmin):
+class OfficialCalendarYearAdmin(AuditedReferenceAdmin):
     list_display = ["year", "source", "marked_by", "marked_at"]
+    readonly_fields = ["marked_by", "marked_at"]
+    audit_action = "calendar.official_year"
+
+    def save_model(self, request, obj, form, change):
+        obj.marked_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AuditEvent)

@@ -19,7 +19,7 @@ from records.scoping import scope_for
 
 from . import workflow
 from .models import EvidenceView, ReviewDecision
-from .selectors import BATCH_OBJECT_TYPE, levels_of, review_level_annotations
+from .selectors import BATCH_OBJECT_TYPE, acting_level, levels_of, review_level_annotations
 from .trail import record_event
 from .workdays import review_due
 from .workflow import Action, Actor, Status
@@ -61,13 +61,6 @@ def _review_action(action: str) -> Action:
     return Action(action)
 
 
-def _acting_level(claim: Claim) -> int:
-    levels = levels_of(claim)
-    pending = workflow.PENDING_LEVEL.get(Status(claim.status))
-    # A reviewer at both levels acts at the one the claim waits on; otherwise `transition` explains why not.
-    return pending if pending in levels else min(levels)
-
-
 @transaction.atomic
 def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now: dt.datetime,
                   ip: str | None = None, batch_id: uuid.UUID | None = None,
@@ -91,7 +84,7 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         raise DomainError(
             f"该申报已有新的处理（当前状态：{claim.get_status_display()}），请刷新页面后再审核。", code="already_decided"
         )
-    level = _acting_level(claim)
+    level = acting_level(claim)
     reason = reason.strip()
     new_status = workflow.transition(claim.status, action, _ACTORS[level], reason=reason)
     if action == Action.APPROVE:

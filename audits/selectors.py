@@ -58,6 +58,16 @@ def levels_of(claim: Claim) -> frozenset[int]:
     return frozenset(level for level in LEVELS if getattr(claim, f"reviews_l{level}"))
 
 
+def acting_level(claim: Claim) -> int:
+    """The level at which the user acts on an annotated claim they review at some level.
+
+    A reviewer at both levels acts at the one the claim waits on; otherwise the workflow explains why not.
+    """
+    levels = levels_of(claim)
+    pending = PENDING_LEVEL.get(Status(claim.status))
+    return pending if pending in levels else min(levels)
+
+
 def reviewable_claims(user) -> QuerySet[Claim]:
     """Every submitted-at-least-once claim the user reviews at some level, annotated with the levels.
 
@@ -177,16 +187,10 @@ def review_claim_get(user, claim_id: int) -> Claim:
     return claim
 
 
-def claim_evidence_list(claim: Claim, reviewer) -> list[EvidenceFile]:
-    """All of a claim's files (current first), each with `viewed_by_me` and `is_current`."""
-    files = (
-        claim.evidence.annotate(
-            viewed_by_me=Exists(EvidenceView.objects.filter(evidence=OuterRef("pk"), reviewer=reviewer)),
-            is_current=ExpressionWrapper(Q(removed_at__isnull=True), output_field=BooleanField()),
-        )
-        .order_by("-is_current", "uploaded_at", "pk")
-    )
-    return list(files)
+def claim_evidence_list(claim: Claim) -> tuple[list[EvidenceFile], list[EvidenceFile]]:
+    """A claim's current files and the ones corrected versions replaced, each in upload order."""
+    files = list(claim.evidence.order_by("uploaded_at", "pk"))
+    return [f for f in files if f.removed_at is None], [f for f in files if f.removed_at is not None]
 
 
 def claim_decision_list(claim: Claim) -> QuerySet[ReviewDecision]:

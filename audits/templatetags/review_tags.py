@@ -1,0 +1,13 @@
+from django import template
+
+from records.timeutil import business_today
+
+from ..selectors import review_queue_counts
+
+register = template.Library()
+
+
+@register.simple_tag
+def pending_review_count(user) -> int:
+    """How many claims wait for this user's decision (for the link on the role home pages)."""
+    return review_queue_counts(user, today=business_today())["total"]

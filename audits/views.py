@@ -1,0 +1,136 @@
+"""Reviewers' pages: the queue, a claim's review page, single and batch decisions, the batch result."""
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from ce_portal.errors import DomainError, NotFound
+from records.access import role_required
+from records.choices import Role
+from records.timeutil import business_now, business_today
+
+from . import workflow
+from .forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
+from .review import review_batch, review_decide
+from .selectors import (
+    LEVELS, acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get,
+    review_claim_get, review_queue, review_queue_counts, review_queue_units, reviewable_claims,
+)
+
+PAGE_SIZE = 50
+REVIEWER_ROLES = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
+_ACTORS = {1: workflow.Actor.LEVEL1, 2: workflow.Actor.LEVEL2}
+
+
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
+
+
+@role_required(*REVIEWER_ROLES)
+@require_GET
+def queue(request):
+    today = business_today()
+    levels = [level for level in LEVELS if level_q(request.scope, level) is not None]
+    form = QueueFilterForm(request.GET or None, units=review_queue_units(request.user), show_level=len(levels) > 1)
+    filters = form.filters()
+    due = filters.pop("due", "")
+    claims = review_queue(request.user, today=today, due=due, **filters)
+    return render(request, "audits/queue.html", {
+        "form": form,
+        "page": Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page")),
+        "counts": review_queue_counts(request.user, today=today, **filters),
+        "due": due,
+        "today": today,
+        "scope_names": [m.scope_object for m in request.scope.memberships if m.role != Role.PROFESSIONAL],
+        "action_choices": ACTION_LABELS.items(),
+        "reviews_nothing": not levels,
+    })
+
+
+@role_required(*REVIEWER_ROLES)
+@require_GET
+def claim_review(request, pk: int):
+    claim = review_claim_get(request.user, pk)
+    level = acting_level(claim)
+    actions = workflow.allowed_actions(claim.status, _ACTORS[level])
+    current, superseded = claim_evidence_list(claim)
+    return render(request, "audits/claim_review.html", {
+        "claim": claim,
+        "level": level,
+        "levels": levels_of(claim),
+        "actions": [(action, ACTION_LABELS[action]) for action in actions],
+        "reason_required": workflow.REASON_REQUIRED,
+        "evidence": current,
+        "superseded": superseded,
+        "decisions": claim_decision_list(claim),
+        "today": business_today(),
+    })
+
+
+@role_required(*REVIEWER_ROLES)
+@require_POST
+def claim_decide(request, pk: int):
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未处理：{_first_error(form)}")
+        return redirect("audits:claim", pk=pk)
+    action = form.cleaned_data["action"]
+    try:
+        decision = review_decide(
+            claim_id=pk, reviewer=request.user, action=action, reason=form.cleaned_data["reason"],
+            now=business_now(), ip=_ip(request), expected_version=form.cleaned_data["version"],
+        )
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as exc:
+        messages.error(request, f"未处理：{exc.message}")
+        return redirect("audits:claim", pk=pk)
+    messages.success(request, f"已{ACTION_LABELS[action]}：{decision.claim.professional.name}「{decision.claim.title}」。")
+    return redirect("audits:queue")
+
+
+@role_required(*REVIEWER_ROLES)
+@require_POST
+def batch(request):
+    """Approve at once; reject and return (which a person then has to act on) after a confirmation page."""
+    form = BatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"批量操作未执行：{_first_error(form)}")
+        return redirect("audits:queue")
+    data = form.cleaned_data
+    if data["action"] != workflow.Action.APPROVE and not data["confirmed"]:
+        claims = reviewable_claims(request.user).filter(pk__in=data["claim"]).select_related("professional", "unit")
+        return render(request, "audits/batch_confirm.html", {
+            "form": form, "claims": claims.order_by("pk"), "action_label": ACTION_LABELS[data["action"]],
+            "unknown": len(data["claim"]) - len(claims),
+        })
+    try:
+        result = review_batch(claim_ids=data["claim"], reviewer=request.user, action=data["action"],
+                              reason=data["reason"], now=business_now(), ip=_ip(request))
+    except DomainError as exc:
+        messages.error(request, f"批量操作未执行：{exc.message}")
+        return redirect("audits:queue")
+    return redirect("audits:batch_result", batch_id=result.batch_id)
+
+
+@role_required(*REVIEWER_ROLES)
+@require_GET
+def batch_result(request, batch_id: uuid.UUID):
+    event = review_batch_get(request.user, batch_id)
+    outcome = event.after
+    ids = [*outcome["decided"], *(r["claim"] for r in outcome["refused"])]
+    claims = reviewable_claims(request.user).filter(pk__in=ids).select_related("professional", "unit").in_bulk()
+    return render(request, "audits/batch_result.html", {
+        "event": event,
+        "action_label": ACTION_LABELS[outcome["action"]],
+        "reason": outcome["reason"],
+        "decided": [claims.get(pk) for pk in outcome["decided"]],
+        "refused": [(r["claim"], claims.get(r["claim"]), r["reason"]) for r in outcome["refused"]],
+    })

@@ -1,0 +1,313 @@
+"""The reviewers' pages: queue (filters, counts, pagination), claim page, decisions, batch, and who gets 404."""
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audits.models import EvidenceView, ReviewDecision
+from records.choices import Role
+from records.claims import evidence_opened
+from records.models import Claim
+from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, fast_passwords, open_all  # noqa: F401
+from tests.factories import ClaimFactory, ProfessionalFactory, UnitFactory, UserFactory, grant
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("audits:queue")
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    # Tuesday 30 September 2025: the next working day is Thursday 9 October (National Day in between).
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def rows(response) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<tr data-claim="(\d+)"', response.content.decode())]
+
+
+def count(response, name) -> int:
+    return int(re.search(rf'data-count="{name}"[^>]*>[^<]*<strong>(\d+)</strong>', response.content.decode())[1])
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+# --- the queue --------------------------------------------------------------------------------------------
+
+
+def test_the_queue_holds_the_units_pending_claims_with_evidence_earliest_due_first(client, alice, bob, ada):
+    later = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 10))
+    sooner = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 9))
+    claim_with_evidence(alice, files=0)  # nothing to review
+    at_level_2(alice)  # already past the unit
+    claim_with_evidence(alice, status="draft")
+    claim_with_evidence(bob)  # another unit
+
+    response = login(client, ada).get(QUEUE)
+
+    assert response.status_code == 200
+    assert rows(response) == [sooner.pk, later.pk]
+    assert count(response, "total") == 2
+
+
+def test_counts_and_due_filters_on_a_frozen_day(client, alice, ada):
+    overdue = claim_with_evidence(alice, level1_due_on=dt.date(2025, 9, 29))
+    today = claim_with_evidence(alice, level1_due_on=dt.date(2025, 9, 30))
+    next_working_day = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 9))
+    later = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 10))
+    client = login(client, ada)
+
+    response = client.get(QUEUE)
+    assert (count(response, "total"), count(response, "overdue"), count(response, "soon")) == (4, 1, 2)
+    assert rows(response) == [overdue.pk, today.pk, next_working_day.pk, later.pk]
+    assert "已逾期</span>" in response.content.decode()
+    assert rows(client.get(QUEUE, {"due": "overdue"})) == [overdue.pk]
+    assert rows(client.get(QUEUE, {"due": "soon"})) == [today.pk, next_working_day.pk]
+
+
+def test_category_kind_and_unit_filters(client, alice, unit_a, health_bureau, hank):
+    other_unit = UnitFactory(name="新华区第二医院", authority=health_bureau)
+    dave = ProfessionalFactory(name="戴维", unit=other_unit)
+    public = at_level_2(alice, category="public")
+    workshop = at_level_2(alice, kind="workshop")
+    elsewhere = at_level_2(dave)
+    client = login(client, hank)
+
+    assert set(rows(client.get(QUEUE))) == {public.pk, workshop.pk, elsewhere.pk}
+    assert rows(client.get(QUEUE, {"category": "public"})) == [public.pk]
+    assert rows(client.get(QUEUE, {"kind": "workshop"})) == [workshop.pk]
+    response = client.get(QUEUE, {"unit": other_unit.pk})
+    assert rows(response) == [elsewhere.pk]
+    assert count(response, "total") == 1
+
+
+def test_a_bad_filter_is_reported_and_ignored(client, alice, bob, ada):
+    claim = claim_with_evidence(alice)
+    other_units_claim = claim_with_evidence(bob)
+
+    response = login(client, ada).get(QUEUE, {"unit": other_units_claim.unit_id, "due": "yesterday"})
+
+    page = response.content.decode()
+    assert "所选单位不在您的待审核范围内" in page
+    assert "期限：" in page
+    assert rows(response) == [claim.pk]
+
+
+def test_a_reviewer_with_several_scopes_sees_them_together_and_can_pick_one(client, alice, bob, xin, unit_b):
+    grant(xin, Role.UNIT_REVIEWER, unit_b)  # 华兴公司's own reviewer is also the county bureau, say
+    level1 = claim_with_evidence(bob)
+    level2 = at_level_2(bob)
+    client = login(client, xin)
+
+    assert set(rows(client.get(QUEUE))) == {level1.pk, level2.pk}
+    assert rows(client.get(QUEUE, {"level": "2"})) == [level2.pk]
+
+
+def test_the_city_reviews_only_city_level_units_without_an_authority(client, alice, bob, city, cheng):
+    dora = ProfessionalFactory(name="赵多拉", unit=UnitFactory(region=city, authority=None))
+    mine = at_level_2(dora)
+    at_level_2(alice)
+    at_level_2(bob)
+    assert rows(login(client, cheng).get(QUEUE)) == [mine.pk]
+
+
+def test_pagination_by_fifty(client, alice, ada):
+    claims = [claim_with_evidence(alice) for _ in range(51)]
+    client = login(client, ada)
+    first = client.get(QUEUE)
+    assert len(rows(first)) == 50
+    assert count(first, "total") == 51
+    assert rows(client.get(QUEUE, {"page": 2})) == [max(c.pk for c in claims)]
+
+
+def test_rows_show_viewed_files_and_which_are_approvable(client, alice, ada, hank):
+    viewed = claim_with_evidence(alice, files=2)
+    half = claim_with_evidence(alice, files=2)
+    by_other = claim_with_evidence(alice)
+    open_all(ada, viewed)
+    evidence_opened(user=ada, evidence=half.evidence.first(), now=NOW)
+    open_all(hank, by_other)
+
+    page = login(client, ada).get(QUEUE).content.decode()
+
+    def row(claim):
+        return re.search(rf'<tr data-claim="{claim.pk}" data-approvable="(\d)".*?class="viewed">(\d+/\d+)', page, re.S)
+
+    assert row(viewed).groups() == ("1", "2/2")
+    assert row(half).groups() == ("0", "1/2")
+    assert row(by_other).groups() == ("0", "0/1")
+
+
+def test_the_queue_costs_the_same_queries_for_few_and_many_rows(client, alice, ada):
+    client = login(client, ada)
+    claim_with_evidence(alice)
+    client.get(QUEUE)  # warm up sessions and the calendar
+    with CaptureQueriesContext(connection) as few:
+        client.get(QUEUE)
+    for _ in range(12):
+        open_all(ada, claim_with_evidence(alice))
+    with CaptureQueriesContext(connection) as many:
+        client.get(QUEUE)
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_the_queue_is_404_for_people_who_review_nothing(client, request, who):
+    person = request.getfixturevalue(who)
+    assert login(client, person.user).get(QUEUE).status_code == 404
+
+
+def test_the_queue_needs_a_login(client):
+    assert client.get(QUEUE).status_code == 302
+
+
+def test_role_homes_link_to_the_queue_with_its_count(client, alice, ada):
+    claim_with_evidence(alice)
+    page = login(client, ada).get(reverse("records:unit_home")).content.decode()
+    assert f'href="{QUEUE}" data-pending="1"' in page
+
+
+# --- the claim page and single decisions ------------------------------------------------------------------
+
+
+def test_the_claim_page_shows_evidence_inline_and_the_forms(client, alice, ada):
+    claim = claim_with_evidence(alice)
+    evidence = claim.evidence.get()
+
+    page = login(client, ada).get(reverse("audits:claim", args=[claim.pk])).content.decode()
+
+    src = reverse("records:evidence_download", args=[evidence.pk]) + "?inline=1"
+    assert f'<iframe class="evidence-frame" src="{src}"' in page
+    assert 'value="approve"' in page and 'value="reject"' in page and 'value="return"' in page
+
+
+def test_opening_the_inline_file_is_recorded_and_makes_the_row_approvable(client, alice, ada):
+    claim = claim_with_evidence(alice)
+    evidence = claim.evidence.get()
+    client = login(client, ada)
+
+    response = client.get(reverse("records:evidence_download", args=[evidence.pk]), {"inline": "1"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert EvidenceView.objects.filter(reviewer=ada, evidence=evidence).exists()
+    assert f'data-claim="{claim.pk}" data-approvable="1"' in client.get(QUEUE).content.decode()
+
+
+def test_the_level_2_reviewer_sees_a_claim_still_at_the_unit_without_forms(client, alice, hank):
+    claim = claim_with_evidence(alice)
+    page = login(client, hank).get(reverse("audits:claim", args=[claim.pk])).content.decode()
+    assert "审核决定" not in page
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "xin", "ye", "cheng"])
+def test_the_claim_page_is_404_to_everyone_else(client, request, alice, who):
+    claim = claim_with_evidence(alice)
+    user = request.getfixturevalue(who)
+    user = getattr(user, "user", user)
+    client = login(client, user)
+    assert client.get(reverse("audits:claim", args=[claim.pk])).status_code == 404
+    assert client.post(reverse("audits:decide", args=[claim.pk]),
+                       {"action": "reject", "reason": "x", "version": 0}).status_code == 404
+    assert Claim.objects.get(pk=claim.pk).status == "submitted"
+
+
+def test_a_draft_is_404_to_its_unit(client, alice, ada):
+    claim = ClaimFactory(professional=alice, status="draft")
+    assert login(client, ada).get(reverse("audits:claim", args=[claim.pk])).status_code == 404
+
+
+def test_approving_from_the_claim_page(client, alice, ada):
+    claim = claim_with_evidence(alice)
+    open_all(ada, claim)
+    client = login(client, ada)
+
+    response = client.post(reverse("audits:decide", args=[claim.pk]), {"action": "approve", "version": 0},
+                           follow=True)
+
+    assert response.redirect_chain[-1][0] == QUEUE
+    assert "已审核通过" in response.content.decode()
+    assert Claim.objects.get(pk=claim.pk).status == "unit_approved"
+
+
+@pytest.mark.parametrize("post, message", [
+    ({"action": "reject", "reason": " ", "version": 0}, "审核不通过必须填写理由"),
+    ({"action": "approve", "version": 7}, "该申报已有新的处理"),
+    ({"action": "withdraw", "version": 0}, "请选择审核操作"),
+])
+def test_a_refused_decision_says_why_and_changes_nothing(client, alice, ada, post, message):
+    claim = claim_with_evidence(alice)
+    open_all(ada, claim)
+
+    response = login(client, ada).post(reverse("audits:decide", args=[claim.pk]), post, follow=True)
+
+    assert message in response.content.decode()
+    assert Claim.objects.get(pk=claim.pk).status == "submitted"
+    assert not ReviewDecision.objects.exists()
+
+
+# --- batch ------------------------------------------------------------------------------------------------
+
+
+def test_batch_approve_reports_approved_and_refused_with_reasons(client, alice, ada):
+    seen, unseen = claim_with_evidence(alice), claim_with_evidence(alice)
+    open_all(ada, seen)
+    client = login(client, ada)
+
+    response = client.post(reverse("audits:batch"), {"claim": [seen.pk, unseen.pk], "action": "approve"}, follow=True)
+
+    page = response.content.decode()
+    assert "已审核通过 <strong>1</strong> 条" in page
+    assert re.search(rf'<tr data-claim="{unseen.pk}">.*?有 1 份佐证材料您尚未查看', page, re.S)
+    assert [c.status for c in Claim.objects.filter(pk__in=[seen.pk, unseen.pk]).order_by("pk")] == [
+        "unit_approved", "submitted"]
+
+
+def test_someone_elses_batch_result_is_404(client, alice, ada, unit_a):
+    claim = claim_with_evidence(alice)
+    open_all(ada, claim)
+    result_url = login(client, ada).post(reverse("audits:batch"), {"claim": [claim.pk], "action": "approve"})["Location"]
+    colleague = UserFactory(username="ann")
+    grant(colleague, Role.UNIT_REVIEWER, unit_a)
+    assert login(client, colleague).get(result_url).status_code == 404
+
+
+def test_batch_return_asks_for_confirmation_first(client, alice, ada):
+    claims = [claim_with_evidence(alice) for _ in range(2)]
+    client = login(client, ada)
+    post = {"claim": [c.pk for c in claims], "action": "return", "reason": "请补充考勤记录"}
+
+    confirm = client.post(reverse("audits:batch"), post)
+
+    assert confirm.status_code == 200
+    assert "确认批量退回修改" in confirm.content.decode()
+    assert not ReviewDecision.objects.exists()
+
+    done = client.post(reverse("audits:batch"), {**post, "confirmed": "on"}, follow=True)
+
+    assert "已退回修改 <strong>2</strong> 条" in done.content.decode()
+    assert set(Claim.objects.filter(pk__in=post["claim"]).values_list("status", flat=True)) == {"returned"}
+
+
+@pytest.mark.parametrize("post, message", [
+    ({"action": "reject", "reason": ""}, "批量审核不通过必须填写理由"),
+    ({"action": "approve", "claim": []}, "请至少勾选一条申报"),
+    ({"action": "approve", "claim": ["x"]}, "所选申报编号无效"),
+    ({"action": "", "reason": ""}, "请选择批量操作"),
+])
+def test_a_refused_batch_says_why_and_changes_nothing(client, alice, ada, post, message):
+    claim = claim_with_evidence(alice)
+    open_all(ada, claim)
+    post = {"claim": [claim.pk], "confirmed": "on", **post}
+
+    response = login(client, ada).post(reverse("audits:batch"), post, follow=True)
+
+    assert message in response.content.decode()
+    assert not ReviewDecision.objects.exists()

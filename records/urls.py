@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_claims, views_people
+from . import views, views_certificates, views_claims, views_people
 
 app_name = "records"
 urlpatterns = [
@@ -28,4 +28,14 @@ urlpatterns = [
     path("me/evidence/<int:pk>/correct/", views_claims.evidence_correct, name="evidence_correct"),
     path("me/evidence/<int:pk>/remove/", views_claims.evidence_remove, name="evidence_remove"),
     path("evidence/<int:pk>/", views_claims.evidence_download, name="evidence_download"),
+    path("me/certificates/", views_certificates.my_certificates, name="my_certificates"),
+    path("me/certificates/<int:pk>/", views_certificates.certificate_download, name="certificate_download"),
+    path("me/certificates/<int:pk>/status", views_certificates.certificate_status, name="certificate_status"),
+    path("certificates/bundles/", views_certificates.bundles, name="certificate_bundles"),
+    path("certificates/bundles/<int:pk>/", views_certificates.bundle_detail, name="certificate_bundle"),
+    path("certificates/bundles/<int:pk>/status", views_certificates.bundle_status, name="certificate_bundle_status"),
+    path("certificates/bundles/<int:pk>/zip", views_certificates.bundle_zip, name="certificate_bundle_zip"),
+    path("verify/", views_certificates.verify_search, name="verify_search"),
+    path("verify/<str:serial>", views_certificates.verify, name="verify"),
+    path("api/v1/verify/<str:serial>", views_certificates.CertificateVerifyApi.as_view(), name="verify_api"),
 ]

@@ -1,0 +1,245 @@
+"""Certificate pages: a person's certificates, a unit's bulk ZIP, and the public verification page and API."""
+import time
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ce_portal.errors import DomainError
+
+from .access import role_required
+from .certificate_rules import mask_name, serial_normalize
+from .certificates import certificate_bundle_request, certificate_request
+from .choices import Role
+from .crediting import credited_hours
+from .models import Certificate, CertificateBundle, RequirementPolicy
+from .rules import assess
+from .selectors import unit_list
+from .selectors_certificates import (
+    Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
+)
+from .timeutil import business_now
+
+VERIFY_RATE_PER_MINUTE = 30
+OVERSEERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
+YEARS_SHOWN = 5
+
+
+def _year_from(value) -> int | None:
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return None
+    return year if 2000 <= year <= 2100 else None
+
+
+# --- a person's own certificates -------------------------------------------------------------------------
+
+def _year_rows(professional, current_year: int) -> list[dict]:
+    certificates = list(certificate_list_for_person(professional))
+    rows = []
+    for year in range(current_year, current_year - YEARS_SHOWN, -1):
+        try:
+            policy = RequirementPolicy.objects.for_year(year)
+        except RequirementPolicy.DoesNotExist:
+            break
+        public, prof = credited_hours(professional.pk, year)
+        rows.append({
+            "year": year, "public": public, "professional": prof, "total": public + prof,
+            "compliant": assess(public, prof, policy).compliant,
+            "certificates": [c for c in certificates if c.year == year],
+        })
+    return rows
+
+
+@role_required(Role.PROFESSIONAL)
+@require_http_methods(["GET", "POST"])
+def my_certificates(request):
+    professional = request.user.professional
+    now = business_now()
+    if request.method == "POST":
+        year = _year_from(request.POST.get("year"))
+        if year is None:
+            messages.error(request, "请选择正确的学时年度。")
+            return redirect("records:my_certificates")
+        try:
+            certificate = certificate_request(actor=request.user, professional=professional, year=year, now=now)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("records:my_certificates")
+        return redirect("records:certificate_download", pk=certificate.pk)
+    return render(request, "records/certificates/mine.html", {
+        "professional": professional, "years": _year_rows(professional, now.year),
+    })
+
+
+def _certificate_state(certificate: Certificate) -> dict:
+    ready = certificate.render_status == Certificate.RenderStatus.READY
+    return {
+        "status": certificate.status, "status_label": certificate.get_status_display(),
+        "render_status": certificate.render_status, "render_label": certificate.get_render_status_display(),
+        "ready": ready, "failed": certificate.render_status == Certificate.RenderStatus.FAILED,
+        "download_url": reverse("records:certificate_download", args=[certificate.pk]) if ready else None,
+    }
+
+
+@role_required(Role.PROFESSIONAL)
+@require_GET
+def certificate_download(request, pk: int):
+    """The PDF once it exists; until then a page that shows the rendering progress (202), not an error."""
+    certificate = certificate_get_own(request.user, pk)
+    if certificate.render_status == Certificate.RenderStatus.READY and certificate.status != Certificate.Status.REVOKED:
+        return FileResponse(
+            certificate.pdf.open("rb"), content_type="application/pdf", as_attachment=True,
+            filename=f"继续教育学时证明_{certificate.year}_{certificate.serial}.pdf",
+        )
+    status = 202 if certificate.render_status in (Certificate.RenderStatus.PENDING, Certificate.RenderStatus.RENDERING) else 200
+    return render(request, "records/certificates/progress.html", {
+        "certificate": certificate, "state": _certificate_state(certificate),
+    }, status=status)
+
+
+@role_required(Role.PROFESSIONAL)
+@require_GET
+def certificate_status(request, pk: int):
+    return JsonResponse(_certificate_state(certificate_get_own(request.user, pk)))
+
+
+# --- a unit's certificates in one ZIP ----------------------------------------------------------------------
+
+@role_required(*OVERSEERS)
+@require_http_methods(["GET", "POST"])
+def bundles(request):
+    now = business_now()
+    units = unit_list(request.user)
+    if request.method == "POST":
+        year = _year_from(request.POST.get("year"))
+        unit_id = request.POST.get("unit")
+        if year is None or not str(unit_id or "").isdigit():
+            messages.error(request, "请选择单位和正确的学时年度。")
+            return redirect("records:certificate_bundles")
+        try:
+            bundle = certificate_bundle_request(actor=request.user, unit_id=int(unit_id), year=year, now=now)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("records:certificate_bundles")
+        return redirect("records:certificate_bundle", pk=bundle.pk)
+    return render(request, "records/certificates/bundles.html", {
+        "units": units, "years": range(now.year, now.year - YEARS_SHOWN, -1),
+        "bundles": bundle_list(request.user).order_by("-created_at", "-pk")[:20],
+    })
+
+
+def _bundle_state(bundle: CertificateBundle) -> dict:
+    ready = bundle.status == CertificateBundle.Status.READY
+    return {
+        "status": bundle.status, "status_label": bundle.get_status_display(), "done": bundle.done,
+        "total": bundle.total, "included": bundle.included, "percent": bundle.percent, "ready": ready,
+        "failed": bundle.status == CertificateBundle.Status.FAILED, "error": bundle.error,
+        "download_url": reverse("records:certificate_bundle_zip", args=[bundle.pk]) if ready else None,
+    }
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def bundle_detail(request, pk: int):
+    bundle = bundle_get(request.user, pk)
+    return render(request, "records/certificates/bundle.html", {"bundle": bundle, "state": _bundle_state(bundle)})
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def bundle_status(request, pk: int):
+    return JsonResponse(_bundle_state(bundle_get(request.user, pk)))
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def bundle_zip(request, pk: int):
+    bundle = bundle_get(request.user, pk)
+    if bundle.status != CertificateBundle.Status.READY:
+        return redirect("records:certificate_bundle", pk=bundle.pk)
+    return FileResponse(
+        bundle.file.open("rb"), content_type="application/zip", as_attachment=True,
+        filename=f"{bundle.unit.name}_{bundle.year}年继续教育学时证明.zip",
+    )
+
+
+# --- public verification ----------------------------------------------------------------------------------
+
+def _rate_limited(request) -> bool:
+    """Fixed one-minute window per client address, counted in the shared cache (Redis in production)."""
+    key = f"certificate-verify:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window's key expired between add and incr
+        cache.add(key, 1, timeout=120)
+        count = 1
+    return count > VERIFY_RATE_PER_MINUTE
+
+
+RATE_LIMIT_MESSAGE = f"核验请求过于频繁（每分钟最多 {VERIFY_RATE_PER_MINUTE} 次），请稍后再试。"
+
+
+@require_GET
+def verify_search(request):
+    """The form for a serial copied from paper; the serial itself is checked on the result page."""
+    typed = request.GET.get("serial", "")
+    if not typed.strip():
+        return render(request, "records/certificates/verify.html", {"result": None})
+    serial = serial_normalize(typed)
+    if serial is None:
+        return render(request, "records/certificates/verify.html", {
+            "result": None, "typed": typed,
+            "error": "证书编号格式不正确：应为“年份-四位-四位-四位”，如 2025-7K3M-Q9TD-X2HF。",
+        })
+    return redirect("records:verify", serial=serial)
+
+
+@require_GET
+def verify(request, serial: str):
+    if _rate_limited(request):
+        return render(request, "records/certificates/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
+    result = certificate_verify(serial, request.GET.get("c"))
+    return render(request, "records/certificates/verify.html", {"result": verification_payload(result)},
+                  status=200 if result.found else 404)
+
+
+def verification_payload(result: Verification) -> dict:
+    body = {"status": result.status, "status_label": result.label}
+    certificate = result.certificate
+    if certificate is not None:
+        content = certificate.content
+        body.update({
+            "serial": certificate.serial,
+            "name": mask_name(content["name"]),
+            "unit": content["unit"],
+            "year": certificate.year,
+            "hours": content["hours"],
+            "issued_at": timezone.localtime(certificate.issued_at).isoformat(),
+            "pdf_sha256": certificate.pdf_sha256 or None,
+            "superseded_by": certificate.superseded_by.serial if certificate.superseded_by else None,
+            "revoked_at": timezone.localtime(certificate.revoked_at).isoformat() if certificate.revoked_at else None,
+        })
+    return body
+
+
+class CertificateVerifyApi(APIView):
+    """For title-evaluation systems: the same answer as the public page, as JSON, under the same rate limit."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def get(self, request, serial: str):
+        if _rate_limited(request):
+            return Response({"code": "rate_limited", "message": RATE_LIMIT_MESSAGE}, status=429)
+        result = certificate_verify(serial, request.query_params.get("c"))
+        return Response(verification_payload(result), status=200 if result.found else 404)

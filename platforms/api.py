@@ -111,6 +111,30 @@ _ERROR_EXAMPLES = [
 ]
 
 
+def _description() -> str:
+    return "\n".join([
+        f"平台使用市人社局在管理后台签发的令牌推送已完成的在线学习记录，每批 1–{ingest.MAX_BATCH} 条，逐条返回结果：",
+        "",
+        "- `created`：已登记，并立即计入该人员当年学时（自动登记学时）；",
+        "- `duplicate`：同一 external_id、同一内容已登记过，本次不重复计入——超时后可放心整批重发；",
+        "- `rejected`：未登记；`code` 为稳定的错误代码，`message` 为中文原因，`field` 指明字段。",
+        "",
+        "每条记录各自成败，一条被拒绝不影响同批其他记录。",
+        "",
+        "**整批拒绝**（不做任何登记），响应体为 `{\"code\", \"message\"}`：",
+        "",
+        "| HTTP | code | 含义 |",
+        "|---|---|---|",
+        *[f"| {status} | `{code}` | {text} |" for (status, code), text in ingest.BATCH_CODES.items()],
+        "",
+        "**逐条拒绝**（`status` 为 `rejected`）：",
+        "",
+        "| code | 含义 |",
+        "|---|---|",
+        *[f"| `{code}` | {text} |" for code, text in ingest.RECORD_CODES.items()],
+    ])
+
+
 class PlatformRecordsIngestApi(APIView):
     authentication_classes = [PlatformTokenAuthentication]
     permission_classes = [IsActivePlatform]
@@ -121,7 +145,7 @@ class PlatformRecordsIngestApi(APIView):
         operation_id="platform_records_ingest",
         tags=["学习平台"],
         summary="推送已完成的在线学习记录（自动登记学时）",
-        description=ingest.__doc__,
+        description=_description(),
         request=IngestRequest,
         responses={
             200: IngestResponse,

@@ -1,42 +1,9 @@
 """The platform ingestion API's rules on a batch and its records, as plain functions without I/O.
 
-Validation is hand-written rather than a DRF serializer per record: a serializer costs ≈ 0.3 ms a record,
-more than the database work of the whole record (bench/ingest_bench.py), and these functions are the
-contract that the tests pin down.
-
-Batch-level refusals (the whole request is refused, nothing changes), HTTP status and `code`:
-
-    401 not_authenticated, invalid_token, token_revoked     (platforms.auth)
-    403 platform_inactive                                    (platforms.auth)
-    400 malformed_json        the body is not JSON (or has NaN/Infinity, or nests absurdly deep)
-    400 invalid_batch         the body is not {"records": [...]}
-    400 empty_batch           "records" is an empty list
-    400 batch_too_large       more than MAX_BATCH records
-    413 payload_too_large     the body is larger than MAX_BODY_BYTES
-    415 unsupported_media_type  the Content-Type is not application/json
-
-Record-level outcomes (each record on its own; one record's refusal never affects another):
-
-    created      registered and credited now (自动登记学时)
-    duplicate    the same record (same external_id, same content) is already registered: a no-op
-    rejected     with one of these codes:
-      invalid_record            the record is not a JSON object
-      missing_field             a required field is absent, null or blank (`field` names it)
-      invalid_external_id       not a string of at most 64 characters without control characters
-      invalid_id_number         not 18 characters of digits with an optional final X
-      invalid_name, invalid_course_title   not a string of at most 64 / 200 characters without control characters
-      invalid_category          not "public" or "professional"
-      invalid_hours             not a decimal number > 0 and ≤ MAX_RECORD_HOURS in steps of 0.5
-      invalid_completed_at      not an ISO 8601 date-time (without an offset it is read as Beijing time)
-      duplicate_in_batch        an earlier record of the same batch has the same external_id
-      category_not_allowed      a 附件1 (public) platform sent professional hours or vice versa
-      future_completion         completed_at is later than now (CLOCK_SKEW tolerated)
-      platform_not_approved_for_year   the platform is not on the approved list for that year
-      year_closed, year_in_future      the year's filing is closed (records.rules.claim_year_refusal)
-      unknown_learner           no registered professional has this ID number
-      learner_rejected          the person's registration was refused by their unit
-      name_mismatch             the ID number is registered under another name
-      conflict                  the external_id is already registered with other content; nothing changed
+Validation is hand-written rather than a DRF serializer per record: a serializer per record costs more than
+the database work of the whole record (bench/ingest_bench.py), and these functions are the contract that
+the tests pin down. The stable codes a platform sees are listed once, in BATCH_CODES and RECORD_CODES;
+the OpenAPI description is built from them.
 
 A resend of an already registered record is `duplicate` even when it would now be refused for another
 reason (the year closed since, the learner renamed): a platform retrying after a timeout must be able to
@@ -64,6 +31,42 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_RECORD_HOURS = Decimal("60")
 # Platforms' clocks may run a little ahead of ours.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+
+# (HTTP status, code) → meaning, for a request refused whole: nothing is registered.
+BATCH_CODES = {
+    (401, "not_authenticated"): "缺少 Authorization: Bearer <令牌> 请求头。",
+    (401, "invalid_token"): "令牌无效（格式不对或不存在）。",
+    (401, "token_revoked"): "令牌已被市人社局吊销。",
+    (403, "platform_inactive"): "学习平台已停用。",
+    (400, "malformed_json"): "请求体不是合法的 JSON（含 NaN/Infinity、非 UTF-8 或嵌套过深）。",
+    (400, "invalid_batch"): '请求体不是 {"records": [...]}。',
+    (400, "empty_batch"): "records 为空。",
+    (400, "batch_too_large"): f"一批超过 {MAX_BATCH} 条记录。",
+    (413, "payload_too_large"): f"请求体超过 {MAX_BODY_BYTES // (1024 * 1024)} MB。",
+    (415, "unsupported_media_type"): "Content-Type 不是 application/json。",
+}
+# Codes of a record answered `rejected`; every other record of the batch is unaffected.
+RECORD_CODES = {
+    "invalid_record": "记录不是 JSON 对象。",
+    "missing_field": "缺少必填字段，或字段为 null/空白（field 指明字段）。",
+    "invalid_external_id": "external_id 不是不超过 64 个字符、且不含控制字符的文本。",
+    "invalid_id_number": "id_number 不是 18 位（末位可为 X）。",
+    "invalid_name": "name 不是不超过 64 个字符、且不含控制字符的文本。",
+    "invalid_course_title": "course_title 不是不超过 200 个字符、且不含控制字符的文本。",
+    "invalid_category": 'category 不是 "public" 或 "professional"。',
+    "invalid_hours": f"hours 不是大于 0、不超过 {MAX_RECORD_HOURS} 且以 0.5 为单位的数字。",
+    "invalid_completed_at": "completed_at 不是 ISO 8601 时间（不带时区时按北京时间理解）。",
+    "duplicate_in_batch": "同一批中前面已有相同 external_id 的记录。",
+    "category_not_allowed": "附件1 公需科目平台登记了专业科目学时，或附件2 专业科目平台登记了公需科目学时。",
+    "future_completion": f"完成时间晚于当前时间（容许 {CLOCK_SKEW.seconds // 60} 分钟时钟误差）。",
+    "platform_not_approved_for_year": "平台未列入该年度认定的学习平台名单。",
+    "year_closed": "该年度学时申报已截止（不得结转或补报；经批准补学豁免的人员除外）。",
+    "year_in_future": "完成时间所在年度尚未开始。",
+    "unknown_learner": "该身份证号码未登记为专业技术人员。",
+    "learner_rejected": "该人员的注册未通过单位审核。",
+    "name_mismatch": "姓名与该身份证号码登记的姓名不一致。",
+    "conflict": "该 external_id 已登记过内容不同的记录；已登记的记录保持不变。",
+}
 
 PUBLIC, PROFESSIONAL = "public", "professional"
 CATEGORY_LABELS = {PUBLIC: "公需科目", PROFESSIONAL: "专业科目"}

@@ -136,6 +136,7 @@ def test_each_bad_record_is_rejected_with_its_code_and_changes_nothing(alice, pu
     result = response.json()["results"][0]
     assert (result["status"], result["code"], result["field"]) == ("rejected", code, field)
     assert result["message"]  # a Chinese sentence a vendor can act on
+    assert code in ingest.RECORD_CODES  # documented in the schema
     assert_nothing_registered()
 
 
@@ -241,6 +242,7 @@ def test_a_bad_body_is_a_400_with_a_clear_message(public_token, body, code):
     assert response.status_code == 400
     assert response.json()["code"] == code
     assert response.json()["message"]
+    assert (400, code) in ingest.BATCH_CODES
     assert_nothing_registered()
 
 
@@ -282,6 +284,7 @@ def test_a_missing_or_wrong_token_is_a_401(alice, public_token, header, code):
     response = post(client_for(None), {"records": [record_for(alice)]}, **extra)
     assert response.status_code == 401
     assert response.json()["code"] == code
+    assert (401, code) in ingest.BATCH_CODES
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert_nothing_registered()
 

@@ -10,10 +10,10 @@ takes the Seeding and must itself be idempotent.
 """
 import datetime as dt
 import random
+from bisect import bisect
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from bisect import bisect
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -213,7 +213,6 @@ class PlannedUnit:
     credit_code: str
     county: str
     authority: tuple[str, str] | None  # (region name, authority name)
-    kind: str
     sector: Sector
     staff_weight: float
 
@@ -269,7 +268,7 @@ def plan_units(batch: Batch, taken_names: set[str]) -> list[PlannedUnit]:
                 authority = (region, f"{region}{sector.industry}")
             units.append(PlannedUnit(
                 name=name, credit_code=fake_credit_code(next(indices)), county=county, authority=authority,
-                kind=sector.kind, sector=sector, staff_weight=sector.staff * rng.lognormvariate(0, 0.5),
+                sector=sector, staff_weight=sector.staff * rng.lognormvariate(0, 0.5),
             ))
     return units
 
@@ -289,8 +288,8 @@ def _pick(rng: random.Random, items: Sequence, cum_weights: Sequence[float]):
 
 
 def plan_people(batch: Batch, units: Sequence[PlannedUnit], *, year: int) -> list[PlannedPerson]:
-    """People of a batch: every unit gets two, the rest go by the units' head-count weights. A person's
-    sex and age come from their ID number; the given name follows the sex, the title the age."""
+    """People of a batch: every unit gets two when there are enough, the rest go by the units' head-count
+    weights. Sex and age come from the ID number; the given name follows the sex, the title the age."""
     rng = random.Random(f"people-{batch.person_start}")
     floor = 2 if batch.professionals >= 2 * len(units) else 0
     positions = [u for u in range(len(units)) for _ in range(floor)]
@@ -351,8 +350,10 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], *, copy: bo
     return ids
 
 
-def _authority_ids(keys: set[tuple[str, str]]) -> tuple[dict[tuple[str, str], int], int]:
-    regions = dict(Region.objects.values_list("name", "id"))
+def _authority_ids(
+    keys: set[tuple[str, str]], regions: dict[str, int]
+) -> tuple[dict[tuple[str, str], int], int]:
+    """Ids of the (region name, authority name) pairs, creating the missing authorities; and how many."""
     ids, created = {}, 0
     for region_name, name in sorted(keys):
         authority, made = IndustryAuthority.objects.get_or_create(region_id=regions[region_name], name=name)
@@ -368,11 +369,12 @@ def seed_batch(batch: Batch, *, today: dt.date, copy: bool | None = None) -> Cou
         return Counter()
     units = plan_units(batch, set(Unit.objects.values_list("name", flat=True)))
     people = plan_people(batch, units, year=today.year)
-    authority_ids, authorities_created = _authority_ids({u.authority for u in units if u.authority})
     regions = dict(Region.objects.values_list("name", "id"))
+    authority_ids, authorities_created = _authority_ids({u.authority for u in units if u.authority}, regions)
     unit_ids = insert_rows(
         Unit, ("name", "credit_code", "region_id", "authority_id", "kind"),
-        [(u.name, u.credit_code, regions[u.county], authority_ids.get(u.authority), u.kind) for u in units],
+        [(u.name, u.credit_code, regions[u.county], authority_ids.get(u.authority), u.sector.kind)
+         for u in units],
         copy=copy,
     )
     now = timezone.now()

@@ -120,8 +120,12 @@ def _issue(*, professional: Professional, year: int, content: dict, now: dt.date
     return certificate
 
 
-def _obtain(*, professional: Professional, year: int, now: dt.datetime, actor) -> Certificate:
-    """The valid certificate for the current records: the existing one if they did not change, else a new one."""
+@transaction.atomic
+def certificate_obtain(*, professional: Professional, year: int, now: dt.datetime, actor) -> Certificate:
+    """The valid certificate for the current records: the existing one if they did not change, else a new one.
+
+    Does not queue the rendering: `certificate_request` does, a bundle renders in its own task.
+    """
     professional = _lock_person(professional.pk)
     content = certificate_content(professional, year)
     current = valid_certificate(professional.pk, year, for_update=True)
@@ -141,7 +145,7 @@ def certificate_request(*, actor, professional: Professional, year: int, now: dt
     """A person asks for their certificate of a year; rendering is queued and the row returned at once."""
     if professional.pk not in scope_for(actor).professional_ids:
         raise NotFound("未找到该人员。")
-    certificate = _obtain(professional=professional, year=year, now=now, actor=actor)
+    certificate = certificate_obtain(professional=professional, year=year, now=now, actor=actor)
     stalled = (certificate.render_status == Certificate.RenderStatus.RENDERING
                and certificate.render_started_at < now - STALE_RENDER)
     # Queued again on a repeat request: a lost message or a dead worker must not leave it waiting forever.
@@ -322,8 +326,7 @@ def _bundle_entry(archive: zipfile.ZipFile, index: int, person: Professional, bu
                   now: dt.datetime) -> tuple[str, str, str]:
     """Add one person's certificate to the archive; returns (serial, state, note) for the manifest."""
     try:
-        with transaction.atomic():
-            certificate = _obtain(professional=person, year=bundle.year, now=now, actor=bundle.requested_by)
+        certificate = certificate_obtain(professional=person, year=bundle.year, now=now, actor=bundle.requested_by)
     except DomainError as refusal:
         return "", "未出具", refusal.message
     certificate = _ready_pdf(certificate, now)

@@ -12,7 +12,6 @@ import time_machine
 import zxingcpp
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
 from audits.models import AuditEvent
@@ -44,7 +43,7 @@ def _frozen_and_fresh_cache(settings):
     cache.clear()
 
 
-def _request(person, year=2025, *, now=NOW, callbacks=None):
+def _request(person, year=2025, *, now=NOW):
     return certificate_request(actor=person.user, professional=person, year=year, now=now)
 
 
@@ -56,7 +55,7 @@ def _issued(person, year=2025) -> Certificate:
     return certificate
 
 
-def _pdf_text(certificate, tmp_path) -> str:
+def _pdf_text(certificate) -> str:
     return subprocess.run(["pdftotext", "-layout", certificate.pdf.path, "-"], capture_output=True, text=True,
                           check=True).stdout
 
@@ -152,10 +151,10 @@ def test_a_render_abandoned_by_a_dead_worker_is_taken_over(alice):
     assert certificate_render(certificate_id=certificate.pk, now=NOW) is False
 
 
-def test_the_pdf_states_name_hours_and_records_in_chinese(alice, tmp_path):
+def test_the_pdf_states_name_hours_and_records_in_chinese(alice):
     make_compliant(alice)
     certificate = _issued(alice)
-    text = _pdf_text(certificate, tmp_path)
+    text = _pdf_text(certificate)
     assert "继续教育学时证明" in text
     assert "张爱丽" in text
     assert "新华区第一医院" in text

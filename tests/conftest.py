@@ -5,10 +5,32 @@
 - alice works at unit_a, bob at unit_b, carol at unit_c.
 - ada reviews unit_a; hank is the 卫健委 reviewer; xin is 新华区 county HR; ye is 叶县 county HR; cheng is city HR.
 """
+import os
+
 import pytest
 
 from records.choices import Role
 from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests end with a flush that also empties the reference tables that migrations
+    filled (regions, platforms, bases, policy); reload them so every test starts from the same world."""
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+        from django.core.management import call_command
+
+        call_command("load_reference_data", stdout=open(os.devnull, "w"))
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,7 @@ import pytest
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD
 
-# serialized_rollback: the live server needs committed data, and the flush after each test would
-# otherwise also wipe the reference data that migrations loaded (regions, platforms, policy).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROLE_HOMES = [
     ("alice", "/me/", "professional", "我的继续教育"),

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Case, Count, DateField, F, Min, Q, When
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from records.choices import Role
 from records.models import SHANGHAI, Claim, RoleMembership, Unit
@@ -99,13 +99,6 @@ def _level2_scope(authority_id, region_id) -> tuple[str, int]:
     return ("authority", authority_id) if authority_id else ("region", region_id)
 
 
-def _link(url_name: str, *args, fallback: str = "home") -> str:
-    try:
-        return reverse(url_name, args=args)
-    except NoReverseMatch:  # the page belongs to another part of the portal that may not be installed
-        return reverse(fallback)
-
-
 # --- reminders ------------------------------------------------------------------------------------------
 
 def send_due_reminders(*, today: dt.date, now: dt.datetime) -> int:
@@ -130,7 +123,7 @@ def send_due_reminders(*, today: dt.date, now: dt.datetime) -> int:
         for user_id in reviewers[_level2_scope(authority_id, region_id)]:
             counts[user_id, due_on][1] += n
 
-    link = _link("audits:queue")
+    link = reverse("audits:queue")
     notices = [
         Notification(
             user_id=user_id, kind="review_reminder", link=link, created_at=now,
@@ -175,7 +168,7 @@ def send_overdue_digests(*, today: dt.date, now: dt.datetime) -> int:
     notices = []
     for region_id, units in sorted(per_region.items()):
         text = _digest_text(units, unit_names, today=today)
-        link = _link("monitor:region", region_id)
+        link = reverse("monitor:region", args=[region_id])
         notices.extend(
             Notification(user_id=user_id, kind="overdue_digest", text=text, link=link, created_at=now,
                          dedupe_key=f"digest:{user_id}:{region_id}:{today.isoformat()}")

@@ -115,3 +115,15 @@ def test_two_runs_at_once_flag_each_claim_once(alice):
         t.join()
     assert sum(results) == len(claims)
     assert Claim.objects.filter(overdue_since__isnull=True).count() == 0
+
+
+def test_the_beat_schedule_names_registered_tasks_in_shanghai_time(settings):
+    from ce_portal.celery import app
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
+    assert app.conf.timezone == "Asia/Shanghai"
+    after_midnight = schedule["mark-overdue-after-midnight"]["schedule"]
+    assert (after_midnight.hour, after_midnight.minute) == ({0}, {5})
+    assert schedule["mark-overdue"]["schedule"].minute == {0, 15, 30, 45}
+    assert (schedule["due-reminders"]["schedule"].hour, schedule["overdue-digest"]["schedule"].hour) == ({8}, {8})

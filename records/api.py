@@ -1,5 +1,5 @@
 """Registry API: HR bureaus add units, unit reviewers add staff. Refusals are 400 with a stable code and
-save nothing (ce_portal/api.py shapes them); anything outside the caller's scope is 404."""
+save nothing (ce_portal/api.py shapes them); a caller without the role, or a region outside theirs, gets 404."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail
@@ -70,22 +70,22 @@ class ProfessionalCreateApi(APIView):
         phone = serializers.CharField(required=False, allow_blank=True)
         started_on = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                            help_text="YYYY-MM-DD，不填为今天")
-        unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.none(), required=False,
+        unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
                                                   help_text="负责多个单位时必填")
 
-        def __init__(self, *args, units, today, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.fields["unit"].queryset = units
-            self.today = today
+        def validate_unit(self, unit):
+            if unit not in self.context["units"]:
+                raise serializers.ValidationError("请选择您负责的单位。", code="unit_out_of_scope")
+            return unit
 
         def validate(self, attrs):
-            units = self.fields["unit"].queryset
+            units = self.context["units"]
             if "unit" not in attrs:
                 if len(units) != 1:
                     raise serializers.ValidationError({"unit": [ErrorDetail("请指定单位。", code="unit_required")]})
                 attrs["unit"] = units[0]
             try:
-                attrs["row"] = clean_staff_row(today=self.today, **{
+                attrs["row"] = clean_staff_row(today=self.context["today"], **{
                     key: attrs.get(key) for key in ("name", "id_number", "specialty", "title_level", "phone",
                                                     "started_on")
                 })
@@ -104,8 +104,9 @@ class ProfessionalCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, summary="添加本单位专业技术人员")
     def post(self, request):
         _require_role(request, Role.UNIT_REVIEWER)
-        serializer = self.InputSerializer(data=request.data, units=reviewer_units(request.user),
-                                          today=business_today())
+        serializer = self.InputSerializer(data=request.data, context={
+            "units": reviewer_units(request.user), "today": business_today(),
+        })
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         professional = professional_enrol(unit=data["unit"], row=data["row"], actor=request.user)

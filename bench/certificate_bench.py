@@ -65,7 +65,8 @@ def seed_unit(people: int):
     RoleMembership.objects.create(user=reviewer, role=Role.UNIT_REVIEWER, unit=unit)
     surnames, given = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗", "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
     staff = Professional.objects.bulk_create(
-        Professional(name=f"{surnames[i % 20]}{given[i % 25]}{given[(i // 25) % 25]}", id_number=fake_id_number(i))
+        Professional(name=f"{surnames[i % len(surnames)]}{given[i % len(given)]}{given[i // len(given) % len(given)]}",
+                     id_number=fake_id_number(i))
         for i in range(people)
     )
     Employment.objects.bulk_create(

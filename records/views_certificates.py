@@ -30,6 +30,7 @@ from .timeutil import business_now
 VERIFY_RATE_PER_MINUTE = 30
 OVERSEERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
 YEARS_SHOWN = 5
+UNIT_CHOICES = 100
 
 
 def _year_from(value) -> int | None:
@@ -118,7 +119,6 @@ def certificate_status(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def bundles(request):
     now = business_now()
-    units = unit_list(request.user)
     if request.method == "POST":
         year = _year_from(request.POST.get("year"))
         unit_id = request.POST.get("unit")
@@ -131,8 +131,12 @@ def bundles(request):
             messages.error(request, error.message)
             return redirect("records:certificate_bundles")
         return redirect("records:certificate_bundle", pk=bundle.pk)
+    search = request.GET.get("q", "").strip()
+    units = unit_list(request.user, search=search)
     return render(request, "records/certificates/bundles.html", {
-        "units": units, "years": range(now.year, now.year - YEARS_SHOWN, -1),
+        # A city holds thousands of units: the choice shows the first matches, the search narrows them.
+        "units": units[:UNIT_CHOICES], "more_units": units.count() > UNIT_CHOICES, "q": search,
+        "years": range(now.year, now.year - YEARS_SHOWN, -1),
         "bundles": bundle_list(request.user).order_by("-created_at", "-pk")[:20],
     })
 

@@ -503,3 +503,38 @@ def test_county_and_city_see_only_their_own_bundles(client, ada, xin, cheng, uni
     client.force_login(cheng)
     assert client.get(reverse("records:certificate_bundle", args=[bundle.pk])).status_code == 404
     assert client.get(reverse("records:certificate_bundles")).status_code == 200
+
+
+def test_the_bundle_page_finds_units_for_the_city(client, cheng, unit_a, unit_c):
+    client.force_login(cheng)
+    page = client.get(reverse("records:certificate_bundles"), {"q": "叶县"}).content.decode()
+    assert "叶县第一高级中学" in page and "新华区第一医院" not in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_requests_issue_one_certificate(alice):
+    import threading
+
+    from django.db import connection
+
+    from records.certificates import certificate_obtain
+
+    make_compliant(alice)
+    barrier, serials, errors = threading.Barrier(2), [], []
+
+    def ask():
+        try:
+            barrier.wait()
+            serials.append(certificate_obtain(professional=alice, year=2025, now=NOW, actor=alice.user).serial)
+        except Exception as error:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(serials)) == 1 and Certificate.objects.count() == 1

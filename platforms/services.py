@@ -47,31 +47,48 @@ def platform_token_revoke(*, token: PlatformToken, actor, ip: str | None, now: d
 _TABLE = PlatformRecord._meta.db_table
 _COLUMNS = ("external_id", "professional_id", "course_title", "category", "hours", "completed_at", "year",
             "content_hash")
-_PG_TYPES = ("text", "bigint", "text", "text", "numeric", "timestamptz", "smallint", "text")
+# The batch's rows are staged here by COPY; the session keeps the table, each commit empties it.
+_STAGING = "platform_record_staging"
+_STAGING_DDL = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (external_id text, professional_id bigint, course_title text, "
+    "category text, hours numeric, completed_at timestamptz, year smallint, content_hash text) ON COMMIT DELETE ROWS"
+)
 
 
 def _insert_new(platform_id: int, rows: list[tuple], received_at: dt.datetime) -> set[str]:
-    """Insert the rows whose external_id the platform has not used yet, in one statement; return their ids.
+    """Insert the rows whose external_id the platform has not used yet; return their external_ids.
 
-    The rows arrive sorted by external_id, so two concurrent batches wait on each other's unique-index
-    entries in the same order and cannot deadlock. A concurrent batch that inserted the same external_id
-    first makes ours skip it (ON CONFLICT waits for that batch to commit), and the caller sees its content.
+    On PostgreSQL the rows go in by COPY to a staging table and then one INSERT … SELECT … ON CONFLICT DO
+    NOTHING: COPY costs the client ≈ 4 ms per 1,000 rows where binding them as arrays or VALUES costs ≈ 20
+    (bench/ingest_bench.py). Rows go in ordered by external_id, so two concurrent batches wait on each
+    other's unique-index entries in the same order and cannot deadlock; a concurrent batch that inserted
+    the same external_id first makes ours skip it (ON CONFLICT waits for that batch's commit).
     """
     if not rows:
         return set()
     columns = ", ".join(("platform_id", "received_at", *_COLUMNS))
-    if connection.vendor == "postgresql":
-        # One parameter per column: PostgreSQL parses the same short statement whatever the batch size.
-        arrays = ", ".join(f"%s::{pg_type}[]" for pg_type in _PG_TYPES)
-        sql = f"INSERT INTO {_TABLE} ({columns}) SELECT %s, %s, t.* FROM unnest({arrays}) AS t"
-        params = [platform_id, received_at, *(list(column) for column in zip(*rows))]
-    else:  # the SQLite demo
-        sql = f"INSERT INTO {_TABLE} ({columns}) VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-        params = [value for row in rows for value in (platform_id, received_at, *row)]
-    sql += " ON CONFLICT (platform_id, external_id) DO NOTHING RETURNING external_id"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(_STAGING_DDL)
+            with cursor.cursor.copy(f"COPY {_STAGING} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            source = f"SELECT %s, %s, {', '.join(_COLUMNS)} FROM {_STAGING} ORDER BY external_id"
+            params = [platform_id, received_at]
+        else:  # the SQLite demo (one writer at a time: the order does not matter there)
+            source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            params = [value for row in rows for value in (platform_id, received_at, *row)]
+        cursor.execute(
+            f"INSERT INTO {_TABLE} ({columns}) {source} "
+            "ON CONFLICT (platform_id, external_id) DO NOTHING RETURNING external_id",
+            params,
+        )
         return {external_id for (external_id,) in cursor.fetchall()}
+
+
+def _stored_hashes(platform_id: int, external_ids: list[str]) -> dict[str, str]:
+    rows = PlatformRecord.objects.filter(platform_id=platform_id, external_id__in=external_ids)
+    return dict(rows.values_list("external_id", "content_hash"))
 
 
 def _learners(id_numbers: set[str]) -> dict[str, Learner]:
@@ -157,7 +174,6 @@ def platform_records_ingest(*, platform: LearningPlatform, records: list, now: d
             else:
                 refused.append((record, _year_rejection(year_refusals[record.year])))
 
-    accepted.sort(key=lambda item: item[0].external_id)
     inserted = _insert_new(platform.pk, [
         (r.external_id, pid, r.course_title, r.category, r.hours, r.completed_at, r.year, r.content_hash)
         for r, pid in accepted
@@ -168,10 +184,7 @@ def platform_records_ingest(*, platform: LearningPlatform, records: list, now: d
     # Refused records are looked up too: a resend of a registered record is a duplicate even if it would be
     # refused today (the year closed since), so a platform retrying after a timeout learns its record is in.
     others = [r for r, _ in accepted if r.external_id not in inserted] + [r for r, _ in refused]
-    stored = dict(
-        PlatformRecord.objects.filter(platform=platform, external_id__in=[r.external_id for r in others])
-        .values_list("external_id", "content_hash")
-    ) if others else {}
+    stored = _stored_hashes(platform.pk, [r.external_id for r in others]) if others else {}
     for record, _ in accepted:
         if record.external_id in inserted:
             outcomes[record.index] = Outcome("created", record.external_id)

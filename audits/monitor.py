@@ -6,7 +6,8 @@ overdue claims is live, through the unit's queue index. Scope: a county bureau s
 an authority its own units, the city bureau everything; anything else is 404 before any figure is read.
 """
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Max, Q, QuerySet, Sum
@@ -52,7 +53,10 @@ def unit_get(scope: Scope, pk: int) -> Unit:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a monitor table: a unit, or a region's total on the city monitor."""
+    """One line of a monitor table: a unit, or a region's total on the city monitor.
+
+    `on_time_rate`: share of this year's decisions made by their due date, in per cent (one decimal).
+    """
 
     pk: int
     name: str
@@ -63,13 +67,13 @@ class Row:
     decided: int
     decided_on_time: int
     authority_name: str = ""
+    on_time_rate: Decimal | None = field(init=False)
 
-    @property
-    def on_time_rate(self) -> Decimal | None:
-        """Share of this year's decisions made by their due date, in per cent (one decimal)."""
-        if not self.decided:
-            return None
-        return (Decimal(100 * self.decided_on_time) / self.decided).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    def __post_init__(self):
+        rate = None
+        if self.decided:
+            rate = (Decimal(100 * self.decided_on_time) / self.decided).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        object.__setattr__(self, "on_time_rate", rate)  # computed once: a table reads it for every row
 
 
 @dataclass(frozen=True)
@@ -98,33 +102,49 @@ def working_days_late(due_dates, today: dt.date) -> dict[dt.date, int]:
     return late
 
 
-def _latest(snapshots: QuerySet, today: dt.date) -> QuerySet:
+class _Figures(NamedTuple):
+    subject: int
+    pending: int
+    overdue: int
+    oldest_overdue_due_on: dt.date | None
+    decided: int
+    decided_on_time: int
+    computed_at: dt.datetime
+
+
+def _latest(snapshots: QuerySet, subject: str, today: dt.date) -> dict[int, _Figures]:
+    """The latest day's figures (up to today) of each subject (`unit`, `region`), as plain tuples."""
     latest = snapshots.filter(date__lte=today).aggregate(d=Max("date"))["d"]
-    return snapshots.filter(date=latest) if latest else snapshots.none()
+    if latest is None:
+        return {}
+    rows = snapshots.filter(date=latest).values_list(subject, *_Figures._fields[1:])
+    return {row[0]: _Figures(*row) for row in rows}
 
 
-def _rows(units, figures: dict, today: dt.date) -> list[Row]:
+def _rows(units, figures: dict[int, _Figures], today: dt.date) -> list[Row]:
     late = working_days_late((f.oldest_overdue_due_on for f in figures.values()), today)
+    none = _Figures(0, 0, 0, None, 0, 0, None)
     rows = []
     for pk, name, authority_name in units:
-        f = figures.get(pk)
-        oldest = f.oldest_overdue_due_on if f else None
+        f = figures.get(pk, none)
         rows.append(Row(
-            pk=pk, name=name, authority_name=authority_name or "",
-            pending=f.pending if f else 0, overdue=f.overdue if f else 0,
-            oldest_overdue_due_on=oldest, oldest_overdue_days=late.get(oldest),
-            decided=f.decided if f else 0, decided_on_time=f.decided_on_time if f else 0,
+            pk=pk, name=name, authority_name=authority_name or "", pending=f.pending, overdue=f.overdue,
+            oldest_overdue_due_on=f.oldest_overdue_due_on, oldest_overdue_days=late.get(f.oldest_overdue_due_on),
+            decided=f.decided, decided_on_time=f.decided_on_time,
         ))
     # Worst first: most overdue, then the longest waiting; quiet units after, by name.
     rows.sort(key=lambda r: (-r.overdue, r.oldest_overdue_due_on or dt.date.max, -r.pending, r.name))
     return rows
 
 
+def _as_of(figures: dict[int, _Figures]) -> dt.datetime | None:
+    return max((f.computed_at for f in figures.values()), default=None)
+
+
 def _table(units: QuerySet, snapshots: QuerySet, today: dt.date) -> Table:
-    figures = {s.unit_id: s for s in _latest(snapshots.filter(unit__isnull=False), today)}
-    as_of = max((s.computed_at for s in figures.values()), default=None)
+    figures = _latest(snapshots.filter(unit__isnull=False), "unit", today)
     units = units.values_list("pk", "name", "authority__name").order_by()
-    return Table(rows=_rows(units, figures, today), as_of=as_of)
+    return Table(rows=_rows(units, figures, today), as_of=_as_of(figures))
 
 
 def region_table(region: Region, *, today: dt.date) -> Table:
@@ -138,13 +158,10 @@ def authority_table(authority: IndustryAuthority, *, today: dt.date) -> Table:
 
 def city_table(*, today: dt.date) -> Table:
     """One row per region that has units: the counties, the zones and the city's own (市直) units."""
-    totals = _latest(OverdueSnapshot.objects.filter(unit__isnull=True, authority__isnull=True), today)
-    figures = {s.region_id: s for s in totals}
+    figures = _latest(OverdueSnapshot.objects.filter(unit__isnull=True, authority__isnull=True), "region", today)
     regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
     regions = regions.order_by("code").values_list("pk", "name", "code")
-    rows = _rows(((pk, name, "") for pk, name, _ in regions), figures, today)
-    as_of = max((s.computed_at for s in figures.values()), default=None)
-    return Table(rows=rows, as_of=as_of)
+    return Table(rows=_rows(((pk, name, "") for pk, name, _ in regions), figures, today), as_of=_as_of(figures))
 
 
 def _total(rows: list[Row]) -> Row:

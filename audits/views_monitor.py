@@ -17,7 +17,7 @@ from .exports import FORMATS, table_response
 from .models import Notification
 
 MONITOR_ROLES = (Role.CITY_HR, Role.COUNTY_HR, Role.AUTHORITY_REVIEWER)
-TABLE_PAGE_SIZE = 100
+TABLE_PAGE_SIZE = 50
 CLAIM_PAGE_SIZE = 50
 
 UNIT_HEADER = ["单位名称", "行业主管部门", "待审核", "逾期未审核", "最早逾期的审核期限", "最长逾期（工作日）",

@@ -56,15 +56,20 @@ class ClaimInput:
 
 def claim_input_problems(*, professional: Professional, data: ClaimInput, now: dt.datetime) -> list[Problem]:
     """Every problem with the input, the filing-year rule included (it needs the policy and any exemption)."""
-    today = timezone.localdate(now)
-    dates = activity_date_problems(data.start_date, data.end_date, today)
-    problems = [
+    return [
         *provider_problems(data.provider_base and data.provider_base.pk, data.provider_name),
-        *dates,
-        *hours_problems(data.hours, data.start_date, data.end_date),
+        *activity_problems(professional=professional, start_date=data.start_date, end_date=data.end_date,
+                           hours=data.hours, now=now),
     ]
+
+
+def activity_problems(*, professional: Professional, start_date: dt.date, end_date: dt.date, hours: Decimal,
+                      now: dt.datetime) -> list[Problem]:
+    """The activity's dates and hours, and whether its year is still open to this person at `now`."""
+    dates = activity_date_problems(start_date, end_date, timezone.localdate(now))
+    problems = [*dates, *hours_problems(hours, start_date, end_date)]
     if not dates:
-        year = data.start_date.year
+        year = start_date.year
         exemption = (
             MakeUpExemption.objects.filter(professional=professional, year=year, revoked_at__isnull=True)
             .order_by("-expires_at").first()
@@ -90,7 +95,8 @@ def _refuse(problems: list[Problem]) -> None:
 
 def _own_claim_for_update(actor, claim_id: int) -> Claim:
     claim = (
-        Claim.objects.select_for_update()
+        # Lock the claim row only: it serialises every change to the claim and its evidence.
+        Claim.objects.select_for_update(of=("self",))
         .filter(pk=claim_id, professional_id__in=scope_for(actor).professional_ids)
         .select_related("professional")
         .first()
@@ -216,7 +222,7 @@ def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime
     _require_editable(claim)
     head = upload_head(upload)
     _refuse(evidence_problems(upload.name, head, upload.size))
-    current = claim.evidence.select_for_update().filter(removed_at__isnull=True)
+    current = claim.evidence.filter(removed_at__isnull=True)
     superseded = None
     if supersedes_id is not None:
         superseded = current.filter(pk=supersedes_id).first()
@@ -240,13 +246,11 @@ def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime
 @transaction.atomic
 def evidence_remove(*, actor, evidence_id: int, now: dt.datetime) -> EvidenceFile:
     """Take a not-yet-submitted file out of a claim. The row and the file are kept (removed_at)."""
-    claim_id = (
-        EvidenceFile.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
-    )
+    claim_id = EvidenceFile.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
     if claim_id is None:
         raise NotFound("未找到该佐证材料。")
     claim = _own_claim_for_update(actor, claim_id)
-    evidence = claim.evidence.select_for_update().get(pk=evidence_id)
+    evidence = claim.evidence.get(pk=evidence_id)
     if evidence.removed_at is not None:
         raise DomainError("该佐证材料已经移除。", code="evidence_already_removed")
     if evidence.submitted_at is not None:

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from platforms.models import TrainingBase
 
 from .choices import SubjectCategory
-from .claim_rules import evidence_count_problem, evidence_problems
-from .claims import ClaimInput, claim_input_problems, upload_head
+from .claim_rules import evidence_count_problem, evidence_problems, provider_problems
+from .claims import ClaimInput, activity_problems, upload_head
 from .models import ActivityKind, IndustryAuthority, Professional, Region, Unit
 from .selectors_people import registration_rejection_reason
 from .staff_import import StaffRowInvalid, clean_staff_row
@@ -265,10 +265,16 @@ class ClaimForm(forms.Form):
         return ClaimInput(**{name: self.cleaned_data[name] for name in ClaimInput.__dataclass_fields__})
 
     def clean(self):
+        """Each group of rules runs as soon as its own fields are readable, so one form shows every problem."""
         data = super().clean()
-        if all(name in data for name in ClaimInput.__dataclass_fields__):
-            for problem in claim_input_problems(professional=self.professional, data=self.claim_input(), now=self.now):
-                self.add_error(problem.field, ValidationError(problem.message, code=problem.code))
+        problems = []
+        if all(name in data for name in ("start_date", "end_date", "hours")):
+            problems += activity_problems(professional=self.professional, start_date=data["start_date"],
+                                          end_date=data["end_date"], hours=data["hours"], now=self.now)
+        if "provider_base" in data and "provider_name" in data:
+            problems += provider_problems(data["provider_base"] and data["provider_base"].pk, data["provider_name"])
+        for problem in problems:
+            self.add_error(problem.field, ValidationError(problem.message, code=problem.code))
         return data
 
 

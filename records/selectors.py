@@ -2,7 +2,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from audits.models import ReviewDecision
 
 from .crediting import credited_hours
 from .models import Claim, Employment, EvidenceFile, Professional, Region, RequirementPolicy, Unit
@@ -59,7 +61,8 @@ def employment_on(professional: Professional, day) -> Employment | None:
 
 
 def claim_list_for_person(professional: Professional, *, year: int | None = None) -> QuerySet[Claim]:
-    qs = professional.claims.select_related("provider_base", "unit").prefetch_related("decisions")
+    decisions = Prefetch("decisions", queryset=ReviewDecision.objects.order_by("at", "id"), to_attr="decision_list")
+    qs = professional.claims.select_related("provider_base", "unit").prefetch_related(decisions)
     if year is not None:
         qs = qs.filter(year=year)
     return qs.order_by("-start_date", "-id")

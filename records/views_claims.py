@@ -79,7 +79,6 @@ def _claim_form_page(request, *, claim: Claim | None):
                 return redirect("records:claim_detail", pk=saved.pk)
     return render(request, "records/claim_form.html", {
         "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
-        "policy": RequirementPolicy.objects.for_year(business_today().year),
     })
 
 

@@ -166,6 +166,11 @@ def test_each_bad_input_gets_a_specific_chinese_error(alice, overrides, field, m
     assert message in form.errors[field]
 
 
+def test_every_problem_shows_at_once_even_with_other_fields_missing(alice):
+    form = make_form(alice, title="", category="", hours="0.25", end_date="2025-09-21", provider_name="")
+    assert set(form.errors) == {"title", "category", "hours", "end_date", "provider_base"}
+
+
 def test_a_base_and_a_typed_provider_together_are_refused(alice):
     base = TrainingBase.objects.first()
     form = make_form(alice, files=[upload()], provider_base=str(base.pk))
@@ -558,3 +563,18 @@ def test_a_correction_is_uploaded_on_the_claim_page(client, alice, ada):
     claim.refresh_from_db()
     assert claim.status == "submitted" and claim.level1_due_on == dt.date(2025, 10, 15)
     assert claim.evidence.count() == 2 and claim.evidence.filter(removed_at__isnull=True).get().content_type == "image/jpeg"
+
+
+def test_the_year_page_lists_what_waits_on_the_person_and_what_waits_on_review(client, alice, ada):
+    returned = return_claim(claim_submit(actor=alice.user, claim_id=draft(alice, title="学术讲座甲").pk, now=FRIDAY),
+                            ada, on=at(2025, 9, 29, 9), reason="请补充签到表")
+    draft(alice, title="草稿乙", files=0)
+    claim_submit(actor=alice.user, claim_id=draft(alice, title="研修班丙").pk, now=FRIDAY)
+    client.force_login(alice.user)
+    with time_machine.travel(at(2025, 9, 30, 9), tick=False):
+        page = client.get(reverse("records:my_home")).content.decode()
+    action = page[page.index('id="needs-action"'):page.index('id="under-review"')]
+    review = page[page.index('id="under-review"'):page.index('id="credited"')]
+    assert "学术讲座甲" in action and "原因：请补充签到表" in action and "草稿乙" in action
+    assert "研修班丙" in review and "2025-10-10" in review and "学术讲座甲" not in review
+    assert reverse("records:claim_detail", args=[returned.pk]) in action

@@ -1,0 +1,72 @@
+"""A professional files a claim with a PDF on a phone-sized screen and sees it under review with its due date."""
+import datetime as dt
+
+import pytest
+import time_machine
+
+from records.models import Claim
+from tests.browser.conftest import log_in
+from tests.factories import DEMO_PASSWORD, MINIMAL_PDF, SHANGHAI
+
+# serialized_rollback: the live server needs committed data, and the flush after each test would otherwise
+# also wipe the reference data that migrations loaded (regions, bases, policy).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+# Friday 26 September 2025: due on 10 October (28 Sep is a working Sunday; 1–8 October are off).
+FRIDAY = dt.datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def test_a_professional_files_a_claim_with_a_pdf_and_sees_it_under_review(phone, alice, tmp_path):
+    certificate = tmp_path / "结业证书.pdf"
+    certificate.write_bytes(MINIMAL_PDF)
+    # tick=True: the clock runs on from Friday morning in every thread, the live server's included.
+    with time_machine.travel(FRIDAY, tick=True):
+        log_in(phone, "alice", DEMO_PASSWORD)
+        assert phone.url.endswith("/me/")
+        assert "0 / 90 学时" in phone.locator("#progress").inner_text()
+
+        phone.click("text=申报学时")
+        phone.select_option("#id_kind", label="研修班")
+        phone.check("input[name=category][value=professional]")
+        phone.fill("#id_title", "急诊急救新技术研修班")
+        phone.fill("#id_content", "心肺复苏新指南、创伤急救")
+        phone.select_option("#id_provider_base", label="平顶山工业职业技术学院")
+        phone.fill("#id_start_date", "2025-09-22")
+        phone.fill("#id_end_date", "2025-09-23")
+        phone.fill("#id_hours", "16")
+        phone.fill("#id_result", "合格")
+        phone.set_input_files("#id_evidence", str(certificate))
+        phone.click("button[name=action][value=submit]")
+        phone.wait_for_load_state("networkidle")
+
+        assert "/me/claims/" in phone.url
+        assert phone.locator("[data-status]").inner_text() == "待单位审核"
+        assert "单位应于 2025年10月10日 前完成审核" in phone.locator(".messages").inner_text()
+        assert "结业证书.pdf" in phone.locator("[data-evidence]").inner_text()
+
+        phone.click("text=← 返回我的继续教育")
+        row = phone.locator("#under-review tr[data-claim]")
+        assert row.count() == 1
+        cells = row.inner_text()
+        assert "急诊急救新技术研修班" in cells and "待单位审核" in cells and "2025-10-10" in cells
+        # Nothing is credited until both levels approve.
+        assert "0 / 90 学时" in phone.locator("#progress").inner_text()
+        # Usable on a phone: the page is no wider than the screen.
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+    claim = Claim.objects.get()
+    assert (claim.status, claim.year, claim.level1_due_on, claim.provider_base.name) == (
+        "submitted", 2025, dt.date(2025, 10, 10), "平顶山工业职业技术学院")
+    evidence = claim.evidence.get()
+    assert evidence.original_name == "结业证书.pdf" and evidence.content_type == "application/pdf"
+    assert evidence.submitted_at is not None

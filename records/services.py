@@ -156,7 +156,8 @@ def staff_import(*, unit: Unit, rows: list[RawRow], actor, today: dt.date) -> Im
     """Enrol every acceptable row, refuse the rest with a reason. One transaction; a row is all or nothing."""
     outcomes, clean = [], []
     for raw in rows:
-        outcome = RowOutcome(line=raw.line, name=raw.label)
+        # The number as typed, so a refused row can be found and fixed in the file.
+        outcome = RowOutcome(line=raw.line, name=raw.label, id_number=raw.id_text)
         try:
             row = clean_staff_row(today=today, **raw.values)
         except StaffRowInvalid as exc:

@@ -65,6 +65,10 @@ class RawRow:
     def label(self) -> str:
         return _text(self.values.get("name")) or "（未填姓名）"
 
+    @property
+    def id_text(self) -> str:
+        return _text(self.values.get("id_number"))
+
 
 def _text(value) -> str:
     if value is None:

@@ -13,7 +13,7 @@ from records.staff_import import COLUMNS, MAX_ROWS
 from tests.factories import ProfessionalFactory, UnitFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.usefixtures("today")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 URL = "/unit/staff/import/"
 
 
@@ -177,6 +177,7 @@ def test_the_report_page_shows_the_reasons(client, reviewer, unit_a, bob):
     page = upload(client, xlsx([[bob.name, bob.id_number, "", "", "", ""]])).content.decode()
     assert "成功导入 0 人" in page and "未导入 1 行" in page
     assert "请通过调入办理" in page
+    assert bob.id_number in page  # as typed, so the row can be found in the file
 
 
 def test_an_import_is_audited_once(client, reviewer, unit_a):

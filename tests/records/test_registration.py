@@ -9,7 +9,7 @@ from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # 
 
 User = get_user_model()
 PASSWORD = "Pds-jixu-2025"
-pytestmark = pytest.mark.usefixtures("today")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 
 def form(chosen, **overrides):
@@ -201,6 +201,7 @@ def test_the_unit_reviewer_sees_pending_registrations_of_their_unit(client, ada,
     assert "待审核的注册申请（1）" in page
     assert f'data-professional="{pending.pk}"' in page
     assert pending.id_number in page
+    assert "赵新人</a> <span class=\"muted\">（待单位审核）</span>" in page  # marked in the staff list too
 
 
 def test_approving_activates_the_account(client, ada, pending):

@@ -7,7 +7,7 @@ from records.models import Employment, IndustryAuthority, Professional, Unit
 from tests.factories import UnitFactory, UserFactory, grant, region
 from tests.records.people import TODAY, new_credit_code, new_id_number, today, wrong_checksum  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("today")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 UNITS, PEOPLE = "/api/v1/units/", "/api/v1/professionals/"
 
 

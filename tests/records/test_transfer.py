@@ -11,7 +11,7 @@ from records.services import professional_transfer
 from tests.factories import ProfessionalFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.usefixtures("today")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 URL = "/unit/staff/transfer/"
 MARCH_1 = dt.date(2025, 3, 1)
 

@@ -55,7 +55,8 @@ class BatchForm(forms.Form):
     claim = ClaimIdsField(error_messages={"required": "请至少勾选一条申报。"})
     action = forms.ChoiceField(label="批量操作", choices=ACTION_CHOICES,
                                error_messages={"required": "请选择批量操作。", "invalid_choice": "请选择批量操作。"})
-    reason = forms.CharField(label="理由", required=False, max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label="理由", required=False, max_length=REASON_MAX,
+                             widget=forms.Textarea(attrs={"rows": 2}))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):

@@ -19,14 +19,13 @@ from records.scoping import scope_for
 
 from . import workflow
 from .models import EvidenceView, ReviewDecision
-from .selectors import BATCH_OBJECT_TYPE, acting_level, levels_of, review_level_annotations
+from .selectors import BATCH_OBJECT_TYPE, LEVEL_ACTORS, acting_level, levels_of, review_level_annotations
 from .trail import record_event
 from .workdays import review_due
-from .workflow import Action, Actor, Status
+from .workflow import Action, Status
 
 NOT_FOUND = "未找到该申报。"
 MAX_BATCH = 200
-_ACTORS = {1: Actor.LEVEL1, 2: Actor.LEVEL2}
 _BATCH_LABELS = {Action.APPROVE: "批量审核通过", Action.REJECT: "批量审核不通过", Action.RETURN: "批量退回修改"}
 
 
@@ -86,7 +85,7 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         )
     level = acting_level(claim)
     reason = reason.strip()
-    new_status = workflow.transition(claim.status, action, _ACTORS[level], reason=reason)
+    new_status = workflow.transition(claim.status, action, LEVEL_ACTORS[level], reason=reason)
     if action == Action.APPROVE:
         refusal = approval_refusal(claim, reviewer)
         if refusal is not None:

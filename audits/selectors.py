@@ -22,9 +22,10 @@ from records.scoping import Scope, scope_for
 
 from .models import AuditEvent, EvidenceView, ReviewDecision
 from .workdays import add_working_days
-from .workflow import PENDING_LEVEL, Status
+from .workflow import PENDING_LEVEL, Actor, Status
 
 LEVELS = (1, 2)
+LEVEL_ACTORS = {1: Actor.LEVEL1, 2: Actor.LEVEL2}
 BATCH_OBJECT_TYPE = "review_batch"
 
 

@@ -16,13 +16,12 @@ from . import workflow
 from .forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
 from .review import review_batch, review_decide
 from .selectors import (
-    LEVELS, acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get,
+    LEVEL_ACTORS, LEVELS, acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get,
     review_claim_get, review_queue, review_queue_counts, review_queue_units, reviewable_claims,
 )
 
 PAGE_SIZE = 50
 REVIEWER_ROLES = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
-_ACTORS = {1: workflow.Actor.LEVEL1, 2: workflow.Actor.LEVEL2}
 
 
 def _ip(request) -> str | None:
@@ -59,7 +58,7 @@ def queue(request):
 def claim_review(request, pk: int):
     claim = review_claim_get(request.user, pk)
     level = acting_level(claim)
-    actions = workflow.allowed_actions(claim.status, _ACTORS[level])
+    actions = workflow.allowed_actions(claim.status, LEVEL_ACTORS[level])
     current, superseded = claim_evidence_list(claim)
     return render(request, "audits/claim_review.html", {
         "claim": claim,

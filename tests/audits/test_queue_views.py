@@ -273,7 +273,8 @@ def test_batch_approve_reports_approved_and_refused_with_reasons(client, alice, 
 def test_someone_elses_batch_result_is_404(client, alice, ada, unit_a):
     claim = claim_with_evidence(alice)
     open_all(ada, claim)
-    result_url = login(client, ada).post(reverse("audits:batch"), {"claim": [claim.pk], "action": "approve"})["Location"]
+    response = login(client, ada).post(reverse("audits:batch"), {"claim": [claim.pk], "action": "approve"})
+    result_url = response["Location"]
     colleague = UserFactory(username="ann")
     grant(colleague, Role.UNIT_REVIEWER, unit_a)
     assert login(client, colleague).get(result_url).status_code == 404

@@ -247,3 +247,23 @@ def test_a_reviewer_at_both_levels_acts_at_the_level_the_claim_waits_on(alice, a
     open_all(ada, claim)
     assert decide(claim, ada, "approve").level == 1
     assert decide(claim, ada, "approve").level == 2
+
+
+def test_a_returned_claim_resubmitted_starts_a_new_level_1_deadline(alice, ada):
+    from records.claims import claim_resubmit
+
+    claim = claim_with_evidence(alice)
+    open_all(ada, claim)
+    decide(claim, ada, "return", reason="请补充考勤记录")
+    returned_version = Claim.objects.get(pk=claim.pk).version
+    resubmitted_at = dt.datetime(2025, 10, 9, 9, 0, tzinfo=SHANGHAI)
+
+    claim_resubmit(actor=alice.user, claim_id=claim.pk, now=resubmitted_at)
+
+    claim.refresh_from_db()
+    assert (claim.status, claim.filed_on) == ("submitted", dt.date(2025, 10, 9))
+    assert claim.level1_due_on == review_due(dt.date(2025, 10, 9)).on == dt.date(2025, 10, 15)  # Sat 11 Oct is worked
+    # A page opened before the resubmission does not decide the new round unseen.
+    assert refused(claim, ada, "approve", expected_version=returned_version).code == "already_decided"
+    decision = decide(claim, ada, "approve", now=resubmitted_at, expected_version=claim.version)
+    assert (decision.level, decision.on_time) == (1, True)

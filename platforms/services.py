@@ -2,6 +2,7 @@
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from audits.trail import record_event
 
@@ -86,14 +87,24 @@ def _insert_new(platform_id: int, rows: list[tuple], received_at: dt.datetime) -
         return {external_id for (external_id,) in cursor.fetchall()}
 
 
+def _any_of(values) -> list[str] | RawSQL:
+    """The right-hand side of a batch-sized `__in`. On PostgreSQL one array parameter, unnested in a
+    subquery: planned as a join of index probes, it runs ≈ 3× faster than `IN` with 1,000 parameters (or
+    `= ANY(array)`), and the client binds one parameter instead of 1,000 (bench/ingest_bench.py)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", [list(values)])
+    return list(values)
+
+
 def _stored_hashes(platform_id: int, external_ids: list[str]) -> dict[str, str]:
-    rows = PlatformRecord.objects.filter(platform_id=platform_id, external_id__in=external_ids)
+    rows = PlatformRecord.objects.filter(platform_id=platform_id, external_id__in=_any_of(external_ids))
     return dict(rows.values_list("external_id", "content_hash"))
 
 
 def _learners(id_numbers: set[str]) -> dict[str, Learner]:
-    rows = Professional.objects.filter(id_number__in=id_numbers).values_list("id_number", "id", "name", "status")
-    return {id_number: Learner(pk, name, status) for id_number, pk, name, status in rows}
+    rows = Professional.objects.filter(id_number__in=_any_of(id_numbers))
+    return {id_number: Learner(pk, name, status) for id_number, pk, name, status in
+            rows.values_list("id_number", "id", "name", "status")}
 
 
 def _filing_closes(years: set[int]) -> dict[int, dt.datetime]:

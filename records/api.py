@@ -65,8 +65,10 @@ class ProfessionalCreateApi(APIView):
         name = serializers.CharField(required=False, allow_blank=True)
         id_number = serializers.CharField(required=False, allow_blank=True)
         specialty = serializers.CharField(required=False, allow_blank=True)
-        title_level = serializers.CharField(required=False, allow_blank=True,
-                                            help_text="none / junior / intermediate / associate_senior / senior")
+        title_level = serializers.CharField(
+            required=False, allow_blank=True,
+            help_text="none / junior / intermediate / associate_senior / senior，也可用中文：未定级、初级、中级、副高级、正高级",
+        )
         phone = serializers.CharField(required=False, allow_blank=True)
         started_on = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                            help_text="YYYY-MM-DD，不填为今天")

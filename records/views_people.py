@@ -34,6 +34,9 @@ def register(request):
             )
         except DomainError as exc:
             add_domain_error(form, exc)
+        except IntegrityError:
+            # The same ID number registered a moment ago in another request: the unique username caught it.
+            form.add_error("id_number", services.ALREADY_REGISTERED)
         else:
             if result.activated:
                 messages.success(request, "注册成功：已与单位登记的信息关联，账号已启用，请用身份证号码登录。")

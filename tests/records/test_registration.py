@@ -1,5 +1,9 @@
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
 
 from audits.models import AuditEvent
 from records.choices import Role
@@ -136,6 +140,29 @@ def test_a_username_taken_by_a_staff_account_is_refused_too(client, unit_a):
     response = client.post("/register/", form(unit_a))
     assert errors_of(response, "id_number") == ["该身份证号码已注册，请直接登录或联系单位。"]
     assert not Professional.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_registrations_of_one_number_make_one_account(unit_a):
+    barrier, responses = threading.Barrier(2), []
+
+    def register(phone):
+        try:
+            barrier.wait()
+            responses.append(Client().post("/register/", form(unit_a, phone=phone)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register, args=(p,)) for p in ("13803750001", "13803750002")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    refused = next(r for r in responses if r.status_code == 200)
+    assert errors_of(refused, "id_number") == ["该身份证号码已注册，请直接登录或联系单位。"]
+    assert User.objects.filter(username=new_id_number(1)).count() == 1
+    assert Professional.objects.filter(id_number=new_id_number(1)).count() == 1
 
 
 # --- linking to a record the unit imported ----------------------------------------------------------------

@@ -67,7 +67,8 @@ class ProfessionalCreateApi(APIView):
         specialty = serializers.CharField(required=False, allow_blank=True)
         title_level = serializers.CharField(
             required=False, allow_blank=True,
-            help_text="none / junior / intermediate / associate_senior / senior，也可用中文：未定级、初级、中级、副高级、正高级",
+            help_text="none / junior / intermediate / associate_senior / senior"
+                      "（也可用中文：未定级、初级、中级、副高级、正高级）",
         )
         phone = serializers.CharField(required=False, allow_blank=True)
         started_on = serializers.CharField(required=False, allow_blank=True, allow_null=True,

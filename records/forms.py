@@ -155,7 +155,8 @@ class StaffAddForm(UnitReviewerForm):
 class TransferForm(UnitReviewerForm):
     id_number = IdNumberField()
     on = forms.DateField(label="调入日期", widget=forms.DateInput(attrs={"type": "date"}),
-                         error_messages={"required": "请填写调入日期。", "invalid": "请填写正确的日期，如 2024-03-01。"})
+                         error_messages={"required": "请填写调入日期。",
+                                         "invalid": "请填写正确的日期，如 2024-03-01。"})
 
     def clean_id_number(self):
         number = self.cleaned_data["id_number"]

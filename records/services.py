@@ -41,7 +41,9 @@ def professional_register(*, id_number: str, name: str, phone: str, password: st
     `id_number` is already normalised and checksum-valid; the password already passed the validators.
     """
     User = get_user_model()
-    existing = Professional.objects.select_for_update(of=("self",)).select_related("user").filter(id_number=id_number).first()
+    existing = (
+        Professional.objects.select_for_update(of=("self",)).select_related("user").filter(id_number=id_number).first()
+    )
     reapplying = existing is not None and existing.user is not None and _was_rejected(existing)
     if existing is not None and existing.user is not None and not reapplying:
         raise DomainError(ALREADY_REGISTERED, code="already_registered", field="id_number")

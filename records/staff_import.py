@@ -27,7 +27,9 @@ COLUMNS = ["姓名", "身份证号码", "专业", "职称等级", "手机号码"
 REQUIRED_COLUMNS = COLUMNS[:5]  # 入职日期 may be left out: it defaults to the day of the import
 _FIELD_OF_COLUMN = dict(zip(COLUMNS, ["name", "id_number", "specialty", "title_level", "phone", "started_on"]))
 # What people type into the header instead of our exact words.
-_HEADER_ALIASES = {"身份证号": "身份证号码", "身份证": "身份证号码", "手机号": "手机号码", "手机": "手机号码", "职称": "职称等级"}
+_HEADER_ALIASES = {
+    "身份证号": "身份证号码", "身份证": "身份证号码", "手机号": "手机号码", "手机": "手机号码", "职称": "职称等级",
+}
 
 TITLE_LEVEL_BY_LABEL = {label: value for value, label in Professional.TitleLevel.choices}
 _TITLE_LEVEL_VALUES = set(TITLE_LEVEL_BY_LABEL.values())
@@ -223,7 +225,8 @@ def _csv_lines(content: bytes):
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportFileError("无法识别文件编码，请以 UTF-8 或 GB18030（GBK）编码保存 CSV。", code="import_bad_encoding")
+        raise ImportFileError("无法识别文件编码，请以 UTF-8 或 GB18030（GBK）编码保存 CSV。",
+                              code="import_bad_encoding")
     reader = csv.reader(io.StringIO(text, newline=""))
     for row in reader:
         yield reader.line_num, row

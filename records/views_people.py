@@ -152,7 +152,8 @@ def staff_transfer(request):
             return redirect("records:unit_home")
     return render(request, "records/form_page.html", {
         "form": form, "title": "调入人员", "submit": "办理调入",
-        "intro": "输入在其他单位任职的人员的身份证号码和调入日期：原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
+        "intro": "输入在其他单位任职的人员的身份证号码和调入日期："
+                 "原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
     })
 
 

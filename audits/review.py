@@ -18,7 +18,8 @@ from records.models import Claim, EvidenceFile
 from records.scoping import scope_for
 
 from . import workflow
-from .models import EvidenceView, ReviewDecision
+from .models import EvidenceView, ReviewDecision, ScreeningFlag
+from .screening import BLOCKING_RULES
 from .selectors import BATCH_OBJECT_TYPE, LEVEL_ACTORS, acting_level, levels_of, review_level_annotations
 from .trail import record_event
 from .workdays import review_due
@@ -39,9 +40,14 @@ def _snapshot(claim: Claim) -> dict:
 def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
     """Why `reviewer` may not approve `claim` now, or None. The one place every approval is checked against.
 
-    DESIGN.md §2 rule 6: only claims whose every current evidence file this same reviewer has opened.
-    (Open screening flags, once they exist, belong here too.)
+    DESIGN.md §2 rule 6: only claims whose every current evidence file this same reviewer has opened; and
+    rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside).
     """
+    flags = set(ScreeningFlag.objects.filter(claim=claim, rule__in=BLOCKING_RULES).values_list("status", flat=True))
+    if ScreeningFlag.Status.CONFIRMED in flags:
+        return DomainError("该申报经市人社局筛查确认存在问题，学时已撤销，不能审核通过。", code="screening_confirmed")
+    if ScreeningFlag.Status.OPEN in flags:
+        return DomainError("该申报有待市人社局处理的筛查疑点，处理完毕前不能审核通过。", code="screening_flag_open")
     files = EvidenceFile.objects.filter(claim=claim, removed_at__isnull=True)
     total = files.count()
     if total == 0:

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -7,6 +8,7 @@ from records.models import Claim
 from records.timeutil import business_now
 
 from . import overdue
+from .screening_services import screening_run
 from .workdays import fresh_calendar
 
 _DUE_FIELDS = ["level1_due_on", "level1_due_provisional", "level2_due_on", "level2_due_provisional"]
@@ -78,3 +80,12 @@ def send_overdue_digests() -> int:
 def refresh_overdue_snapshot() -> int:
     today, now = _clock()
     return overdue.snapshot_refresh(today=today, now=now)
+
+
+@shared_task
+def screen_incremental(requested_by_id: int | None = None) -> int | None:
+    """Fraud screening of what changed since the last run (a full run the first time); returns the new
+    flags, or None when another run was in progress and covers the same changes."""
+    requested_by = get_user_model().objects.filter(pk=requested_by_id).first() if requested_by_id else None
+    run = screening_run(now=business_now(), requested_by=requested_by)
+    return run.flags_created if run else None

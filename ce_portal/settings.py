@@ -186,6 +186,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "snapshot-end-of-day": {"task": "audits.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
     "due-reminders": {"task": "audits.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
     "overdue-digest": {"task": "audits.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
+    # In the quiet of the night: the day's new claims screened against every earlier one.
+    "screening": {"task": "audits.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
 }
 
 # --- API ------------------------------------------------------------------------------------------------

@@ -1,0 +1,343 @@
+"""Screening runs and the resolution of their flags (DESIGN.md §2 rule 9; the rules are audits/screening.py).
+
+A run first picks what to look at, then loads those facts together with everything they must be compared
+with, applies every rule and stores the new findings:
+
+- full: candidates found by GROUP BY in the database (a SHA-256 behind two claims, a certificate number of
+  two people, a person with an overloaded day or overlapping sessions, a provider nobody approved);
+- incremental: the claims changed and platform records received since the last run, compared through
+  indexed look-ups (sha256, external_certificate_no, (professional, year)) against the whole tables.
+
+A finding already stored (same dedupe key) is not stored again, so runs may overlap, repeat or fail halfway.
+"""
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, TextChoices
+from django.utils import timezone
+
+from ce_portal.errors import DomainError, NotFound
+from platforms.models import LearningPlatform, TrainingBase
+from records.certificates import certificate_revoke, certificates_supersede_for
+from records.crediting import add_to_year_totals, year_deltas
+from records.models import Certificate, Claim, EvidenceFile, PlatformRecord, Professional
+from records.scoping import scope_for
+
+from . import screening
+from .models import ScreeningFlag, ScreeningRun
+from .screening import ClaimFacts, EvidenceFacts, KnownProviders, PlatformFacts, Rule
+from .trail import record_event
+
+logger = logging.getLogger(__name__)
+
+# Claims a person has put forward: in review or approved. Drafts and returned claims may still change and
+# are screened when (re)submitted; rejected and withdrawn ones claim nothing.
+SCREENED_STATUSES = (Claim.Status.SUBMITTED, Claim.Status.UNIT_APPROVED, Claim.Status.APPROVED)
+# A change saved by a transaction that was still open when the last run started carries an earlier
+# `updated_at` than that run's watermark: look back this far so it is not missed (a repeat costs nothing).
+CHANGE_MARGIN = dt.timedelta(minutes=15)
+CHUNK = 5_000  # ids or keys per IN list
+# Any constant: one screening run at a time (the nightly one and one city_hr asked for may meet).
+_RUN_LOCK_KEY = 7_240_609
+
+_CLAIM_FIELDS = ("id", "professional_id", "year", "start_date", "end_date", "hours", "provider_base_id",
+                 "provider_name", "external_certificate_no")
+
+
+def _chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def screened_claims() -> QuerySet[Claim]:
+    return Claim.objects.filter(status__in=SCREENED_STATUSES)
+
+
+def _live_claims() -> QuerySet[Claim]:
+    """Claims whose hours stand: the time-based rules must not count hours already revoked."""
+    return screened_claims().filter(credit_revoked_at__isnull=True)
+
+
+def _live_platform_records() -> QuerySet[PlatformRecord]:
+    return PlatformRecord.objects.filter(credit_revoked_at__isnull=True)
+
+
+def _claim_facts(queryset: QuerySet[Claim]) -> list[ClaimFacts]:
+    return [ClaimFacts(*row) for row in queryset.values_list(*_CLAIM_FIELDS)]
+
+
+def _platform_facts(queryset: QuerySet[PlatformRecord]) -> list[PlatformFacts]:
+    return [PlatformFacts(pk, person, timezone.localtime(completed).date(), hours)
+            for pk, person, completed, hours in queryset.values_list("id", "professional_id", "completed_at", "hours")]
+
+
+def known_providers() -> KnownProviders:
+    by_year: dict[int, set[str]] = {}
+    for name, years in LearningPlatform.objects.filter(active=True).values_list("name", "years_approved"):
+        for year in years:
+            by_year.setdefault(year, set()).add(name)
+    return KnownProviders(
+        base_names=frozenset(TrainingBase.objects.filter(active=True).values_list("name", flat=True)),
+        platform_names_by_year={year: frozenset(names) for year, names in by_year.items()},
+    )
+
+
+@dataclass
+class Targets:
+    """What a run looks at; each is then compared with everything it must be compared with."""
+
+    sha256s: set[str] = field(default_factory=set)
+    certificate_nos: set[str] = field(default_factory=set)
+    people: set[int] = field(default_factory=set)  # for the time-based rules, over all their records
+    provider_claims: list[ClaimFacts] = field(default_factory=list)
+    claims_screened: int = 0
+    platform_records_screened: int = 0
+
+
+# --- picking the targets ------------------------------------------------------------------------------
+
+def _overloaded_people() -> set[int]:
+    """People with more than a day's hours on some day. Spreading claims over their days takes
+    generate_series (PostgreSQL); elsewhere (the SQLite demo) every person with hours is a candidate and
+    the rule itself sorts them out."""
+    if connection.vendor != "postgresql":
+        return (set(_live_claims().values_list("professional_id", flat=True).distinct())
+                | set(_live_platform_records().values_list("professional_id", flat=True).distinct()))
+    sql = f"""
+        WITH loads AS (
+            SELECT c.professional_id, d::date AS day, c.hours / (c.end_date - c.start_date + 1) AS hours
+            FROM {Claim._meta.db_table} c
+            CROSS JOIN LATERAL generate_series(c.start_date, c.end_date, interval '1 day') AS d
+            WHERE c.status = ANY(%s) AND c.credit_revoked_at IS NULL
+            UNION ALL
+            SELECT p.professional_id, (p.completed_at AT TIME ZONE %s)::date, p.hours
+            FROM {PlatformRecord._meta.db_table} p
+            WHERE p.credit_revoked_at IS NULL
+        )
+        SELECT DISTINCT professional_id FROM loads GROUP BY professional_id, day HAVING sum(hours) > %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(SCREENED_STATUSES), timezone.get_current_timezone_name(), screening.DAY_LIMIT])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _people_with_overlapping_sessions() -> set[int]:
+    multi_day = _live_claims().filter(end_date__gt=F("start_date"))
+    overlapping = multi_day.filter(
+        professional_id=OuterRef("professional_id"), start_date__lte=OuterRef("end_date"),
+        end_date__gte=OuterRef("start_date"),
+    ).exclude(pk=OuterRef("pk"))
+    return set(multi_day.filter(Exists(overlapping)).values_list("professional_id", flat=True).distinct())
+
+
+def _unknown_provider_candidates(known: KnownProviders) -> QuerySet[Claim]:
+    # Platform names depend on the claim's year: the rule itself checks those among what is left.
+    return screened_claims().filter(provider_base__isnull=True).exclude(provider_name__in=known.base_names)
+
+
+def full_targets(known: KnownProviders) -> Targets:
+    files = EvidenceFile.objects.filter(removed_at__isnull=True, claim__status__in=SCREENED_STATUSES)
+    return Targets(
+        sha256s=set(files.values("sha256").annotate(claims=Count("claim_id", distinct=True))
+                    .filter(claims__gt=1).values_list("sha256", flat=True)),
+        certificate_nos=set(
+            screened_claims().exclude(external_certificate_no="").values("external_certificate_no")
+            .annotate(people=Count("professional_id", distinct=True)).filter(people__gt=1)
+            .values_list("external_certificate_no", flat=True)
+        ),
+        people=_overloaded_people() | _people_with_overlapping_sessions(),
+        provider_claims=_claim_facts(_unknown_provider_candidates(known)),
+        claims_screened=screened_claims().count(),
+        platform_records_screened=PlatformRecord.objects.count(),
+    )
+
+
+def incremental_targets(since: dt.datetime) -> Targets:
+    changed = _claim_facts(screened_claims().filter(updated_at__gte=since))
+    received = set(PlatformRecord.objects.filter(received_at__gte=since).values_list("id", "professional_id"))
+    sha256s = set()
+    for ids in _chunks(c.id for c in changed):
+        sha256s |= set(EvidenceFile.objects.filter(claim_id__in=ids, removed_at__isnull=True)
+                       .values_list("sha256", flat=True))
+    return Targets(
+        sha256s=sha256s,
+        certificate_nos={c.external_certificate_no for c in changed if c.external_certificate_no},
+        people={c.professional_id for c in changed} | {person for _, person in received},
+        provider_claims=[c for c in changed if c.provider_base_id is None],
+        claims_screened=len(changed),
+        platform_records_screened=len(received),
+    )
+
+
+# --- applying the rules -------------------------------------------------------------------------------
+
+def findings_for(targets: Targets, known: KnownProviders) -> list[screening.Finding]:
+    """Every finding about the targets, each compared with the whole tables through indexed look-ups."""
+    files, certificate_claims, claims, platform_records = [], [], [], []
+    for chunk in _chunks(targets.sha256s):
+        files += [EvidenceFacts(*row) for row in EvidenceFile.objects.filter(
+            sha256__in=chunk, removed_at__isnull=True, claim__status__in=SCREENED_STATUSES,
+        ).values_list("id", "claim_id", "claim__professional_id", "sha256")]
+    for chunk in _chunks(targets.certificate_nos):
+        certificate_claims += _claim_facts(screened_claims().filter(external_certificate_no__in=chunk))
+    for chunk in _chunks(targets.people):
+        claims += _claim_facts(_live_claims().filter(professional_id__in=chunk))
+        platform_records += _platform_facts(_live_platform_records().filter(professional_id__in=chunk))
+    return [
+        *screening.same_evidence(files),
+        *screening.same_certificate_no(certificate_claims),
+        *screening.daily_hours(claims, platform_records),
+        *screening.overlapping_sessions(claims),
+        *screening.unknown_provider(targets.provider_claims, known),
+    ]
+
+
+def flags_store(findings: Sequence[screening.Finding], *, now: dt.datetime) -> int:
+    """Store the findings not stored before; returns how many flags are new."""
+    unique = {finding.dedupe_key: finding for finding in findings}
+    existing = set()
+    for keys in _chunks(unique):
+        existing |= set(ScreeningFlag.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    new = [
+        ScreeningFlag(rule=f.rule, claim_id=f.claim_id, platform_record_id=f.platform_record_id,
+                      professional_id=f.professional_id, evidence=f.evidence, dedupe_key=key, created_at=now)
+        for key, f in unique.items() if key not in existing
+    ]
+    # ignore_conflicts: a run that met ours halfway may have stored some of them meanwhile.
+    ScreeningFlag.objects.bulk_create(new, batch_size=1_000, ignore_conflicts=True)
+    return len(new)
+
+
+def _run_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite (the demo) lets one writer in at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_RUN_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+@transaction.atomic
+def screening_run(*, now: dt.datetime, kind: str | None = None, requested_by=None) -> ScreeningRun | None:
+    """Screen what changed since the last run (everything when there is none, or when kind is full).
+
+    Returns the run, or None when another run holds the lock (it covers the same changes).
+    """
+    if not _run_lock():
+        logger.info("screening: another run is in progress, skipped")
+        return None
+    last = ScreeningRun.objects.order_by("-watermark_at", "-id").first()
+    if kind is None:
+        kind = ScreeningRun.Kind.INCREMENTAL if last else ScreeningRun.Kind.FULL
+    if kind == ScreeningRun.Kind.INCREMENTAL and last is None:
+        raise DomainError("尚未进行过全量筛查，不能增量筛查。", code="no_previous_run")
+    known = known_providers()
+    since = None
+    if kind == ScreeningRun.Kind.FULL:
+        targets = full_targets(known)
+    else:
+        since = last.watermark_at - CHANGE_MARGIN
+        targets = incremental_targets(since)
+    created = flags_store(findings_for(targets, known), now=now)
+    return ScreeningRun.objects.create(
+        kind=kind, requested_by=requested_by, started_at=now, finished_at=timezone.now(), watermark_at=now,
+        since=since, claims_screened=targets.claims_screened,
+        platform_records_screened=targets.platform_records_screened, flags_created=created,
+    )
+
+
+def _require_city(actor) -> None:
+    if not scope_for(actor).is_city:
+        raise NotFound("未找到。")
+
+
+@transaction.atomic
+def screening_request(*, actor, now: dt.datetime) -> None:
+    """city_hr asks for a run now: queued for a worker, after this transaction commits."""
+    _require_city(actor)
+    record_event(actor=actor, action="screening.request", target=("screening", "run"), at=now)
+    from .tasks import screen_incremental
+
+    transaction.on_commit(lambda: screen_incremental.delay(requested_by_id=actor.pk))
+
+
+# --- resolving a flag ---------------------------------------------------------------------------------
+
+class Resolution(TextChoices):
+    DISMISS = "dismiss", "排除疑点"
+    CONFIRM = "confirm", "确认问题"
+
+
+def _itemises(certificate: Certificate, source: str, pk: int) -> bool:
+    return any(item["source"] == source and item["id"] == pk for item in certificate.content["records"])
+
+
+def _revoke_credit(subject, *, now: dt.datetime) -> bool:
+    """Take the subject's hours out of the year totals (once). Returns whether anything was revoked."""
+    if subject.credit_revoked_at is not None:
+        return False
+    credited = not isinstance(subject, Claim) or subject.status == Claim.Status.APPROVED
+    subject.credit_revoked_at = now
+    subject.save(update_fields=["credit_revoked_at"])
+    if credited:
+        add_to_year_totals(year_deltas([(subject.professional_id, subject.year, subject.category, -subject.hours)]))
+    return True
+
+
+@transaction.atomic
+def flag_resolve(*, flag: ScreeningFlag, action: str, reason: str, actor, now: dt.datetime) -> ScreeningFlag:
+    """city_hr dismisses a flag (with the reason why it is not fraud) or confirms it.
+
+    Confirming revokes the credit of the claim or platform record, revokes every certificate of that
+    person and year that itemised it (the public verification then says revoked), brings the year's valid
+    certificate in line with what is left, and keeps the claim from ever being approved.
+    """
+    _require_city(actor)
+    reason = (reason or "").strip()
+    if action not in (Resolution.DISMISS, Resolution.CONFIRM):
+        raise DomainError("请选择处理方式：排除疑点或确认问题。", code="invalid_resolution", field="action")
+    if action == Resolution.DISMISS and not reason:
+        raise DomainError("排除疑点须填写理由。", code="dismiss_reason_required", field="reason")
+    # The person first, as the certificate services lock: two resolutions never wait on each other crosswise.
+    Professional.objects.select_for_update().get(pk=flag.professional_id)
+    flag = ScreeningFlag.objects.select_for_update().get(pk=flag.pk)
+    if flag.status != ScreeningFlag.Status.OPEN:
+        raise DomainError(f"该疑点已于此前处理（{flag.get_status_display()}）。", code="flag_already_resolved")
+    before = {"status": flag.status}
+    flag.status = ScreeningFlag.Status.DISMISSED if action == Resolution.DISMISS else ScreeningFlag.Status.CONFIRMED
+    flag.resolution_reason, flag.resolved_by, flag.resolved_at = reason, actor, now
+    flag.save(update_fields=["status", "resolution_reason", "resolved_by", "resolved_at"])
+    after = {"status": flag.status, "rule": flag.rule, "reason": reason, "claim": flag.claim_id,
+             "platform_record": flag.platform_record_id}
+    if action == Resolution.CONFIRM:
+        after.update(_confirm(flag, reason=reason, actor=actor, now=now))
+    record_event(actor=actor, action=f"screening.flag_{action}", target=flag, before=before, after=after, at=now)
+    return flag
+
+
+def _confirm(flag: ScreeningFlag, *, reason: str, actor, now: dt.datetime) -> dict:
+    if flag.claim_id:
+        source, subject = "claim", Claim.objects.select_for_update().get(pk=flag.claim_id)
+    else:
+        source, subject = "platform", PlatformRecord.objects.select_for_update().get(pk=flag.platform_record_id)
+    revoked = _revoke_credit(subject, now=now)
+    if revoked:
+        record_event(actor=actor, action=f"{source}.credit_revoke", target=subject, at=now, after={
+            "flag": flag.pk, "rule": flag.rule, "year": subject.year, "category": subject.category,
+            "hours": str(subject.hours),
+        })
+    why = f"市人社局筛查确认：{flag.get_rule_display()}（疑点 #{flag.pk}）" + (f"。{reason}" if reason else "")
+    revoked_certificates = []
+    certificates = Certificate.objects.filter(professional_id=subject.professional_id, year=subject.year).exclude(
+        status=Certificate.Status.REVOKED
+    ).order_by("pk")
+    for certificate in certificates:
+        if _itemises(certificate, source, subject.pk):
+            certificate_revoke(certificate=certificate, reason=why, actor=actor, now=now)
+            revoked_certificates.append(certificate.serial)
+    successor = certificates_supersede_for(subject.professional_id, subject.year, actor=actor, now=now)
+    return {"credit_revoked": revoked, "revoked_certificates": revoked_certificates,
+            "valid_certificate": successor.serial if successor else None}

@@ -272,7 +272,8 @@ def main() -> None:
         workers = children(server.pid)
         with psycopg.connect(args.db) as conn:
             rows_before = conn.execute("SELECT count(*) FROM records_platformrecord").fetchone()[0]
-            hours_before = conn.execute("SELECT coalesce(sum(public_hours), 0) FROM records_personyeartotal").fetchone()[0]
+            hours_before = conn.execute(
+                "SELECT coalesce(sum(public_hours), 0) FROM records_personyeartotal").fetchone()[0]
 
         profile_paths = []
         if args.py_spy:

@@ -61,7 +61,8 @@ class PlatformTokenAdmin(admin.ModelAdmin):
             platform=obj.platform, label=obj.label, actor=request.user, ip=request.META.get("REMOTE_ADDR")
         )
         # The admin's change log and redirect refer to `obj`: point it at the row the service created.
-        obj.pk, obj.prefix, obj.token_hash, obj.created_at = issued.pk, issued.prefix, issued.token_hash, issued.created_at
+        obj.pk, obj.prefix, obj.token_hash = issued.pk, issued.prefix, issued.token_hash
+        obj.created_at = issued.created_at
         messages.warning(request, format_html(
             "已为 {} 签发接口令牌：<code class=\"issued-token\">{}</code>　"
             "请立即复制并通过安全渠道交给平台；本系统只保存其哈希，关闭本页后无法再次查看。",

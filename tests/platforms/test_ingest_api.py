@@ -5,7 +5,6 @@ import threading
 from decimal import Decimal as D
 
 import pytest
-import time_machine
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -48,6 +47,16 @@ def test_a_record_is_registered_and_credited_at_once(alice, bob, public_platform
     assert row.received_at == NOW
     assert credited_hours(alice.pk, 2025) == (D("5.5"), D("0"))
     assert credited_hours(bob.pk, 2025) == (D("1.5"), D("0"))
+
+
+def test_a_registered_record_shows_on_the_professionals_page(client, alice, public_platform, public_token):
+    post(client_for(public_token), {"records": [record_for(alice, 1, course_title="专业技术人员诚信建设", hours="2.5")]})
+
+    client.force_login(alice.user)
+    page = client.get("/me/").content.decode()
+
+    assert "专业技术人员诚信建设" in page
+    assert f"{public_platform.name}（自动登记）" in page
 
 
 def test_resending_the_same_records_is_a_no_op_duplicate(alice, public_token):

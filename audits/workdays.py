@@ -190,6 +190,7 @@ class _ProcessCalendar:
             self._calendar = None
         if self._calendar is not None and time.monotonic() - self._checked_at < RECHECK_SECONDS:
             return self._calendar
+        # The stamp before the rows: an edit committed in between costs one more reload, never a stale calendar.
         version = self._shared_version()
         self._checked_at = time.monotonic()
         if self._calendar is None or version != self._version:
@@ -209,7 +210,8 @@ class _ProcessCalendar:
         self._calendar = None
         blocks = connection.atomic_blocks
         self._edit_block = blocks[0] if blocks else None
-        transaction.on_commit(self._committed)
+        # robust: the edit is committed whatever happens to the stamp; a failure is logged, not raised.
+        transaction.on_commit(self._committed, robust=True)
 
     def _committed(self) -> None:
         cache.set(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)

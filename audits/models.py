@@ -229,6 +229,10 @@ class ScreeningRun(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
 
 class ScreeningFlag(models.Model):
     """A suspicion raised by a screening rule against one claim or platform record, for city_hr to resolve.

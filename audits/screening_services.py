@@ -23,12 +23,13 @@ from ce_portal.errors import DomainError, NotFound
 from platforms.models import LearningPlatform, TrainingBase
 from records.certificates import certificate_revoke, certificates_supersede_for
 from records.crediting import add_to_year_totals, year_deltas
-from records.models import Certificate, Claim, EvidenceFile, PlatformRecord, Professional
+from records.models import Claim, EvidenceFile, PlatformRecord, Professional
 from records.scoping import scope_for
 
 from . import screening
 from .models import ScreeningFlag, ScreeningRun
-from .screening import ClaimFacts, EvidenceFacts, KnownProviders, PlatformFacts, Rule
+from .screening import ClaimFacts, EvidenceFacts, KnownProviders, PlatformFacts
+from .selectors_screening import certificates_at_stake
 from .trail import record_event
 
 logger = logging.getLogger(__name__)
@@ -271,10 +272,6 @@ class Resolution(TextChoices):
     CONFIRM = "confirm", "确认问题"
 
 
-def _itemises(certificate: Certificate, source: str, pk: int) -> bool:
-    return any(item["source"] == source and item["id"] == pk for item in certificate.content["records"])
-
-
 def _revoke_credit(subject, *, now: dt.datetime) -> bool:
     """Take the subject's hours out of the year totals (once). Returns whether anything was revoked."""
     if subject.credit_revoked_at is not None:
@@ -331,13 +328,9 @@ def _confirm(flag: ScreeningFlag, *, reason: str, actor, now: dt.datetime) -> di
         })
     why = f"市人社局筛查确认：{flag.get_rule_display()}（疑点 #{flag.pk}）" + (f"。{reason}" if reason else "")
     revoked_certificates = []
-    certificates = Certificate.objects.filter(professional_id=subject.professional_id, year=subject.year).exclude(
-        status=Certificate.Status.REVOKED
-    ).order_by("pk")
-    for certificate in certificates:
-        if _itemises(certificate, source, subject.pk):
-            certificate_revoke(certificate=certificate, reason=why, actor=actor, now=now)
-            revoked_certificates.append(certificate.serial)
+    for certificate in certificates_at_stake(flag):
+        certificate_revoke(certificate=certificate, reason=why, actor=actor, now=now)
+        revoked_certificates.append(certificate.serial)
     successor = certificates_supersede_for(subject.professional_id, subject.year, actor=actor, now=now)
     return {"credit_revoked": revoked, "revoked_certificates": revoked_certificates,
             "valid_certificate": successor.serial if successor else None}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("monitor/", include("audits.urls_monitor")),
     path("review/", include("audits.urls")),
+    path("screening/", include("audits.urls_screening")),
     path("api/v1/", include("records.api_urls")),
     path("api/v1/platform/", include("platforms.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -7,8 +7,8 @@ an authority its own units, the city bureau everything; anything else is 404 bef
 """
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db.models import Max, Q, QuerySet, Sum
 from django.http import Http404
@@ -16,8 +16,8 @@ from django.http import Http404
 from records.models import Claim, IndustryAuthority, Region, Unit
 from records.scoping import Scope
 
-from .overdue import CURRENT_DUE, overdue_q
 from .models import OverdueSnapshot
+from .overdue import CURRENT_DUE, overdue_q
 from .workdays import current_calendar
 
 CHART_DAYS = (30, 90)

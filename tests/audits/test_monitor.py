@@ -11,8 +11,8 @@ from django.urls import reverse
 from audits.models import OverdueSnapshot, ReviewDecision
 from audits.monitor import line_chart, working_days_late
 from audits.overdue import snapshot_refresh
-from records.models import SHANGHAI, Region
-from tests.factories import ClaimFactory, UnitFactory
+from records.models import SHANGHAI
+from tests.factories import ClaimFactory
 
 TODAY = dt.date(2025, 10, 15)
 NOW = dt.datetime(2025, 10, 15, 10, tzinfo=SHANGHAI)

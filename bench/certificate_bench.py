@@ -1,6 +1,7 @@
 """Certificate throughput: PDFs rendered per second in one worker process, and the ZIP of a 500-person unit.
 
     .venv/bin/python bench/certificate_bench.py [--people 500] [--renders 40] [--db postgres://…/ce_bench_cert]
+                                                [--workers N --redis redis://127.0.0.1:6379/7]
 
 Drops and recreates the database and migrates it (not timed), then seeds one unit whose people are each
 exactly compliant (2 × 15 public + 2 × 30 professional platform hours). It measures, in this one process:
@@ -10,11 +11,15 @@ exactly compliant (2 × 15 public + 2 × 30 professional platform hours). It mea
 2. ZIP, cold: `certificate_bundle_build` for the whole unit when nobody has a certificate yet (every
    certificate is issued and rendered inside the bundle task);
 3. ZIP, warm: the same again once every certificate exists (only reading files and zipping).
+
+With --workers N, a Celery worker with N processes runs beside this one on the given Redis, and the cold
+bundle hands its renders to it (as a production worker's other processes would take them).
 """
 import argparse
 import datetime as dt
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -118,12 +123,29 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--renders", type=int, default=40)
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/ce_bench_cert")
+    parser.add_argument("--workers", type=int, default=0, help="processes of a helper Celery worker")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
     args = parser.parse_args()
 
     fresh_database(args.db)
+    if args.workers:
+        os.environ["REDIS_URL"] = args.redis
     with tempfile.TemporaryDirectory(prefix="ce-cert-bench-") as media:
         setup_django(args.db, media)
         unit, reviewer, staff = seed_unit(args.people)
+        helper = None
+        if not args.workers:
+            from records import certificates
+
+            certificates.BUNDLE_FAN_OUT_MIN = sys.maxsize  # nobody to hand renders to: queue none
+        else:
+            helper = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "ce_portal", "worker", "--pool", "prefork",
+                 "--concurrency", str(args.workers), "--loglevel", "warning", "--purge", "--without-gossip",
+                 "--without-mingle"],
+                cwd=ROOT, env=os.environ.copy(),
+            )
+            time.sleep(8)  # let the worker connect before anything is queued
         bench_renders(staff[:1], reviewer)  # warm-up: fontconfig, template loading, first connection
         wall, cpu = bench_renders(staff[1:args.renders + 1], reviewer)
         from records.models import Certificate
@@ -131,6 +153,9 @@ def main() -> None:
         Certificate.objects.all().delete()  # the cold ZIP starts from nobody having a certificate
         cold, cold_cpu, bundle = bench_bundle(unit, reviewer)
         warm, warm_cpu, bundle_again = bench_bundle(unit, reviewer)
+        if helper is not None:
+            helper.terminate()
+            helper.wait(timeout=60)
 
         zip_size = Path(bundle.file.path).stat().st_size
         load = os.getloadavg()[0]
@@ -138,7 +163,8 @@ def main() -> None:
         print(f"renders, one process: {len(wall)} certificates; wall median {statistics.median(wall) * 1000:.0f} ms "
               f"= {1 / statistics.median(wall):.1f} renders/s; CPU median {statistics.median(cpu) * 1000:.0f} ms "
               f"= {1 / statistics.median(cpu):.1f} renders/s per free core")
-        print(f"ZIP of a {args.people}-person unit, cold (issue + render every certificate in the task): "
+        print(f"ZIP of a {args.people}-person unit, cold (issue + render every certificate in the task"
+              f"{f', helped by a {args.workers}-process worker' if args.workers else ''}): "
               f"{cold:.1f} s wall, {cold_cpu:.1f} s CPU, {bundle.included} PDFs, {zip_size / 1e6:.1f} MB")
         print(f"ZIP of the same unit, warm (all certificates exist): {warm:.1f} s wall, {warm_cpu:.1f} s CPU, "
               f"{bundle_again.included} PDFs")

@@ -5,6 +5,7 @@ import re
 import subprocess
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -538,3 +539,31 @@ def test_two_simultaneous_requests_issue_one_certificate(alice):
         thread.join()
     assert errors == []
     assert len(set(serials)) == 1 and Certificate.objects.count() == 1
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_bundle_shares_its_renders_with_a_worker_and_each_pdf_is_rendered_once(monkeypatch, settings, ada, unit_a):
+    from celery.contrib.testing.worker import start_worker
+
+    from ce_portal.celery import app as celery_app
+    from records import certificates
+    from tests.factories import ProfessionalFactory
+
+    monkeypatch.setattr(certificates, "BUNDLE_FAN_OUT_MIN", 1)
+    people = [ProfessionalFactory(name=f"员工{n}", unit=unit_a) for n in range(4)]
+    for person in people:
+        make_compliant(person)
+    # Created directly, not requested: the worker is here to take renders, the bundle is built by the test.
+    bundle = CertificateBundle.objects.create(unit=unit_a, year=2025, requested_by=ada, created_at=NOW)
+
+    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
+        assert certificate_bundle_build(bundle_id=bundle.pk, now=NOW)
+
+    bundle.refresh_from_db()
+    assert (bundle.status, bundle.included) == (CertificateBundle.Status.READY, 4)
+    with bundle.file.open("rb") as zipped:
+        assert len([n for n in zipfile.ZipFile(zipped).namelist() if n.endswith(".pdf")]) == 4
+    stored = list((settings.MEDIA_ROOT / "certificates" / "2025").iterdir())
+    assert len(stored) == 4  # nobody rendered a certificate twice
+    assert {p.name for p in stored} == {Path(c.pdf.name).name for c in Certificate.objects.all()}

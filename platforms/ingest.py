@@ -154,13 +154,19 @@ def _text(raw: dict, field: str, max_length: int) -> str | Rejection:
     return value
 
 
+_INVALID_HOURS = Rejection(
+    "invalid_hours", f"学时应为大于 0、不超过 {MAX_RECORD_HOURS} 且以 0.5 为单位的数字，如 2 或 1.5。", "hours"
+)
+_INVALID_COMPLETED_AT = Rejection(
+    "invalid_completed_at", "完成时间应为 ISO 8601 格式，如 2025-05-01T10:30:00+08:00。", "completed_at"
+)
+
+
 def parse_hours(value) -> Decimal | Rejection:
     """Hours as the platform sent them (a JSON number or a string) → Decimal in 0.5 steps, or why not."""
     if value is None or value == "":
         return _missing("hours")
-    wrong = Rejection(
-        "invalid_hours", f"学时应为大于 0、不超过 {MAX_RECORD_HOURS} 且以 0.5 为单位的数字，如 2 或 1.5。", "hours"
-    )
+    wrong = _INVALID_HOURS
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, float, str)):
         return wrong
     if isinstance(value, str):
@@ -182,9 +188,7 @@ def parse_completed_at(value) -> dt.datetime | Rejection:
     """ISO 8601 → aware datetime; without an offset the time is Beijing time (what platforms here send)."""
     if value is None or value == "":
         return _missing("completed_at")
-    wrong = Rejection(
-        "invalid_completed_at", "完成时间应为 ISO 8601 格式，如 2025-05-01T10:30:00+08:00。", "completed_at"
-    )
+    wrong = _INVALID_COMPLETED_AT
     if not isinstance(value, str) or len(value) > 40:
         return wrong
     try:

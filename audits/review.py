@@ -19,8 +19,9 @@ from records.scoping import scope_for
 
 from . import workflow
 from .models import EvidenceView, ReviewDecision, ScreeningFlag
-from .screening import BLOCKING_RULES
-from .selectors import BATCH_OBJECT_TYPE, LEVEL_ACTORS, acting_level, levels_of, review_level_annotations
+from .selectors import (
+    BATCH_OBJECT_TYPE, LEVEL_ACTORS, acting_level, blocking_flags, levels_of, review_level_annotations,
+)
 from .trail import record_event
 from .workdays import review_due
 from .workflow import Action, Status
@@ -43,7 +44,7 @@ def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
     DESIGN.md §2 rule 6: only claims whose every current evidence file this same reviewer has opened; and
     rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside).
     """
-    flags = set(ScreeningFlag.objects.filter(claim=claim, rule__in=BLOCKING_RULES).values_list("status", flat=True))
+    flags = set(blocking_flags().filter(claim=claim).values_list("status", flat=True))
     if ScreeningFlag.Status.CONFIRMED in flags:
         return DomainError("该申报经市人社局筛查确认存在问题，学时已撤销，不能审核通过。", code="screening_confirmed")
     if ScreeningFlag.Status.OPEN in flags:

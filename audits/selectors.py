@@ -20,7 +20,8 @@ from django.http import Http404
 from records.models import Claim, EvidenceFile, Unit
 from records.scoping import Scope, scope_for
 
-from .models import AuditEvent, EvidenceView, ReviewDecision
+from .models import AuditEvent, EvidenceView, ReviewDecision, ScreeningFlag
+from .screening import BLOCKING_RULES
 from .workdays import add_working_days
 from .workflow import PENDING_LEVEL, Actor, Status
 
@@ -101,6 +102,18 @@ def evidence_counts(reviewer) -> dict:
     return {"evidence_count": _count(_current_evidence()), "viewed_count": _count(viewed)}
 
 
+def blocking_flags() -> QuerySet[ScreeningFlag]:
+    """Screening flags that stop approval: of a blocking rule, open or confirmed."""
+    return ScreeningFlag.objects.filter(
+        rule__in=BLOCKING_RULES, status__in=[ScreeningFlag.Status.OPEN, ScreeningFlag.Status.CONFIRMED]
+    )
+
+
+def is_approvable(row: Claim) -> bool:
+    """A queue row the reviewer may approve: every current file opened by them, and no flag in the way."""
+    return bool(row.evidence_count) and row.viewed_count == row.evidence_count and not row.screening_blocked
+
+
 def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_id: int | None = None
            ) -> QuerySet[Claim]:
     scope = scope_for(user)
@@ -154,7 +167,7 @@ def review_queue(user, *, today: dt.date, level: int | None = None, due: str = "
     elif due == "soon":
         qs = qs.filter(_due_soon_q(today))
     return (
-        qs.annotate(**evidence_counts(user))
+        qs.annotate(**evidence_counts(user), screening_blocked=Exists(blocking_flags().filter(claim=OuterRef("pk"))))
         .select_related("professional", "unit")
         .order_by("due_on", "pk")
     )

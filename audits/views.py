@@ -16,7 +16,7 @@ from . import workflow
 from .forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
 from .review import review_batch, review_decide
 from .selectors import (
-    LEVEL_ACTORS, LEVELS, acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get,
+    LEVEL_ACTORS, LEVELS, acting_level, claim_decision_list, claim_evidence_list, is_approvable, level_q, levels_of, review_batch_get,
     review_claim_get, review_queue, review_queue_counts, review_queue_units, reviewable_claims,
 )
 
@@ -40,10 +40,14 @@ def queue(request):
     form = QueueFilterForm(request.GET or None, units=review_queue_units(request.user), show_level=len(levels) > 1)
     filters = form.filters()
     due = filters.pop("due", "")
-    claims = review_queue(request.user, today=today, due=due, **filters)
+    page = Paginator(review_queue(request.user, today=today, due=due, **filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for claim in page:
+        claim.approvable = is_approvable(claim)
     return render(request, "audits/queue.html", {
         "form": form,
-        "page": Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "counts": review_queue_counts(request.user, today=today, **filters),
         "due": due,
         "today": today,

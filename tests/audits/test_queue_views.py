@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audits.models import EvidenceView, ReviewDecision
+from audits.models import EvidenceView, ReviewDecision, ScreeningFlag
 from records.choices import Role
 from records.claims import evidence_opened
 from records.models import Claim
@@ -312,3 +312,15 @@ def test_a_refused_batch_says_why_and_changes_nothing(client, alice, ada, post, 
 
     assert message in response.content.decode()
     assert not ReviewDecision.objects.exists()
+
+
+def test_a_claim_with_an_open_screening_flag_is_not_marked_approvable(client, alice, ada):
+    flagged = claim_with_evidence(alice)
+    open_all(ada, flagged)
+    ScreeningFlag.objects.create(rule="same_evidence", claim=flagged, professional=alice, evidence={},
+                                 dedupe_key=f"test:{flagged.pk}", created_at=NOW)
+
+    page = login(client, ada).get(QUEUE).content.decode()
+
+    assert f'data-claim="{flagged.pk}" data-approvable="0"' in page
+    assert "筛查疑点</span>" in page

@@ -205,7 +205,9 @@ class RequirementPolicy(models.Model):
 
     @property
     def filing_close(self) -> dt.datetime:
-        return self.filing_closes_at or dt.datetime(self.year, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+        from .rules import default_filing_close
+
+        return self.filing_closes_at or default_filing_close(self.year)
 
 
 class RoleMembership(models.Model):

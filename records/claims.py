@@ -271,8 +271,12 @@ def discard_stored_files(names: list[str]) -> None:
 
 
 @transaction.atomic
-def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime) -> EvidenceView | None:
-    """Log that someone other than the claimant opened a file: batch approval may only pass viewed claims."""
+@transaction.atomic
+def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str | None = None) -> EvidenceView | None:
+    """Log that someone other than the claimant opened a file: batch approval may only pass viewed claims,
+    and the audit trail shows who looked at whose papers."""
     if evidence.claim.professional_id in scope_for(user).professional_ids:
         return None
-    return EvidenceView.objects.create(reviewer=user, evidence=evidence, at=now)
+    view = EvidenceView.objects.create(reviewer=user, evidence=evidence, at=now)
+    record_event(actor=user, action="evidence.view", target=evidence, after={"claim": evidence.claim_id}, ip=ip, at=now)
+    return view

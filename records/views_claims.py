@@ -174,7 +174,7 @@ def evidence_remove(request, pk: int):
 @xframe_options_sameorigin  # the review page shows PDFs and photos inline in a frame (?inline=1)
 def evidence_download(request, pk: int):
     evidence = evidence_get(request.user, pk)
-    claims.evidence_opened(user=request.user, evidence=evidence, now=business_now())
+    claims.evidence_opened(user=request.user, evidence=evidence, now=business_now(), ip=_ip(request))
     response = FileResponse(
         evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=request.GET.get("inline") != "1",
         filename=evidence_download_name(evidence.original_name, evidence.content_type),

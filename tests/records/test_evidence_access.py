@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from audits.models import EvidenceView
+from audits.models import AuditEvent, EvidenceView
 from tests.factories import MINIMAL_PDF, SHANGHAI, ClaimFactory, EvidenceFileFactory
 from tests.records.evidence_bytes import PNG
 
@@ -40,6 +40,7 @@ def test_the_claimant_downloads_their_file_without_a_review_log(client, alice, a
     assert "filename*=utf-8''%E5%9F%B9%E8%AE%AD%E8%AF%81%E4%B9%A6.pdf" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
     assert not EvidenceView.objects.exists()
+    assert not AuditEvent.objects.filter(action="evidence.view").exists()
 
 
 @pytest.mark.parametrize("opener", ["ada", "hank", "xin", "cheng"])
@@ -49,6 +50,8 @@ def test_reviewers_and_hr_over_the_claim_open_it_and_are_logged(client, request,
     assert response.status_code == 200
     view = EvidenceView.objects.get()
     assert (view.reviewer, view.evidence, view.at) == (user, alices_file, OPENED)
+    event = AuditEvent.objects.get(action="evidence.view")
+    assert (event.actor, event.object_id, event.after) == (user, str(alices_file.pk), {"claim": alices_file.claim_id})
 
 
 @pytest.mark.parametrize("opener", ["bob", "carol", "ye"])

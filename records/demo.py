@@ -485,7 +485,14 @@ def seed_registry(run: Seeding) -> None:
         run.stats.update(seed_batch(batch, today=run.today))
 
 
-STAGES: list[Callable[[Seeding], None]] = [seed_registry, seed_logins, approve_platform_years]
+def plant_screening_examples(run: Seeding) -> None:
+    """Duplicates for city_hr's screening queue, among the demo unit's staff (audits/demo_screening.py)."""
+    from audits.demo_screening import plant_screening_examples as plant  # audits builds on records
+
+    plant(run, unit=_demo_units()[0])
+
+
+STAGES: list[Callable[[Seeding], None]] = [seed_registry, seed_logins, approve_platform_years, plant_screening_examples]
 
 
 @transaction.atomic

@@ -323,6 +323,9 @@ def main() -> None:
           f"of {elapsed * os.cpu_count():.1f} core-seconds; "
           f"per 1,000 records: workers {worker_cpu / args.records * 1e6:.0f} ms, "
           f"PostgreSQL {pg_cpu / args.records * 1e6:.0f} ms")
+    used = worker_cpu + pg_cpu + client_cpu
+    print(f"  CPU-bound limit {args.records / used * os.cpu_count():,.0f} records/s if this were all the machine did "
+          f"({os.cpu_count()} cores / {used / args.records * 1e6:.0f} ms of CPU per 1,000 records)")
     print(f"  verified        {rows:,} rows inserted, {hours:,} public hours credited = hours sent")
     if profile_paths:
         print("\nwhere the workers' time goes (py-spy samples, both workers):")

@@ -5,7 +5,6 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from audits.trail import record_event
-
 from records.crediting import add_to_year_totals, year_deltas
 from records.models import MakeUpExemption, PlatformRecord, Professional, RequirementPolicy
 from records.rules import claim_year_refusal
@@ -124,8 +123,8 @@ def _exemptions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[MakeU
     return found
 
 
-def _year_rejection(refusal) -> Rejection | None:
-    return refusal and Rejection(refusal.code, refusal.message, "completed_at")
+def _year_rejection(refusal) -> Rejection:
+    return Rejection(refusal.code, refusal.message, "completed_at")
 
 
 def _sent_external_id(raw) -> str | None:
@@ -141,25 +140,13 @@ def _against_stored(record: CleanRecord, stored_hash: str | None) -> Outcome:
     return Outcome("rejected", record.external_id, ingest.CONFLICT)
 
 
-@transaction.atomic
-def platform_records_ingest(*, platform: LearningPlatform, records: list, now: dt.datetime) -> list[Outcome]:
-    """Register a batch; one Outcome per record, in order. Credits exactly the rows this call inserted.
-
-    A constant number of queries whatever the batch size: learners, policies, (exemptions), the insert,
-    (the stored hashes of the records not inserted) and the year totals.
-    """
-    cleaned = ingest.clean_batch(records, category=platform.category, now=now)
-    outcomes: list[Outcome | None] = [None] * len(cleaned)
-    candidates = []
-    for index, result in enumerate(cleaned):
-        if isinstance(result, Rejection):
-            outcomes[index] = Outcome("rejected", _sent_external_id(records[index]), result)
-        else:
-            candidates.append(result)
-
+def _admissible(candidates: list[CleanRecord], *, platform: LearningPlatform, now: dt.datetime
+                ) -> tuple[list[tuple[CleanRecord, int]], list[tuple[CleanRecord, Rejection]]]:
+    """Split clean records by what the database knows: (record, learner id) pairs to register, and
+    (record, rejection) pairs refused for the platform's approved years, the learner or the filing year."""
     years = {c.year for c in candidates}
-    learners = _learners({c.id_number for c in candidates}) if candidates else {}
-    closes = _filing_closes(years) if years else {}
+    learners = _learners({c.id_number for c in candidates})
+    closes = _filing_closes(years)
     year_refusals = {year: claim_year_refusal(year, now, filing_close=closes.get(year)) for year in years}
     accepted: list[tuple[CleanRecord, int]] = []
     refused: list[tuple[CleanRecord, Rejection]] = []
@@ -184,13 +171,33 @@ def platform_records_ingest(*, platform: LearningPlatform, records: list, now: d
                 accepted.append((record, pid))
             else:
                 refused.append((record, _year_rejection(year_refusals[record.year])))
+    return accepted, refused
+
+
+@transaction.atomic
+def platform_records_ingest(*, platform: LearningPlatform, records: list, now: dt.datetime) -> list[Outcome]:
+    """Register a batch; one Outcome per record, in order. Credits exactly the rows this call inserted.
+
+    A constant number of queries whatever the batch size: learners, policies, (exemptions), the staging
+    table and its COPY, the insert, (the stored hashes of the records not inserted) and the year totals.
+    """
+    cleaned = ingest.clean_batch(records, category=platform.category, now=now)
+    outcomes: list[Outcome | None] = [None] * len(cleaned)
+    candidates = []
+    for index, result in enumerate(cleaned):
+        if isinstance(result, Rejection):
+            outcomes[index] = Outcome("rejected", _sent_external_id(records[index]), result)
+        else:
+            candidates.append(result)
+    accepted, refused = _admissible(candidates, platform=platform, now=now) if candidates else ([], [])
 
     inserted = _insert_new(platform.pk, [
         (r.external_id, pid, r.course_title, r.category, r.hours, r.completed_at, r.year, r.content_hash)
         for r, pid in accepted
     ], now)
-    created = [(r, pid) for r, pid in accepted if r.external_id in inserted]
-    add_to_year_totals(year_deltas((pid, r.year, r.category, r.hours) for r, pid in created))
+    add_to_year_totals(year_deltas(
+        (pid, r.year, r.category, r.hours) for r, pid in accepted if r.external_id in inserted
+    ))
 
     # Refused records are looked up too: a resend of a registered record is a duplicate even if it would be
     # refused today (the year closed since), so a platform retrying after a timeout learns its record is in.

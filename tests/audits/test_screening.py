@@ -257,3 +257,11 @@ def test_a_claim_naming_a_base_by_name_or_by_choice_is_no_unknown_provider(alice
           year=2023)
     run()
     assert flags() == set()
+
+
+def test_screening_runs_nightly_at_two_shanghai_time(settings):
+    from ce_portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["screening"]
+    assert entry["task"] == "audits.tasks.screen_incremental" and entry["task"] in app.tasks
+    assert (entry["schedule"].hour, entry["schedule"].minute, app.conf.timezone) == ({2}, {0}, "Asia/Shanghai")

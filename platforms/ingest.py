@@ -120,7 +120,10 @@ class Outcome(NamedTuple):
 def parse_batch(data) -> list:
     """The records of a request body, or a DomainError that refuses the whole batch."""
     if not isinstance(data, dict) or "records" not in data:
-        raise DomainError('请求体应为 JSON 对象 {"records": [...]}。', code="invalid_batch")
+        # An empty body lands here too, and so does a chunked one (WSGI hands Django no body without a length).
+        raise DomainError(
+            '请求体应为 JSON 对象 {"records": [...]}，并带 Content-Length 头（不支持分块传输编码）。', code="invalid_batch"
+        )
     records = data["records"]
     if not isinstance(records, list):
         raise DomainError("records 应为记录数组。", code="invalid_batch", field="records")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_certificates, views_claims, views_people
+from . import views, views_certificates, views_claims, views_compliance, views_people
 
 app_name = "records"
 urlpatterns = [
@@ -38,4 +38,10 @@ urlpatterns = [
     path("verify/", views_certificates.verify_search, name="verify_search"),
     path("verify/<str:serial>", views_certificates.verify, name="verify"),
     path("api/v1/verify/<str:serial>", views_certificates.CertificateVerifyApi.as_view(), name="verify_api"),
+    path("compliance/", views_compliance.compliance_page, name="compliance"),
+    path("compliance/list.csv", views_compliance.compliance_csv_download, name="compliance_csv"),
+    path("compliance/export/", views_compliance.compliance_export, name="compliance_export"),
+    path("exports/<int:pk>/", views_compliance.export_job, name="export_job"),
+    path("exports/<int:pk>/status", views_compliance.export_job_status, name="export_job_status"),
+    path("exports/<int:pk>/file", views_compliance.export_job_file, name="export_job_file"),
 ]

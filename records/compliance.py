@@ -1,0 +1,319 @@
+"""Reads for the compliance lists (DESIGN.md §2 rule 10): who met a year's requirement, per unit, industry
+authority, county and the city — what title evaluation (职称评审), appointment and annual assessment look up.
+
+Whose list a person is on: the unit they worked for in that year, i.e. of their employments that overlap the
+year the one that started last — the unit a certificate of that year names
+(`selectors_certificates.employment_of_year`). Who moved in July is on the new unit's list; who left in June
+and joined nobody, on the old one's. So each person is on exactly one unit's list of a year, and a
+reviewer's past-year list still shows the people who have left since.
+
+Hours are the kept credited totals (`PersonYearTotal`); a person without a row has 0/0 and is not compliant.
+Whether a row is compliant is `records.rules.assess`. Counting and filtering by compliance must happen in
+SQL (a county has 20,000 people), so `compliant_q` states the same three inequalities on the annotated
+hours; tests/records/test_compliance.py holds the two to one table of edge cases.
+"""
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from ce_portal.errors import DomainError, NotFound
+
+from .choices import Role
+from .crediting import credited_hours
+from .models import Employment, IndustryAuthority, Professional, Region, RequirementPolicy, Unit
+from .rules import Assessment, assess
+from .scoping import Scope, professionals_in_scope, scope_for, units_in_scope
+from .validators import mask_id_number, normalize_id_number, validate_id_number
+
+OVERSEERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
+HOURS = DecimalField(max_digits=8, decimal_places=1)
+ZERO_HOURS = Value(Decimal("0"), output_field=HOURS)
+
+
+# --- the year's unit and hours, in SQL --------------------------------------------------------------------
+
+def _overlaps(year: int, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}started_on__lte": dt.date(year, 12, 31)}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": dt.date(year, 1, 1)})
+    )
+
+
+def year_employments(year: int) -> QuerySet[Employment]:
+    """Each person's one employment of the year: the latest-starting of those overlapping it."""
+    later = Employment.objects.filter(_overlaps(year), professional_id=OuterRef("professional_id")).filter(
+        Q(started_on__gt=OuterRef("started_on")) | Q(started_on=OuterRef("started_on"), pk__gt=OuterRef("pk"))
+    )
+    return Employment.objects.filter(_overlaps(year)).filter(~Exists(later))
+
+
+def with_year_hours(employments: QuerySet[Employment], year: int) -> QuerySet[Employment]:
+    """Annotate `public_hours`, `professional_hours`, `total_hours` of the year (LEFT JOIN: none is 0)."""
+    return employments.annotate(
+        year_total=FilteredRelation("professional__year_totals", condition=Q(professional__year_totals__year=year)),
+    ).annotate(
+        public_hours=Coalesce(F("year_total__public_hours"), ZERO_HOURS, output_field=HOURS),
+        professional_hours=Coalesce(F("year_total__professional_hours"), ZERO_HOURS, output_field=HOURS),
+    ).annotate(total_hours=F("public_hours") + F("professional_hours"))
+
+
+def compliant_q(requirement) -> Q:
+    """`assess(...).compliant` as a filter on the hours `with_year_hours` annotates."""
+    return Q(
+        public_hours__gte=requirement.public,
+        professional_hours__gte=requirement.professional,
+        total_hours__gte=requirement.total,
+    )
+
+
+# --- rows ------------------------------------------------------------------------------------------------
+
+COLUMNS = (
+    "professional_id", "professional__name", "professional__id_number", "unit_id", "unit__name", "unit__region_id",
+    "unit__region__name", "unit__authority__name", "public_hours", "professional_hours",
+)
+ORDER = ("unit__region__code", "unit__name", "unit_id", "professional__name", "professional_id")
+
+
+class ComplianceRow(NamedTuple):
+    professional_id: int
+    name: str
+    id_number: str  # as this viewer may see it: masked for industry authorities
+    unit_id: int
+    unit_name: str
+    region_name: str
+    authority_name: str
+    public: Decimal
+    professional: Decimal
+    assessment: Assessment
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional
+
+    @property
+    def compliant(self) -> bool:
+        return self.assessment.compliant
+
+    @property
+    def shortfall(self) -> str:
+        return shortfall_text(self.assessment)
+
+
+def shortfall_text(assessment: Assessment) -> str:
+    parts = [
+        f"{label}差 {short} 学时"
+        for label, short in (("公需科目", assessment.public_short), ("专业科目", assessment.professional_short),
+                             ("总学时", assessment.total_short))
+        if short
+    ]
+    return "；".join(parts)
+
+
+def sees_full_id_numbers(scope: Scope, unit_id: int, region_id: int) -> bool:
+    """`scoping.may_see_full_id_number` for a row of a year's list: the city, the county of the row's unit and
+    the unit's own reviewers match people to papers and see the full number; industry authorities review
+    hours, not identities. On a past year's list this is the unit of that year, whoever employs the person now."""
+    return scope.is_city or unit_id in scope.unit_ids or region_id in scope.region_ids
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    compliant: int
+
+    @property
+    def non_compliant(self) -> int:
+        return self.total - self.compliant
+
+
+@dataclass(frozen=True)
+class Filters:
+    year: int
+    unit_id: int | None = None
+    region_id: int | None = None
+    authority_id: int | None = None
+    compliant: bool | None = None
+    search: str = ""
+
+    def as_params(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ComplianceList:
+    """A year's list in the user's scope. Sliced (a Paginator does) or iterated, it gives `ComplianceRow`s
+    whose flags come from `assess`; `counts` covers every filter but compliance, for the figures on top."""
+
+    filters: Filters
+    policy: RequirementPolicy
+    scope: Scope
+    base: QuerySet = field(repr=False)  # every filter but compliance
+
+    @cached_property
+    def queryset(self) -> QuerySet:
+        rows = self.base
+        if self.filters.compliant is not None:
+            wanted = compliant_q(self.policy)
+            rows = rows.filter(wanted if self.filters.compliant else ~wanted)
+        return rows.order_by(*ORDER).values_list(*COLUMNS)
+
+    @cached_property
+    def counts(self) -> Counts:
+        figures = self.base.aggregate(total=Count("pk"), compliant=Count("pk", filter=compliant_q(self.policy)))
+        return Counts(total=figures["total"], compliant=figures["compliant"])
+
+    def count(self) -> int:
+        """What a Paginator shows: the counts already read, not another scan."""
+        if self.filters.compliant is None:
+            return self.counts.total
+        return self.counts.compliant if self.filters.compliant else self.counts.non_compliant
+
+    def __getitem__(self, index: slice) -> list[ComplianceRow]:
+        return [self._row(values) for values in self.queryset[index]]
+
+    def iterator(self, chunk_size: int = 5_000):
+        for values in self.queryset.iterator(chunk_size=chunk_size):
+            yield self._row(values)
+
+    def _row(self, values) -> ComplianceRow:
+        pid, name, id_number, unit_id, unit_name, region_id, region_name, authority_name, public, prof = values
+        if not sees_full_id_numbers(self.scope, unit_id, region_id):
+            id_number = mask_id_number(id_number)
+        return ComplianceRow(pid, name, id_number, unit_id, unit_name, region_name, authority_name or "", public, prof,
+                             assess(public, prof, self.policy))
+
+
+# --- selectors -------------------------------------------------------------------------------------------
+
+def list_years(today: dt.date) -> list[int]:
+    """Years a list can be asked for, newest first: from this year back to the first year with a policy."""
+    first = RequirementPolicy.objects.order_by("year").values_list("year", flat=True).first() or today.year
+    return list(range(today.year, min(first, today.year) - 1, -1))
+
+
+def policy_of(year: int) -> RequirementPolicy:
+    try:
+        return RequirementPolicy.objects.for_year(year)
+    except RequirementPolicy.DoesNotExist:
+        raise DomainError(f"{year} 年度没有学时要求政策，无法判断是否达标。", code="no_policy", field="year")
+
+
+def _require_overseer(scope: Scope) -> None:
+    if not any(scope.has(role) for role in OVERSEERS):
+        raise NotFound("未找到。")
+
+
+def unit_filter_get(user, pk: int) -> Unit:
+    unit = units_in_scope(user).filter(pk=pk).select_related("region", "authority").first()
+    if unit is None:
+        raise NotFound("未找到该单位。")
+    return unit
+
+
+def region_filter_get(scope: Scope, pk: int) -> Region:
+    region = Region.objects.filter(pk=pk).first()
+    if region is None or not (scope.is_city or pk in scope.region_ids):
+        raise NotFound("未找到该区域。")
+    return region
+
+
+def authority_filter_get(user, pk: int) -> IndustryAuthority:
+    """An authority the user oversees, or one over some of the user's units (a county filtering by 卫健委)."""
+    scope = scope_for(user)
+    authority = IndustryAuthority.objects.filter(pk=pk).first()
+    if authority is None or not (
+        scope.is_city or pk in scope.authority_ids or units_in_scope(user).filter(authority_id=pk).exists()
+    ):
+        raise NotFound("未找到该行业主管部门。")
+    return authority
+
+
+def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: int | None = None,
+                    authority_id: int | None = None, compliant: bool | None = None,
+                    search: str = "") -> ComplianceList:
+    """The year's people in the user's scope with their hours and flag, in county, unit and name order.
+
+    A unit, region or authority outside the scope is NotFound (404), never an empty list.
+    """
+    scope = scope_for(user)
+    _require_overseer(scope)
+    filters = Filters(year=year, unit_id=unit_id, region_id=region_id, authority_id=authority_id,
+                      compliant=compliant, search=search.strip())
+    policy = policy_of(year)
+    rows = year_employments(year).filter(scope.unit_q("unit__"))
+    if unit_id is not None:
+        rows = rows.filter(unit=unit_filter_get(user, unit_id))
+    if region_id is not None:
+        rows = rows.filter(unit__region=region_filter_get(scope, region_id))
+    if authority_id is not None:
+        rows = rows.filter(unit__authority=authority_filter_get(user, authority_id))
+    if filters.search:
+        rows = rows.filter(
+            Q(professional__name__contains=filters.search) | Q(professional__id_number=filters.search.upper())
+        )
+    return ComplianceList(filters=filters, policy=policy, scope=scope, base=with_year_hours(rows, year))
+
+
+def list_label(user, filters: Filters) -> str:
+    """What a list covers, for its title: the narrowest filter, else the user's scope."""
+    if filters.unit_id is not None:
+        return unit_filter_get(user, filters.unit_id).name
+    if filters.authority_id is not None:
+        return authority_filter_get(user, filters.authority_id).name
+    scope = scope_for(user)
+    if filters.region_id is not None:
+        return region_filter_get(scope, filters.region_id).name
+    if scope.is_city:
+        return "全市"
+    names = [str(m.scope_object) for m in scope.memberships if m.role in OVERSEERS]
+    return "、".join(dict.fromkeys(names))
+
+
+# --- one person, one year (the API) ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersonCompliance:
+    professional: Professional
+    year: int
+    unit: Unit | None  # whose list the person is on that year
+    public: Decimal
+    professional_hours: Decimal
+    policy: RequirementPolicy
+    assessment: Assessment
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional_hours
+
+
+def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> PersonCompliance:
+    """Was this person compliant in `year`, with which hours? Visible to whoever has the person on their list
+    of that year, or as current staff (a unit checks a newcomer's past years before appointing them)."""
+    scope = scope_for(user)
+    _require_overseer(scope)
+    id_number = normalize_id_number(id_number)
+    try:
+        validate_id_number(id_number)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], code=error.code, field="id_number")
+    if year > today.year:
+        raise DomainError(f"{year} 年尚未开始，没有该年度的学时。", code="year_in_future", field="year")
+    policy = policy_of(year)
+    professional = Professional.objects.filter(id_number=id_number).first()
+    if professional is None:
+        raise NotFound("未找到该人员。")
+    employment = year_employments(year).filter(professional=professional).select_related("unit").first()
+    in_year_scope = employment is not None and units_in_scope(user).filter(pk=employment.unit_id).exists()
+    if not in_year_scope and not professionals_in_scope(user).filter(pk=professional.pk).exists():
+        raise NotFound("未找到该人员。")
+    public, prof = credited_hours(professional.pk, year)
+    return PersonCompliance(
+        professional=professional, year=year, unit=employment.unit if employment else None, public=public,
+        professional_hours=prof, policy=policy, assessment=assess(public, prof, policy),
+    )

@@ -1,0 +1,211 @@
+"""Compliance lists (DESIGN.md §2 rule 10) for unit reviewers, industry authorities and the HR bureaus: the page,
+its CSV and XLSX downloads, and the API that title evaluation asks about one person and year."""
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ce_portal.errors import DomainError, NotFound
+
+from .access import role_required
+from .compliance import OVERSEERS, compliance_list, list_years, person_compliance
+from .compliance_exports import compliance_csv, compliance_export_request, export_download_name, title_of
+from .forms_compliance import ComplianceFilterForm
+from .models import ExportJob, IndustryAuthority, Region
+from .scoping import units_in_scope
+from .timeutil import business_now, business_today
+
+PAGE_SIZE = 50
+RECENT_EXPORTS = 10
+
+
+def _form(request, data) -> ComplianceFilterForm:
+    return ComplianceFilterForm(data, years=list_years(business_today()))
+
+
+def _choices(request, region_id: int | None) -> dict:
+    """The filters' options: counties for the city, then the units (of the chosen county, for the city, whose
+    thousands of units would not fit one list) and the industry authorities over the user's units."""
+    scope = request.scope
+    units = units_in_scope(request.user)
+    regions = []
+    if scope.is_city:
+        regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
+    elif len(scope.region_ids) > 1:
+        regions = Region.objects.filter(pk__in=scope.region_ids)
+    if region_id is not None:
+        units = units.filter(region_id=region_id)
+    show_units = not scope.is_city or region_id is not None
+    authorities = []
+    if scope.is_city or scope.region_ids:
+        authorities = IndustryAuthority.objects.filter(units__in=units).distinct().order_by("name")
+    elif len(scope.authority_ids) > 1:
+        authorities = IndustryAuthority.objects.filter(pk__in=scope.authority_ids).order_by("name")
+    return {
+        "regions": list(regions.order_by("code").values_list("pk", "name")) if regions else [],
+        "units": list(units.order_by("name", "pk").values_list("pk", "name")) if show_units else [],
+        "authorities": list(authorities.values_list("pk", "name")) if authorities else [],
+    }
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def compliance_page(request):
+    form = _form(request, request.GET)
+    context = {"form": form}
+    if form.is_valid():
+        filters = form.filters()
+        try:
+            listing = compliance_list(request.user, **filters.as_params())
+            title = title_of(request.user, filters)
+        except NotFound:
+            raise Http404("未找到。")
+        except DomainError as error:
+            form.add_error("year", error.message)
+        else:
+            context.update({
+                "filters": filters, "listing": listing, "title": title, "policy": listing.policy,
+                "page": Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page")),
+                "counts": listing.counts,
+                "csv_url": f"{reverse('records:compliance_csv')}?{request.GET.urlencode()}",
+                **_choices(request, filters.region_id),
+            })
+    context["exports"] = ExportJob.objects.filter(requested_by=request.user)[:RECENT_EXPORTS]
+    return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)
+
+
+def _filters_or_none(request, data):
+    form = _form(request, data)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return None
+    return form.filters()
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def compliance_csv_download(request):
+    filters = _filters_or_none(request, request.GET)
+    if filters is None:
+        return redirect("records:compliance")
+    try:
+        return compliance_csv(request.user, filters, now=business_now())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("records:compliance")
+
+
+@role_required(*OVERSEERS)
+@require_POST
+def compliance_export(request):
+    filters = _filters_or_none(request, request.POST)
+    if filters is None:
+        return redirect("records:compliance")
+    try:
+        job = compliance_export_request(actor=request.user, filters=filters, now=business_now())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("records:compliance")
+    return redirect("records:export_job", pk=job.pk)
+
+
+# --- the XLSX's progress and download ------------------------------------------------------------------------
+
+def _job_get(request, pk: int) -> ExportJob:
+    """Only the person who asked for an export sees it."""
+    job = ExportJob.objects.filter(pk=pk, requested_by=request.user).first()
+    if job is None:
+        raise Http404("未找到。")
+    return job
+
+
+def _job_state(job: ExportJob) -> dict:
+    ready = job.status == ExportJob.Status.READY
+    return {
+        "status": job.status, "status_label": job.get_status_display(), "done": job.done, "total": job.total,
+        "percent": job.percent, "ready": ready, "failed": job.status == ExportJob.Status.FAILED, "error": job.error,
+        "download_url": reverse("records:export_job_file", args=[job.pk]) if ready else None,
+    }
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def export_job(request, pk: int):
+    job = _job_get(request, pk)
+    return render(request, "records/compliance/export.html", {
+        "job": job, "state": _job_state(job), "name": export_download_name(job),
+    })
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def export_job_status(request, pk: int):
+    return JsonResponse(_job_state(_job_get(request, pk)))
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def export_job_file(request, pk: int):
+    job = _job_get(request, pk)
+    if job.status != ExportJob.Status.READY:
+        return redirect("records:export_job", pk=job.pk)
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=export_download_name(job),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# --- API ---------------------------------------------------------------------------------------------------
+
+class HoursSerializer(serializers.Serializer):
+    total_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="总学时")
+    public_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="公需科目学时")
+    professional_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="专业科目学时")
+
+
+class ComplianceSerializer(serializers.Serializer):
+    id_number = serializers.CharField()
+    name = serializers.CharField()
+    year = serializers.IntegerField()
+    unit = serializers.CharField(allow_null=True, help_text="该年度所在单位（该年度最后任职的单位）")
+    compliant = serializers.BooleanField(help_text="总学时、公需科目、专业科目三项均达到要求")
+    public_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
+    professional_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
+    total_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
+    requirement = HoursSerializer(help_text="该年度学时要求")
+    shortfalls = HoursSerializer(help_text="各项尚差学时（达到要求为 0）")
+
+
+class ComplianceApi(APIView):
+    """For title evaluation, appointment and annual assessment: was this person compliant in the year, with
+    which credited hours? Logged-in bureau users (session, or `Authorization: Token …`); a person outside
+    the caller's scope is 404, the same as one who does not exist."""
+
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
+    @extend_schema(responses=ComplianceSerializer, summary="某人某年度是否达到继续教育学时要求")
+    def get(self, request, id_number: str, year: int):
+        result = person_compliance(request.user, id_number=id_number, year=year, today=business_today())
+        policy, assessment = result.policy, result.assessment
+        return Response(ComplianceSerializer({
+            "id_number": result.professional.id_number, "name": result.professional.name, "year": result.year,
+            "unit": result.unit.name if result.unit else None, "compliant": assessment.compliant,
+            "public_hours": result.public, "professional_hours": result.professional_hours,
+            "total_hours": result.total,
+            "requirement": {"total_hours": policy.total_hours, "public_hours": policy.public_hours,
+                            "professional_hours": policy.professional_hours},
+            "shortfalls": {"total_hours": assessment.total_short, "public_hours": assessment.public_short,
+                           "professional_hours": assessment.professional_short},
+        }).data)

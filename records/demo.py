@@ -492,7 +492,17 @@ def plant_screening_examples(run: Seeding) -> None:
     plant(run, unit=_demo_units()[0])
 
 
-STAGES: list[Callable[[Seeding], None]] = [seed_registry, seed_logins, approve_platform_years, plant_screening_examples]
+def credit_hours(run: Seeding) -> None:
+    """Credited hours of the last three years for every demo person (records/demo_hours.py)."""
+    from .demo_hours import batch_id_numbers, credit_people  # it builds on this module
+
+    for batch in SIZES[run.size]:
+        run.stats.update(credit_people(batch_id_numbers(batch), today=run.today))
+
+
+STAGES: list[Callable[[Seeding], None]] = [
+    seed_registry, seed_logins, approve_platform_years, plant_screening_examples, credit_hours,
+]
 
 
 @transaction.atomic

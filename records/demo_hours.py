@@ -1,0 +1,149 @@
+"""Demo stage (records/demo.py STAGES): credited hours for the last three years, so the compliance lists, the
+year pages and the certificates have something to show.
+
+Most people meet a past year's requirement; some fall short in one category (public hours beyond 30 never
+make up for professional ones), a few did almost nothing. The current year is still under way: fewer are
+done. Hours arrive as platform records (自动登记学时) from the approved platforms and are credited through
+`add_to_year_totals`, as the ingestion API does. Each record is at most 10 hours and each of a person's
+records falls on a day of its own, so the screening rule "more than 10 hours a day" finds nothing; the
+last 60 days stay free for the claims other stages plant.
+
+Deterministic (one random stream per person and year) and idempotent: people who already have demo
+records are left alone. The city size goes in by COPY, 5,000 people at a time.
+"""
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.db.models import Min
+from django.utils import timezone
+
+from platforms.ingest import content_hash
+from platforms.models import LearningPlatform
+
+from .choices import SubjectCategory
+from .crediting import add_to_year_totals, year_deltas
+from .demo import Batch, id_index, insert_rows
+from .fakes import fake_id_number
+from .models import PlatformRecord, Professional
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+YEARS_BACK = 2  # this year and the two before it
+CHUNK = 5_000
+EXTERNAL_PREFIX = "DEMO-"
+KEEP_FREE_DAYS = 60
+
+PUBLIC, PROFESSIONAL = SubjectCategory.PUBLIC.value, SubjectCategory.PROFESSIONAL.value
+H = Decimal
+# (weight in a finished year, weight in the year under way, public hours, professional hours): the hours are
+# drawn from the lists.
+PROFILES = (
+    ("compliant", 68, 42, (30, 30, 30, 32, 36, 40), (60, 60, 60, 64, 70, 80)),
+    ("short_public", 10, 14, (20, 24, 25, 26, 28, H("29.5")), (60, 64, 70, 80)),
+    ("short_professional", 12, 22, (30, 32, 36, 45), (40, 48, 50, 54, 56, H("59.5"))),
+    ("little", 6, 14, (0, 5, 10, 12), (0, 10, 16, 20)),
+    ("none", 4, 8, (0,), (0,)),
+)
+COURSE_HOURS = (10, 10, 10, 10, 8, 6, 5)
+PUBLIC_TITLES = (
+    "习近平新时代中国特色社会主义思想专题", "专业技术人员职业道德与诚信建设", "数字经济与数字化转型", "人工智能技术应用与发展",
+    "知识产权保护与运用", "专业技术人员心理健康与压力管理", "安全生产法律法规解读", "乡村振兴战略专题", "生态文明建设专题",
+    "网络安全与信息保密", "黄河流域生态保护和高质量发展", "法治政府建设与依法履职",
+)
+PROFESSIONAL_TITLES = ("{s}前沿进展", "{s}新技术新方法", "{s}规范与标准解读", "{s}典型案例分析", "{s}实务操作提升")
+
+
+class PlannedRecord(NamedTuple):
+    category: str
+    hours: Decimal
+    day: dt.date
+    title: str
+    platform: int  # index into the category's platforms
+
+
+def _courses(rng: random.Random, target: Decimal) -> list[Decimal]:
+    """Split a year's hours of one category into courses of at most 10 hours."""
+    courses, left = [], Decimal(target)
+    while left > 0:
+        hours = min(left, Decimal(rng.choice(COURSE_HOURS)))
+        courses.append(hours)
+        left -= hours
+    return courses
+
+
+def plan_year(id_number: str, specialty: str, year: int, *, started_on: dt.date, today: dt.date) -> list[PlannedRecord]:
+    """One person's records of one year: a profile, its hours split into courses, each on a day of its own
+    between the start of the year (or of the job) and the end of the year (or 60 days before today)."""
+    rng = random.Random(f"hours-{id_number}-{year}")
+    first = max(dt.date(year, 1, 5), started_on)
+    last = min(dt.date(year, 12, 20), today - dt.timedelta(days=KEEP_FREE_DAYS))
+    if last < first:
+        return []
+    under_way = year == today.year
+    weights = [profile[2] if under_way else profile[1] for profile in PROFILES]
+    _, _, _, publics, professionals = rng.choices(PROFILES, weights=weights)[0]
+    courses = [(PUBLIC, h) for h in _courses(rng, rng.choice(publics))]
+    courses += [(PROFESSIONAL, h) for h in _courses(rng, rng.choice(professionals))]
+    span = range(first.toordinal(), last.toordinal() + 1)
+    days = sorted(rng.sample(span, min(len(courses), len(span))))
+    records = []
+    for (category, hours), day in zip(courses, days):
+        title = (rng.choice(PUBLIC_TITLES) if category == PUBLIC
+                 else rng.choice(PROFESSIONAL_TITLES).format(s=specialty or "专业技术"))
+        records.append(PlannedRecord(category, hours, dt.date.fromordinal(day), title, rng.randrange(10)))
+    return records
+
+
+def _platforms() -> dict[str, list[int]]:
+    ids = {PUBLIC: [], PROFESSIONAL: []}
+    for pk, category in LearningPlatform.objects.filter(active=True).order_by("pk").values_list("pk", "category"):
+        ids[category].append(pk)
+    return ids
+
+
+def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | None = None) -> Counter:
+    """Plan, insert and credit the records of these people (those who have no demo records yet)."""
+    platforms = _platforms()
+    years = range(today.year - YEARS_BACK, today.year + 1)
+    now = timezone.now()
+    stats = Counter()
+    for start in range(0, len(id_numbers), CHUNK):
+        people = Professional.objects.filter(id_number__in=id_numbers[start:start + CHUNK]).annotate(
+            started_on=Min("employments__started_on")
+        ).values_list("pk", "id_number", "name", "specialty", "started_on")
+        done = set(PlatformRecord.objects.filter(
+            professional_id__in=[p[0] for p in people], external_id__startswith=EXTERNAL_PREFIX,
+        ).values_list("professional_id", flat=True).distinct())
+        rows, items = [], []
+        for pk, id_number, name, specialty, started_on in people:
+            if pk in done or started_on is None:
+                continue
+            for year in years:
+                for k, record in enumerate(plan_year(id_number, specialty, year, started_on=started_on, today=today)):
+                    external_id = f"{EXTERNAL_PREFIX}{id_number}-{year}-{k:02d}"
+                    completed_at = dt.datetime.combine(record.day, dt.time(20, k), tzinfo=SHANGHAI)
+                    choices = platforms[record.category]
+                    rows.append((
+                        choices[record.platform % len(choices)], external_id, pk, record.title, record.category,
+                        record.hours, completed_at, year,
+                        content_hash(external_id, id_number, name, record.title, record.category, record.hours,
+                                     completed_at),
+                        now,
+                    ))
+                    items.append((pk, year, record.category, record.hours))
+        insert_rows(PlatformRecord, ("platform_id", "external_id", "professional_id", "course_title", "category",
+                                     "hours", "completed_at", "year", "content_hash", "received_at"), rows, copy=copy)
+        if rows:
+            deltas = year_deltas(items)
+            add_to_year_totals(deltas)
+            stats.update(platform_records=len(rows), year_totals=len(deltas))
+    return stats
+
+
+def batch_id_numbers(batch: Batch) -> list[str]:
+    """The ID numbers `demo.seed_batch` gave the batch's people."""
+    return [fake_id_number(id_index(batch.person_start + offset)) for offset in range(batch.professionals)]

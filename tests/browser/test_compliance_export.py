@@ -1,0 +1,64 @@
+"""In the demo, the county HR bureau opens last year's compliance list in real Chromium, narrows it to the
+non-compliant, and exports the year's list as an XLSX that a real Celery worker builds."""
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+import time_machine
+from celery.contrib.testing.worker import start_worker
+from django.core.management import call_command
+
+from ce_portal.celery import app as celery_app
+from records.demo import DEMO_PASSWORD
+from records.models import ExportJob
+from tests.browser.conftest import log_in
+from tests.factories import SHANGHAI
+
+pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=SHANGHAI), tick=True):
+        call_command("seed_demo")
+        yield
+
+
+@pytest.fixture
+def worker(live_server):
+    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+def test_the_county_bureau_exports_last_years_list_from_the_demo(page, demo, worker, tmp_path):
+    log_in(page, "demo_county", DEMO_PASSWORD)
+    page.get_by_role("link", name="学时达标名单").click()
+    page.select_option("select[name=year]", "2025")
+    page.get_by_role("button", name="查询").click()
+    assert "新华区2025年度专业技术人员继续教育学时达标名单" in page.locator("h1").inner_text()
+    compliant = int(page.locator("[data-count=compliant] strong").inner_text())
+    short = int(page.locator("[data-count=non_compliant] strong").inner_text())
+    assert compliant > 0 and short > 0
+
+    page.locator("a[data-count=non_compliant]").click()
+    assert page.locator("tr[data-compliant=yes]").count() == 0
+    assert page.locator("tr[data-compliant=no]").count() == min(short, 50)
+
+    page.select_option("select[name=compliant]", "")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("button", name="导出 Excel（后台生成）").click()
+    page.locator("[data-ready]").wait_for(state="visible", timeout=60_000)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载 Excel").click()
+    path = tmp_path / "list.xlsx"
+    download_info.value.save_as(path)
+    assert download_info.value.suggested_filename.startswith("新华区2025年度学时达标名单_")
+
+    rows = list(openpyxl.load_workbook(io.BytesIO(path.read_bytes())).active.iter_rows(values_only=True))
+    assert rows[1][0] == "生成人：赵磊（演示）" and rows[1][1].startswith("生成时间：2026-03-02 ")
+    assert rows[3][0] == f"达标 {compliant} 人，未达标 {short} 人，共 {compliant + short} 人"
+    flags = [row[8] for row in rows[6:]]
+    assert (flags.count("达标"), flags.count("未达标")) == (compliant, short)
+    assert ExportJob.objects.get().status == ExportJob.Status.READY

@@ -1,7 +1,7 @@
 """Getting people in: self-registration, the unit's review of it, staff import, 调入, new units."""
 from django.contrib import messages
 from django.db import IntegrityError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
@@ -62,8 +62,12 @@ def register_units(request):
 @role_required(Role.UNIT_REVIEWER)
 def registration_approve(request, pk: int):
     professional = registration_pending_get(request.user, pk)
-    services.registration_approve(professional=professional, actor=request.user)
-    messages.success(request, f"已通过 {professional.name} 的注册申请，其账号已启用。")
+    try:
+        services.registration_approve(professional=professional, actor=request.user)
+    except DomainError as exc:  # another reviewer decided it a moment ago
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已通过 {professional.name} 的注册申请，其账号已启用。")
     return redirect("records:unit_home")
 
 
@@ -74,8 +78,12 @@ def registration_reject(request, pk: int):
     form = RejectRegistrationForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"未退回 {professional.name} 的申请：{form.errors['reason'][0]}")
-    else:
+        return redirect("records:unit_home")
+    try:
         services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
         messages.success(request, f"已退回 {professional.name} 的注册申请。")
     return redirect("records:unit_home")
 
@@ -112,8 +120,10 @@ def staff_import_template(request, fmt: str):
     if fmt == "xlsx":
         content = template_xlsx()
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+    elif fmt == "csv":
         content, content_type = template_csv(), "text/csv; charset=utf-8"
+    else:
+        raise Http404("未找到。")
     return HttpResponse(content, content_type=content_type, headers={
         "Content-Disposition": content_disposition_header(as_attachment=True, filename=f"人员导入模板.{fmt}"),
     })

@@ -92,6 +92,10 @@ def test_the_downloaded_csv_template_filled_in_and_uploaded_imports_its_rows(cli
     assert Professional.objects.get(id_number=new_id_number(3)).employments.get().started_on == dt.date(2023, 9, 1)
 
 
+def test_only_the_two_template_formats_exist(client, reviewer):
+    assert client.get("/unit/staff/import/template.xls").status_code == 404
+
+
 def test_a_gb18030_csv_from_chinese_excel_is_read(client, reviewer, unit_a):
     response = upload(client, csv_file([["郑四", new_id_number(4), "药学", "正高级", "13903750004", "2022/3/1"]],
                                        encoding="gb18030"))

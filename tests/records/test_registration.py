@@ -6,8 +6,10 @@ from django.db import connection
 from django.test import Client
 
 from audits.models import AuditEvent
+from ce_portal.errors import DomainError
 from records.choices import Role
 from records.models import Employment, Professional, RoleMembership
+from records.services import registration_approve, registration_reject
 from tests.factories import DEMO_PASSWORD, ProfessionalFactory, UnitFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 
@@ -280,6 +282,17 @@ def test_a_decided_registration_cannot_be_decided_again(client, ada, pending):
     assert client.post(f"/unit/registrations/{pending.pk}/reject/", {"reason": "x"}).status_code == 404
     pending.refresh_from_db()
     assert pending.status == Professional.Status.ACTIVE
+
+
+def test_the_services_refuse_a_registration_decided_meanwhile(ada, pending):
+    registration_approve(professional=pending, actor=ada)
+    for decide in (lambda: registration_approve(professional=pending, actor=ada),
+                   lambda: registration_reject(professional=pending, actor=ada, reason="迟到的退回")):
+        with pytest.raises(DomainError) as refused:
+            decide()
+        assert refused.value.code == "not_pending"
+    pending.refresh_from_db()
+    assert pending.status == Professional.Status.ACTIVE and pending.employments.exists()
 
 
 @pytest.mark.parametrize("viewer", ["bob", "xin", "hank", "cheng", "other_reviewer"])

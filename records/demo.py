@@ -501,7 +501,8 @@ def credit_hours(run: Seeding) -> None:
 
 
 STAGES: list[Callable[[Seeding], None]] = [
-    seed_registry, seed_logins, approve_platform_years, plant_screening_examples, credit_hours,
+    # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
+    seed_registry, seed_logins, approve_platform_years, credit_hours, plant_screening_examples,
 ]
 
 

@@ -59,6 +59,7 @@ def test_demo_city_resolves_a_planted_flag(client):
 
     original = Claim.objects.get(screening_flags__rule="same_evidence", status="approved")
     copy = Claim.objects.get(screening_flags__rule="same_evidence", status="submitted")
+    credited = credited_hours(original.professional_id, original.year)
     flag = ScreeningFlag.objects.get(claim=original, rule="same_evidence")
     client.post(reverse("screening:resolve", args=[flag.pk]), {"action": "dismiss", "reason": "原件持有人，已核实"})
     flag = ScreeningFlag.objects.get(claim=copy, rule="same_evidence")
@@ -66,5 +67,6 @@ def test_demo_city_resolves_a_planted_flag(client):
 
     assert dict(ScreeningFlag.objects.filter(rule="same_evidence").values_list("claim", "status")) == {
         original.pk: "dismissed", copy.pk: "confirmed"}
-    assert credited_hours(original.professional_id, 2025)[1] == 12  # the original's hours stand
+    assert credited_hours(original.professional_id, original.year) == credited  # the original's hours stand
+    assert Claim.objects.get(pk=copy.pk).credit_revoked_at is not None
     assert approval_refusal(Claim.objects.get(pk=copy.pk), _user("demo_unit")).code == "screening_confirmed"

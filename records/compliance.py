@@ -34,6 +34,7 @@ from .validators import mask_id_number, normalize_id_number, validate_id_number
 OVERSEERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
 HOURS = DecimalField(max_digits=8, decimal_places=1)
 ZERO_HOURS = Value(Decimal("0"), output_field=HOURS)
+TENTH = Decimal("0.1")
 
 
 # --- the year's unit and hours, in SQL --------------------------------------------------------------------
@@ -185,6 +186,8 @@ class ComplianceList:
         pid, name, id_number, unit_id, unit_name, region_id, region_name, authority_name, public, prof = values
         if not sees_full_id_numbers(self.scope, unit_id, region_id):
             id_number = mask_id_number(id_number)
+        # One decimal place, as stored: SQLite's COALESCE hands back 32 where PostgreSQL gives 32.0.
+        public, prof = public.quantize(TENTH), prof.quantize(TENTH)
         return ComplianceRow(pid, name, id_number, unit_id, unit_name, region_name, authority_name or "", public, prof,
                              assess(public, prof, self.policy))
 

@@ -70,7 +70,10 @@ def file_name(user, filters: Filters, now: dt.datetime) -> str:
 
 
 def compliance_csv(user, filters: Filters, *, now: dt.datetime):
+    """The list as a streamed CSV. A list of ID numbers leaving the portal is recorded in the audit trail."""
     listing = compliance_list(user, **filters.as_params())
+    record_event(actor=user, action="compliance.export_csv", target=("records.compliance", filters.year),
+                 after=filters.as_params(), at=now)
     return csv_response(filename=file_name(user, filters, now), heading=heading(user, listing, now=now),
                         header=HEADER, rows=table_rows(listing))
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from audits.models import AuditEvent
 from ce_portal.errors import NotFound
 from records import compliance_exports
 from records.choices import Role
@@ -263,6 +264,9 @@ def test_the_csv_streams_the_filtered_list_and_names_who_made_it_when_and_the_po
                              "96.0", "达标", ""]
     assert body["李博"][8:] == ["未达标", "公需科目差 0.5 学时"]
 
+    event = AuditEvent.objects.get(action="compliance.export_csv")
+    assert (event.actor_id, event.object_id, event.after["compliant"]) == (xin.pk, "2025", None)
+
     only = csv_lines(client.get(reverse("records:compliance_csv"), {"year": 2025, "compliant": "no"}))
     assert only[4] == ["本表只含：仅未达标人员"] and [line[0] for line in only[7:]] == ["李博"]
 
@@ -290,6 +294,7 @@ def test_the_xlsx_is_built_by_the_task_with_progress_and_only_its_requester_down
     assert response.status_code == 302 and response.url == reverse("records:export_job", args=[job.pk])
     assert len(queued) == 1  # the task is queued once the job is committed
     assert (job.status, job.params["year"], job.requested_by) == (ExportJob.Status.PENDING, 2025, xin)
+    assert AuditEvent.objects.filter(action="compliance.export_request", object_id=str(job.pk)).exists()
     assert client.get(reverse("records:export_job", args=[job.pk])).status_code == 200
     assert client.get(reverse("records:export_job_status", args=[job.pk])).json()["ready"] is False
 

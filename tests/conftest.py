@@ -28,9 +28,22 @@ def _reference_data(request):
     filled (regions, platforms, bases, policy); reload them so every test starts from the same world."""
     if _is_transactional(request):
         request.getfixturevalue("transactional_db")
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
         from django.core.management import call_command
+        from django.core.management.sql import emit_post_migrate_signal
 
+        if not Permission.objects.exists():
+            # Content types and permissions are post-migrate data: the flush can leave them empty too.
+            ContentType.objects.clear_cache()
+            emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
         call_command("load_reference_data", stdout=open(os.devnull, "w"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness protects real accounts; in tests it only multiplies persona set-up."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,18 +1,11 @@
 """Claims in review, as the intake services leave them, and the reviewers' openings of their evidence."""
 import datetime as dt
 
-import pytest
 
 from records.claims import evidence_opened
 from tests.factories import SHANGHAI, ClaimFactory, EvidenceFileFactory
 
 NOW = dt.datetime(2025, 9, 30, 10, 0, tzinfo=SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Imported by the review test modules: the personas' PBKDF2 hashes cost ≈0.8 s each on this machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def claim_with_evidence(professional, *, files: int = 1, **fields):

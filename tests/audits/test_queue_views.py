@@ -12,7 +12,7 @@ from audits.models import EvidenceView, ReviewDecision, ScreeningFlag
 from records.choices import Role
 from records.claims import evidence_opened
 from records.models import Claim
-from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, fast_passwords, open_all  # noqa: F401
+from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, open_all
 from tests.factories import ClaimFactory, ProfessionalFactory, UnitFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db

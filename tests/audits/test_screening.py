@@ -18,7 +18,7 @@ from platforms.models import TrainingBase
 from records.certificates import certificate_obtain
 from records.crediting import credited_hours, recompute_year_totals
 from records.models import Certificate, Claim, PlatformRecord
-from tests.audits.review_helpers import fast_passwords, open_all  # noqa: F401
+from tests.audits.review_helpers import open_all
 from tests.certificate_data import make_compliant, platform_record
 from tests.factories import SHANGHAI, ClaimFactory, EvidenceFileFactory
 

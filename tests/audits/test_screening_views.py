@@ -9,7 +9,6 @@ from django.urls import reverse
 from audits.models import AuditEvent, ScreeningFlag
 from audits.screening_services import screening_run
 from records.certificates import certificate_obtain
-from tests.audits.review_helpers import fast_passwords  # noqa: F401
 from tests.certificate_data import make_compliant
 from tests.factories import SHANGHAI, ClaimFactory, EvidenceFileFactory
 

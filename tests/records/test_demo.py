@@ -25,12 +25,6 @@ NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COUNTIES = 12
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Six demo log-ins at PBKDF2's 10⁶ rounds cost seconds per test; what is checked here is the flow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False):

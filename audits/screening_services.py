@@ -182,7 +182,9 @@ def full_targets(known: KnownProviders) -> Targets:
 
 def incremental_targets(since: dt.datetime) -> Targets:
     changed = _claim_facts(screened_claims().filter(updated_at__gte=since))
-    received = set(PlatformRecord.objects.filter(received_at__gte=since).order_by().values_list("id", "professional_id"))
+    received = set(
+        PlatformRecord.objects.filter(received_at__gte=since).order_by().values_list("id", "professional_id")
+    )
     sha256s = set()
     for ids in _chunks(c.id for c in changed):
         sha256s |= set(EvidenceFile.objects.filter(claim_id__in=ids, removed_at__isnull=True).order_by()

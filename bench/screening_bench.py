@@ -63,7 +63,8 @@ def fresh_database(url: str) -> None:
 def copy(conn, table: str, columns: list[str], rows) -> int:
     n = 0
     with conn.cursor() as cursor, cursor.copy(
-        sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
     ) as writer:
         for row in rows:
             writer.write_row(row)
@@ -99,7 +100,8 @@ def seed(url: str, *, people: int, claims: int, platform_records: int, now: dt.d
         unit_ids = ids(conn, "SELECT id FROM records_unit ORDER BY id")
         copy(conn, "records_professional",
              ["name", "id_number", "specialty", "title_level", "phone", "status", "created_at"],
-             ((f"压测人员{i}", fake_id_number(i), "临床医学", "intermediate", "", "active", now) for i in range(people)))
+             ((f"压测人员{i}", fake_id_number(i), "临床医学", "intermediate", "", "active", now)
+              for i in range(people)))
         person_ids = ids(conn, "SELECT id FROM records_professional ORDER BY id")
         unit_of = {p: unit_ids[i % units] for i, p in enumerate(person_ids)}
         region_of_unit = dict(conn.execute("SELECT id, region_id FROM records_unit").fetchall())
@@ -198,12 +200,14 @@ def add_new_claims(url: str, *, count: int, uploader: int, now: dt.datetime, see
     """`count` submitted claims filed just now; some reuse an old file, an old certificate number or an old day."""
     rng = random.Random(seed_)
     with psycopg.connect(url) as conn:
-        people = conn.execute("SELECT id, unit_id FROM records_employment ORDER BY random() LIMIT %s", [count]).fetchall()
+        people = conn.execute("SELECT professional_id, unit_id FROM records_employment ORDER BY random() LIMIT %s",
+                              [count]).fetchall()
         old_files = [row[0] for row in conn.execute(
             "SELECT e.sha256 FROM records_evidencefile e JOIN records_claim c ON c.id = e.claim_id "
             "WHERE c.status = 'approved' ORDER BY random() LIMIT 50").fetchall()]
         old_nos = [row[0] for row in conn.execute(
-            "SELECT external_certificate_no FROM records_claim WHERE status = 'approved' AND external_certificate_no <> '' "
+            "SELECT external_certificate_no FROM records_claim "
+            "WHERE status = 'approved' AND external_certificate_no <> '' "
             "ORDER BY random() LIMIT 20").fetchall()]
         old_days = conn.execute(
             "SELECT professional_id, unit_id, start_date FROM records_claim WHERE status = 'approved' AND "
@@ -329,7 +333,8 @@ def main() -> None:
     say(f"incremental run after {args.new_claims:,} new claims: {', '.join(f'{x:.2f}' for x in incremental)} s "
         f"(median {statistics.median(incremental):.2f} s; 1-min load before each: "
         f"{', '.join(f'{x:.1f}' for x in loads)})")
-    say(f"  new claims' flags: {by_rule}; flags of older records found through them: {run.flags_created - new_flags.count()}")
+    say(f"  new claims' flags: {by_rule}; "
+        f"flags of older records found through them: {run.flags_created - new_flags.count()}")
 
     since = now
     with connection.cursor() as cursor:

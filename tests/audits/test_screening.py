@@ -105,7 +105,8 @@ def test_incremental_run_screens_only_changes_but_compares_them_with_everything(
     assert result.claims_screened == 1
     assert flags() == {(Rule.SAME_EVIDENCE, original.pk, None), (Rule.SAME_EVIDENCE, copy.pk, None)}
     run(LATER + dt.timedelta(hours=1), kind=ScreeningRun.Kind.FULL)
-    assert flags(claim__in=[old_a, old_b]) == {(Rule.SAME_EVIDENCE, old_a.pk, None), (Rule.SAME_EVIDENCE, old_b.pk, None)}
+    assert flags(claim__in=[old_a, old_b]) == {
+        (Rule.SAME_EVIDENCE, old_a.pk, None), (Rule.SAME_EVIDENCE, old_b.pk, None)}
 
 
 def test_incremental_run_screens_platform_records_received_since(alice):

@@ -11,6 +11,7 @@ with, applies every rule and stores the new findings:
 A finding already stored (same dedupe key) is not stored again, so runs may overlap, repeat or fail halfway.
 """
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -223,19 +224,39 @@ def findings_for(targets: Targets, known: KnownProviders) -> list[screening.Find
 
 
 def flags_store(findings: Sequence[screening.Finding], *, now: dt.datetime) -> int:
-    """Store the findings not stored before; returns how many flags are new."""
-    unique = {finding.dedupe_key: finding for finding in findings}
-    existing = set()
-    for keys in _chunks(unique):
-        existing |= set(ScreeningFlag.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-    new = [
-        ScreeningFlag(rule=f.rule, claim_id=f.claim_id, platform_record_id=f.platform_record_id,
-                      professional_id=f.professional_id, evidence=f.evidence, dedupe_key=key, created_at=now)
-        for key, f in unique.items() if key not in existing
-    ]
-    # ignore_conflicts: a run that met ours halfway may have stored some of them meanwhile.
-    ScreeningFlag.objects.bulk_create(new, batch_size=1_000, ignore_conflicts=True)
-    return len(new)
+    """Store the findings not stored before (by dedupe key); returns how many flags are new."""
+    unique = sorted({finding.dedupe_key: finding for finding in findings}.items())
+    if connection.vendor != "postgresql":  # the SQLite demo: a few flags
+        existing = set(ScreeningFlag.objects.filter(dedupe_key__in=[key for key, _ in unique])
+                       .values_list("dedupe_key", flat=True))
+        new = [ScreeningFlag(rule=f.rule, claim_id=f.claim_id, platform_record_id=f.platform_record_id,
+                             professional_id=f.professional_id, evidence=f.evidence, dedupe_key=key, created_at=now)
+               for key, f in unique if key not in existing]
+        ScreeningFlag.objects.bulk_create(new)
+        return len(new)
+    # One array per column and ON CONFLICT: bulk_create spent 0.4 ms a flag building and binding its SQL, and
+    # needed a look-up of the keys first.
+    sql = f"""
+        INSERT INTO {ScreeningFlag._meta.db_table}
+            (rule, claim_id, platform_record_id, professional_id, evidence, dedupe_key, status, resolution_reason,
+             created_at)
+        SELECT u.rule, u.claim_id, u.platform_record_id, u.professional_id, u.evidence::jsonb, u.dedupe_key,
+               %s, '', %s
+        FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[])
+            AS u(rule, claim_id, platform_record_id, professional_id, evidence, dedupe_key)
+        ON CONFLICT (dedupe_key) DO NOTHING
+    """
+    created = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(unique), CHUNK):
+            rows = [finding for _, finding in unique[start:start + CHUNK]]
+            cursor.execute(sql, [
+                ScreeningFlag.Status.OPEN, now, [f.rule.value for f in rows], [f.claim_id for f in rows],
+                [f.platform_record_id for f in rows], [f.professional_id for f in rows],
+                [json.dumps(f.evidence, ensure_ascii=False) for f in rows], [f.dedupe_key for f in rows],
+            ])
+            created += cursor.rowcount
+    return created
 
 
 def _run_lock() -> bool:

@@ -38,6 +38,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FIRST_DAY = dt.date(2024, 1, 8)
 SLOT_DAYS = 146  # five claims a person over two years, one in each slot, so that only planted ones collide
 STATUSES = ["approved"] * 70 + ["submitted"] * 10 + ["unit_approved"] * 5 + ["rejected"] * 5 + ["draft"] * 4 + [
@@ -48,6 +49,13 @@ PLANTED = {"shared_files": 500, "shared_certificate_nos": 300, "long_days": 300,
 
 def load() -> float:
     return os.getloadavg()[0]
+
+
+def cpu_seconds(backend_pid: int) -> float:
+    """CPU used so far by this process and by its PostgreSQL backend (parallel workers not included)."""
+    fields = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = os.times()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS + own.user + own.system
 
 
 def fresh_database(url: str) -> None:
@@ -244,6 +252,12 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
+def timed_with_cpu(fn, backend_pid: int) -> tuple[float, float, object]:
+    cpu = cpu_seconds(backend_pid)
+    seconds, result = timed(fn)
+    return seconds, cpu_seconds(backend_pid) - cpu, result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/ce_bench_screen")
@@ -285,15 +299,24 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE audits_screeningflag, audits_screeningrun")
 
-    full, loads, flags = [], [], None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def figures(walls: list[float], cpus: list[float], loads: list[float]) -> str:
+        return (f"{', '.join(f'{x:.2f}' for x in walls)} s (median {statistics.median(walls):.2f} s; CPU of this "
+                f"process and its backend {', '.join(f'{x:.2f}' for x in cpus)} s; 1-min load before each: "
+                f"{', '.join(f'{x:.1f}' for x in loads)})")
+
+    full, cpus, loads, flags = [], [], [], None
     for _ in range(args.repeat):
         reset()
         loads.append(load())
-        seconds, run = timed(lambda: s.screening_run(now=now, kind=ScreeningRun.Kind.FULL))
+        seconds, cpu, run = timed_with_cpu(lambda: s.screening_run(now=now, kind=ScreeningRun.Kind.FULL), backend)
         full.append(seconds)
+        cpus.append(cpu)
         flags = dict(ScreeningFlag.objects.values_list("rule").annotate(n=Count("id")))
-    say(f"full run: {', '.join(f'{x:.2f}' for x in full)} s (median {statistics.median(full):.2f} s; "
-        f"1-min load before each: {', '.join(f'{x:.1f}' for x in loads)})")
+    say(f"full run: {figures(full, cpus, loads)}")
     say(f"  claims screened {run.claims_screened:,}, platform records {run.platform_records_screened:,}, "
         f"flags {run.flags_created:,}: {flags}")
 
@@ -311,15 +334,16 @@ def main() -> None:
         f"{len(targets.people):,} people, {len(targets.sha256s):,} files, {len(targets.certificate_nos):,} numbers), "
         f"store (all known) {t_store:.2f} s")
 
-    incremental, loads = [], []
+    incremental, cpus, loads = [], [], []
     for i in range(args.repeat):
         reset()
         s.screening_run(now=now, kind=ScreeningRun.Kind.FULL)
         later = now + dt.timedelta(hours=24 * (i + 1))
         new = add_new_claims(args.db, count=args.new_claims, uploader=data["uploader"], now=later, seed_=i)
         loads.append(load())
-        seconds, run = timed(lambda: s.screening_run(now=later + dt.timedelta(hours=1)))
+        seconds, cpu, run = timed_with_cpu(lambda: s.screening_run(now=later + dt.timedelta(hours=1)), backend)
         incremental.append(seconds)
+        cpus.append(cpu)
         assert run.kind == ScreeningRun.Kind.INCREMENTAL and run.claims_screened == args.new_claims, run
         new_flags = ScreeningFlag.objects.filter(claim_id__in=new["claims"])
         by_rule = dict(new_flags.values_list("rule").annotate(n=Count("id")))
@@ -330,9 +354,7 @@ def main() -> None:
             cursor.execute("DELETE FROM records_evidencefile WHERE claim_id = ANY(%s)", [new["claims"]])
             cursor.execute("DELETE FROM audits_screeningflag")
             cursor.execute("DELETE FROM records_claim WHERE id = ANY(%s)", [new["claims"]])
-    say(f"incremental run after {args.new_claims:,} new claims: {', '.join(f'{x:.2f}' for x in incremental)} s "
-        f"(median {statistics.median(incremental):.2f} s; 1-min load before each: "
-        f"{', '.join(f'{x:.1f}' for x in loads)})")
+    say(f"incremental run after {args.new_claims:,} new claims: {figures(incremental, cpus, loads)}")
     say(f"  new claims' flags: {by_rule}; "
         f"flags of older records found through them: {run.flags_created - new_flags.count()}")
 

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -31,28 +33,39 @@ def _form(request, data) -> ComplianceFilterForm:
     return ComplianceFilterForm(data, years=list_years(business_today()))
 
 
-def _choices(request, region_id: int | None) -> dict:
+def _options(choices, selected: int | None) -> str:
+    """<option>s built in one pass: a county's 300 units through the template language cost more than the
+    rest of the page."""
+    return format_html_join("", '<option value="{}"{}>{}</option>', (
+        (pk, mark_safe(" selected") if pk == selected else "", name) for pk, name in choices
+    ))
+
+
+def _filter_options(request, filters) -> dict:
     """The filters' options: counties for the city, then the units (of the chosen county, for the city, whose
-    thousands of units would not fit one list) and the industry authorities over the user's units."""
+    thousands of units would not fit one list) and the industry authorities over the user's units. An
+    empty string: no such filter for this user."""
     scope = request.scope
     units = units_in_scope(request.user)
-    regions = []
+    regions = Region.objects.none()
     if scope.is_city:
         regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
     elif len(scope.region_ids) > 1:
         regions = Region.objects.filter(pk__in=scope.region_ids)
-    if region_id is not None:
-        units = units.filter(region_id=region_id)
-    show_units = not scope.is_city or region_id is not None
-    authorities = []
+    if filters.region_id is not None:
+        units = units.filter(region_id=filters.region_id)
+    authorities = IndustryAuthority.objects.none()
     if scope.is_city or scope.region_ids:
-        authorities = IndustryAuthority.objects.filter(units__in=units).distinct().order_by("name")
+        authorities = IndustryAuthority.objects.filter(units__in=units).distinct()
     elif len(scope.authority_ids) > 1:
-        authorities = IndustryAuthority.objects.filter(pk__in=scope.authority_ids).order_by("name")
+        authorities = IndustryAuthority.objects.filter(pk__in=scope.authority_ids)
+    unit_choices = []
+    if not scope.is_city or filters.region_id is not None:
+        unit_choices = list(units.order_by("name", "pk").values_list("pk", "name"))
     return {
-        "regions": list(regions.order_by("code").values_list("pk", "name")) if regions else [],
-        "units": list(units.order_by("name", "pk").values_list("pk", "name")) if show_units else [],
-        "authorities": list(authorities.values_list("pk", "name")) if authorities else [],
+        "region_options": _options(regions.order_by("code").values_list("pk", "name"), filters.region_id),
+        "authority_options": _options(authorities.order_by("name").values_list("pk", "name"), filters.authority_id),
+        "unit_options": _options(unit_choices, filters.unit_id) if len(unit_choices) > 1 or filters.unit_id else "",
     }
 
 
@@ -76,7 +89,7 @@ def compliance_page(request):
                 "page": Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page")),
                 "counts": listing.counts,
                 "csv_url": f"{reverse('records:compliance_csv')}?{request.GET.urlencode()}",
-                **_choices(request, filters.region_id),
+                **_filter_options(request, filters),
             })
     context["exports"] = ExportJob.objects.filter(requested_by=request.user)[:RECENT_EXPORTS]
     return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)

@@ -17,11 +17,13 @@ from rest_framework.authtoken.models import Token
 
 from audits.models import AuditEvent
 from ce_portal.errors import NotFound
+from platforms.models import LearningPlatform
 from records import compliance_exports
 from records.choices import Role
-from records.compliance import Filters, compliance_list, person_compliance, year_employments
+from records.compliance import Counts, Filters, compliance_list, person_compliance, year_employments
 from records.compliance_exports import compliance_export_build, compliance_export_request
-from records.models import Employment, ExportJob, PersonYearTotal, RequirementPolicy
+from records.crediting import add_to_year_totals, year_deltas
+from records.models import Employment, ExportJob, PersonYearTotal, PlatformRecord, RequirementPolicy
 from records.rules import assess
 from records.selectors_certificates import employment_of_year
 from records.tasks import compliance_export_task
@@ -180,6 +182,26 @@ def test_people_without_hours_are_listed_as_not_compliant_with_zero_hours(unit_a
     listing = compliance_list(ada, year=2025)
     assert listing.counts.total == 3 and listing.counts.compliant == 0
     assert {(r.public, r.professional, r.compliant) for r in listing.iterator()} == {(D(0), D(0), False)}
+
+
+@pytest.mark.django_db
+def test_the_counts_are_kept_until_hours_or_staff_change(world, xin, unit_b):
+    alice, bob, carol = world
+    assert compliance_list(xin, year=2025).counts == Counts(total=2, compliant=1)
+    with CaptureQueriesContext(connection) as queries:
+        assert compliance_list(xin, year=2025).counts == Counts(total=2, compliant=1)
+    assert not [q for q in queries if "COUNT(" in q["sql"]]  # from the cache
+
+    # Bob's missing half hour arrives from a platform, credited as the ingestion API credits it.
+    record = PlatformRecord.objects.create(
+        platform=LearningPlatform.objects.filter(category="public").first(), external_id="P-1", professional=bob,
+        course_title="职业道德", category="public", hours=D("0.5"), completed_at=NOW, year=2025, content_hash="x")
+    add_to_year_totals(year_deltas([(bob.pk, 2025, record.category, record.hours)]))
+    assert compliance_list(xin, year=2025).counts == Counts(total=2, compliant=2)
+
+    carol.employments.update(ended_on=dt.date(2025, 8, 31))
+    emp(carol, unit_b, dt.date(2025, 9, 1))
+    assert compliance_list(xin, year=2025).counts == Counts(total=3, compliant=2)
 
 
 @pytest.mark.django_db

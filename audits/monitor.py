@@ -147,6 +147,18 @@ def _table(units: QuerySet, snapshots: QuerySet, today: dt.date) -> Table:
     return Table(rows=_rows(units, figures, today), as_of=_as_of(figures))
 
 
+def figures_version(*, today: dt.date, region: Region | None = None,
+                    authority: IndustryAuthority | None = None) -> tuple | None:
+    """What identifies the figures a monitor shows (None: no figures yet). A refresh replaces today's rows,
+    so their ids change: any one row of the latest day, with its date and time, names the version."""
+    snapshots = OverdueSnapshot.objects.filter(date__lte=today)
+    if authority is not None:
+        snapshots = snapshots.filter(authority=authority)
+    elif region is not None:
+        snapshots = snapshots.filter(region=region)
+    return snapshots.order_by("-date", "-pk").values_list("date", "computed_at", "pk").first()
+
+
 def region_table(region: Region, *, today: dt.date) -> Table:
     """Every unit of the region with its backlog."""
     return _table(Unit.objects.filter(region=region), OverdueSnapshot.objects.filter(region=region), today)

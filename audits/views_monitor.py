@@ -1,10 +1,14 @@
 """Monitor pages: county / authority / city tables of overdue reviews, drill-down, chart, exports; and the
 user's notifications. Access is checked first (role, then the object's scope → 404); figures come from
 audits.monitor."""
+import threading
+from collections import OrderedDict
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -60,12 +64,43 @@ def monitor_home(request):
     return redirect("monitor:authority", min(scope.authority_ids))
 
 
-def _table_page(request, *, title: str, table, chart, level: str, export: str, export_args=(), parents=()):
-    page = Paginator(table.rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+# Rendered monitor bodies of this process, by page and figures version: the figures change only when the
+# refresh runs (every 15 minutes), and rendering hundreds of cells is most of a page's cost.
+_BODIES: OrderedDict[tuple, str] = OrderedDict()
+_BODIES_MAX = 256
+_bodies_lock = threading.Lock()
+
+
+def _body(request, version, today, build) -> str:
+    """The page's body (figures, chart, table): from this process's cache when the figures are unchanged."""
+    key = (request.path, request.GET.urlencode(), version, today) if version else None
+    with _bodies_lock:
+        if key in _BODIES:
+            _BODIES.move_to_end(key)
+            return _BODIES[key]
+    html = render_to_string("audits/monitor/partials/body.html", build(), request=request)
+    if key:
+        with _bodies_lock:
+            _BODIES[key] = html
+            while len(_BODIES) > _BODIES_MAX:
+                _BODIES.popitem(last=False)
+    return html
+
+
+def _table_page(request, *, title: str, level: str, today, version, table, chart, export: str, export_args=(),
+                parents=()):
+    """`table` and `chart` are functions: they run only when the body is not cached."""
+
+    def build():
+        rows = table()
+        return {
+            "table": rows, "page": Paginator(rows.rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page")),
+            "chart": chart(), "chart_days": monitor.CHART_DAYS, "level": level,
+            "exports": [(fmt.upper(), reverse(export, args=[*export_args, fmt])) for fmt in FORMATS],
+        }
+
     return render(request, "audits/monitor/table.html", {
-        "title": title, "table": table, "page": page, "chart": chart, "chart_days": monitor.CHART_DAYS,
-        "level": level, "parents": parents,
-        "exports": [(fmt.upper(), reverse(export, args=[*export_args, fmt])) for fmt in FORMATS],
+        "title": title, "level": level, "parents": parents, "body": _body(request, version, today, build),
     })
 
 
@@ -73,10 +108,13 @@ def _table_page(request, *, title: str, table, chart, level: str, export: str, e
 def city(request):
     today = _clock()[0]
     days = _days(request)
-    table = monitor.city_table(today=today)
-    chart = monitor.line_chart(monitor.overdue_history(today=today, days=days), today=today, days=days)
-    return _table_page(request, title="全市逾期审核监控", table=table, chart=chart, level="city",
-                       export="monitor:city_export")
+    return _table_page(
+        request, title="全市逾期审核监控", level="city", today=today,
+        version=monitor.figures_version(today=today),
+        table=lambda: monitor.city_table(today=today),
+        chart=lambda: monitor.line_chart(monitor.overdue_history(today=today, days=days), today=today, days=days),
+        export="monitor:city_export",
+    )
 
 
 @role_required(Role.CITY_HR, Role.COUNTY_HR)
@@ -84,11 +122,15 @@ def region(request, pk: int):
     region = monitor.region_get(request.scope, pk)
     today = _clock()[0]
     days = _days(request)
-    table = monitor.region_table(region, today=today)
-    chart = monitor.line_chart(monitor.overdue_history(today=today, days=days, region=region), today=today, days=days)
-    parents = [("全市", reverse("monitor:city"))] if request.scope.is_city else []
-    return _table_page(request, title=f"{region.name}逾期审核监控", table=table, chart=chart, level="units",
-                       export="monitor:region_export", export_args=[region.pk], parents=parents)
+    return _table_page(
+        request, title=f"{region.name}逾期审核监控", level="units", today=today,
+        version=monitor.figures_version(today=today, region=region),
+        table=lambda: monitor.region_table(region, today=today),
+        chart=lambda: monitor.line_chart(
+            monitor.overdue_history(today=today, days=days, region=region), today=today, days=days),
+        export="monitor:region_export", export_args=[region.pk],
+        parents=[("全市", reverse("monitor:city"))] if request.scope.is_city else [],
+    )
 
 
 @role_required(*MONITOR_ROLES)
@@ -96,12 +138,14 @@ def authority(request, pk: int):
     authority = monitor.authority_get(request.scope, pk)
     today = _clock()[0]
     days = _days(request)
-    table = monitor.authority_table(authority, today=today)
-    chart = monitor.line_chart(
-        monitor.overdue_history(today=today, days=days, authority=authority), today=today, days=days
+    return _table_page(
+        request, title=f"{authority.name}逾期审核监控", level="units", today=today,
+        version=monitor.figures_version(today=today, authority=authority),
+        table=lambda: monitor.authority_table(authority, today=today),
+        chart=lambda: monitor.line_chart(
+            monitor.overdue_history(today=today, days=days, authority=authority), today=today, days=days),
+        export="monitor:authority_export", export_args=[authority.pk],
     )
-    return _table_page(request, title=f"{authority.name}逾期审核监控", table=table, chart=chart, level="units",
-                       export="monitor:authority_export", export_args=[authority.pk])
 
 
 def _table_rows(table, *, with_authority: bool):

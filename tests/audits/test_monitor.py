@@ -206,3 +206,15 @@ def test_notifications_are_listed_and_marked_read_only_for_their_owner(client, a
     client.post(reverse("monitor:notifications_read"), {"id": mine.pk})
     mine.refresh_from_db()
     assert mine.read_at == NOW
+
+
+@pytest.mark.django_db
+def test_a_refresh_shows_new_figures_though_the_page_is_cached(client, backlog, xin, xinhua, bob):
+    client.force_login(xin)
+    url = reverse("monitor:region", args=[xinhua.pk])
+    assert 'data-total="overdue"><strong class="badge warn">3 条' in client.get(url).content.decode()
+    bob.claims.update(status="approved")
+    # Until the next refresh the monitor keeps showing the figures it was computed from.
+    assert 'data-total="overdue"><strong class="badge warn">3 条' in client.get(url).content.decode()
+    snapshot_refresh(today=TODAY, now=NOW + dt.timedelta(minutes=15))
+    assert 'data-total="overdue"><strong class="badge warn">2 条' in client.get(url).content.decode()

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from audits.admin import AuditedReferenceAdmin
 from records.scoping import scope_for
 from records.timeutil import business_now
 
@@ -10,14 +11,19 @@ from .services import platform_token_issue, platform_token_revoke
 
 
 @admin.register(LearningPlatform)
-class LearningPlatformAdmin(admin.ModelAdmin):
+class LearningPlatformAdmin(AuditedReferenceAdmin):
+    """Whether a platform is active and for which years it is approved decides what the ingestion API
+    accepts from it: every change is audited."""
+
     list_display = ["name", "operator", "category", "level", "years_approved", "active"]
     list_filter = ["category", "level", "active"]
+    audit_action = "platform"
 
 
 @admin.register(TrainingBase)
-class TrainingBaseAdmin(admin.ModelAdmin):
+class TrainingBaseAdmin(AuditedReferenceAdmin):
     list_display = ["name", "level", "active"]
+    audit_action = "training_base"
 
 
 def _is_city_hr(request) -> bool:

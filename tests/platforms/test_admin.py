@@ -1,4 +1,4 @@
-"""city_hr issues and revokes platform API tokens in the admin; both are audited; tokens are stored hashed."""
+"""city_hr in the admin: platform tokens issued (stored hashed) and revoked, platform changes — all audited."""
 import re
 
 import pytest
@@ -88,3 +88,17 @@ def test_other_roles_cannot_see_or_issue_tokens(client, request, persona, public
     assert client.get(LIST_URL).status_code == 403
     assert client.post(ADD_URL, {"platform": public_platform.pk, "label": "x"}).status_code == 403
     assert not PlatformToken.objects.exists()
+
+
+def test_changing_a_platform_in_the_admin_is_audited(client, cheng, public_platform):
+    client.force_login(cheng)
+    form = {"name": public_platform.name, "operator": public_platform.operator, "url": public_platform.url,
+            "phone": "", "category": "public", "level": "provincial", "years_approved": "[2024, 2025, 2026]"}
+
+    response = client.post(f"/admin/platforms/learningplatform/{public_platform.pk}/change/", form)  # active unticked
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="platform.change")
+    assert (event.before["active"], event.after["active"]) == (True, False)
+    assert event.after["years_approved"] == [2024, 2025, 2026]
+    assert event.actor_id == cheng.pk

@@ -60,9 +60,10 @@ def heading(user, listing: ComplianceList, *, now: dt.datetime) -> Heading:
 
 
 def table_rows(listing: ComplianceList):
+    # None, not "", for an empty cell: openpyxl then writes no cell at all (the CSV writes "" either way).
     for row in listing.iterator():
-        yield [row.name, row.id_number, row.unit_name, row.region_name, row.authority_name, row.public,
-               row.professional, row.total, "达标" if row.compliant else "未达标", row.shortfall]
+        yield [row.name, row.id_number, row.unit_name, row.region_name, row.authority_name or None, row.public,
+               row.professional, row.total, "达标" if row.compliant else "未达标", row.shortfall or None]
 
 
 def file_name(user, filters: Filters, now: dt.datetime) -> str:

@@ -82,6 +82,28 @@ def test_a_full_run_flags_every_rule_from_the_database(alice, bob, carol):
     assert ScreeningFlag.objects.get(claim=copied[1]).professional == bob
 
 
+def test_a_full_run_finds_sessions_overlapping_across_a_one_day_event_and_long_days_across_records(
+        alice, bob, carol):
+    # Sorted by first day, alice's one-day lecture stands between the two sessions that overlap.
+    long_course = claim(alice, file="l1", start_date=dt.date(2025, 7, 1), end_date=dt.date(2025, 7, 10), hours=D("40"))
+    claim(alice, file="l2", start_date=dt.date(2025, 7, 3), end_date=dt.date(2025, 7, 3), hours=D("2"))
+    second = claim(alice, file="l3", start_date=dt.date(2025, 7, 8), end_date=dt.date(2025, 7, 9), hours=D("8"))
+    # carol: 4 + 4 + 4 on one day, the middle one a share of a three-day course; bob's 8 that day are his own.
+    day = dt.date(2025, 8, 12)
+    crowded = [claim(carol, file="d1", start_date=day, end_date=day, hours=D("4")),
+               claim(carol, file="d2", start_date=day - dt.timedelta(days=1), end_date=day + dt.timedelta(days=1),
+                     hours=D("12"))]
+    online = platform_record(carol, hours="4", day=day)
+    claim(bob, file="b", start_date=day, end_date=day, hours=D("8"))
+
+    run(kind=ScreeningRun.Kind.FULL)
+
+    assert flags() == {
+        (Rule.OVERLAPPING_SESSIONS, long_course.pk, None), (Rule.OVERLAPPING_SESSIONS, second.pk, None),
+        *((Rule.DAILY_HOURS, c.pk, None) for c in crowded), (Rule.DAILY_HOURS, None, online.pk),
+    }
+
+
 def test_a_rerun_adds_no_flag_twice(alice, bob):
     claim(alice, file="scan")
     claim(bob, file="scan")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, DateField, F, Min, Q, When
 from django.urls import reverse
 
@@ -278,10 +278,14 @@ def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
         # Today's rows are replaced whole, so a unit that cleared its backlog since the last refresh loses
         # its row; the upsert (not a plain insert) lets a concurrent refresh's rows be overwritten, not fail.
         OverdueSnapshot.objects.filter(date=today).delete()
-        OverdueSnapshot.objects.bulk_create(
-            snapshots, batch_size=2000, update_conflicts=True, unique_fields=["date", "region", "unit", "authority"],
-            update_fields=["pending", "overdue", "oldest_overdue_due_on", "decided", "decided_on_time", "computed_at"],
-        )
+        upsert = {}
+        if connection.vendor == "postgresql":
+            # The conflict target is a NULLS NOT DISTINCT constraint, which only PostgreSQL has; SQLite (the
+            # demo) runs one writer at a time, so there the plain insert after the delete cannot collide.
+            upsert = {"update_conflicts": True, "unique_fields": ["date", "region", "unit", "authority"],
+                      "update_fields": ["pending", "overdue", "oldest_overdue_due_on", "decided",
+                                        "decided_on_time", "computed_at"]}
+        OverdueSnapshot.objects.bulk_create(snapshots, batch_size=2000, **upsert)
     return len(snapshots)
 
 

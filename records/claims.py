@@ -271,7 +271,6 @@ def discard_stored_files(names: list[str]) -> None:
 
 
 @transaction.atomic
-@transaction.atomic
 def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str | None = None) -> EvidenceView | None:
     """Log that someone other than the claimant opened a file: batch approval may only pass viewed claims,
     and the audit trail shows who looked at whose papers."""

@@ -492,6 +492,13 @@ def plant_screening_examples(run: Seeding) -> None:
     plant(run, unit=_demo_units()[0])
 
 
+def review_traffic(run: Seeding) -> None:
+    """A month of filings and decisions in the demo county (audits/demo_review.py)."""
+    from audits.demo_review import seed_review_traffic  # audits builds on records
+
+    seed_review_traffic(run, county=DEMO_COUNTY)
+
+
 def credit_hours(run: Seeding) -> None:
     """Credited hours of the last three years for every demo person (records/demo_hours.py)."""
     from .demo_hours import batch_id_numbers, credit_people  # it builds on this module
@@ -502,7 +509,7 @@ def credit_hours(run: Seeding) -> None:
 
 STAGES: list[Callable[[Seeding], None]] = [
     # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
-    seed_registry, seed_logins, approve_platform_years, credit_hours, plant_screening_examples,
+    seed_registry, seed_logins, approve_platform_years, credit_hours, review_traffic, plant_screening_examples,
 ]
 
 

@@ -1,0 +1,51 @@
+"""The demo's month of review traffic: queues with work in them, overdue claims, a chart with history."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from audits.models import OverdueSnapshot, ReviewDecision, ScreeningFlag
+from audits.selectors import review_queue
+from records.models import Claim
+
+# 2025-10-20: the month before it holds National Day, so deadlines cross an eight-day holiday.
+NOW = dt.datetime(2025, 10, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def seeded(db):
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+
+def test_reviewers_find_work_and_the_county_has_overdue_claims(seeded):
+    User = get_user_model()
+    claims = Claim.objects.filter(region__name="新华区")
+    assert claims.filter(status="submitted").exists() and claims.filter(status="unit_approved").exists()
+    assert review_queue(User.objects.get(username="demo_unit"), today=NOW.date(), level=1).exists()
+    overdue = claims.filter(overdue_since__isnull=False)
+    assert overdue.exists()
+    for claim in overdue:  # flagged only once its due date had passed, never auto-approved
+        due = claim.level1_due_on if claim.status == "submitted" else claim.level2_due_on
+        assert claim.is_pending_review and due < NOW.date()
+    assert ReviewDecision.objects.filter(action="approve", level=2).exists()
+
+
+def test_the_monitor_chart_has_a_month_of_history(seeded):
+    dates = set(OverdueSnapshot.objects.values_list("date", flat=True))
+    assert min(dates) == dt.date(2025, 9, 20) and max(dates) == NOW.date()
+
+
+def test_the_traffic_raises_no_screening_flags_of_its_own(seeded):
+    planted = {"same_evidence", "same_certificate_no", "unknown_provider"}
+    assert set(ScreeningFlag.objects.values_list("rule", flat=True)) <= planted
+
+
+def test_a_second_run_adds_nothing(seeded):
+    before = (Claim.objects.count(), ReviewDecision.objects.count(), OverdueSnapshot.objects.count())
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert (Claim.objects.count(), ReviewDecision.objects.count(), OverdueSnapshot.objects.count()) == before

@@ -14,7 +14,7 @@ hours; tests/records/test_compliance.py holds the two to one table of edge cases
 """
 import datetime as dt
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from typing import NamedTuple
@@ -192,12 +192,15 @@ class ComplianceList:
     @cached_property
     def counts(self) -> Counts:
         """Read through the cache: a county's figures cost a scan of its 20,000 people (≈ 250 ms on a busy
-        machine), its page of 50 rows a few ms. The key is the query itself plus `data_version()`, so any
-        new credit, decision, employment or admin edit makes the next page count afresh."""
-        key = "compliance-counts:" + hashlib.sha256(
-            f"{self.base.query}|{self.policy.total}|{self.policy.public}|{self.policy.professional}|"
-            f"{data_version()}".encode()
-        ).hexdigest()
+        machine), its page of 50 rows a few ms. The key is what the query is made of (scope, filters but
+        compliance, the policy's numbers) plus `data_version()`, so any new credit, decision, employment or
+        admin edit makes the next page count afresh."""
+        scope, policy = self.scope, self.policy
+        made_of = (
+            sorted(scope.unit_ids), sorted(scope.authority_ids), sorted(scope.region_ids), scope.is_city,
+            replace(self.filters, compliant=None), policy.total, policy.public, policy.professional,
+        )
+        key = "compliance-counts:" + hashlib.sha256(f"{made_of}|{data_version()}".encode()).hexdigest()
         figures = cache.get(key)
         if figures is None:
             figures = self.base.aggregate(total=Count("pk"), compliant=Count("pk", filter=compliant_q(self.policy)))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 
 from audits.models import AuditEvent
-from audits.overdue import mark_overdue, snapshot_refresh
+from audits.overdue import mark_overdue, send_due_reminders, send_overdue_digests, snapshot_refresh
 from audits.review import review_decide
 from audits.trail import record_event
 from audits.workdays import review_due
@@ -147,5 +147,9 @@ def seed_review_traffic(run, *, county: str) -> None:
         evening = dt.datetime.combine(day, dt.time(23, 55), tzinfo=SHANGHAI)
         mark_overdue(today=day, now=evening)
         snapshot_refresh(today=day, now=evening)
+    # This morning's reminders and county digest, as the 08:00/08:30 jobs would have sent them.
+    morning = dt.datetime.combine(run.today, dt.time(8), tzinfo=SHANGHAI)
+    send_due_reminders(today=run.today, now=morning)
+    send_overdue_digests(today=run.today, now=morning)
     record_event(actor=None, action=MARKER, target=("demo", county), after={"filed": filed, "decided": decided})
     run.stats.update({"review_claims": filed, "review_decisions": decided})

@@ -4,6 +4,7 @@ Embedded default (nothing set): SQLite file in the project folder and Celery on 
 transport, so the demo runs a real worker and beat without any server. With DATABASE_URL and REDIS_URL
 set, the same code runs on PostgreSQL + Redis (the production shape in docker-compose.yml).
 """
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -135,9 +136,11 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles"))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media-not-served/"
 
+# Without a mail server configured, mail goes to the log (the demo); production names EMAIL_HOST.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if "EMAIL_HOST" in os.environ
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))

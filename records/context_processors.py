@@ -3,8 +3,14 @@ from .scoping import scope_for
 
 
 def roles(request):
-    """The roles the signed-in user holds, for the navigation's role switcher."""
+    """The roles the signed-in user holds (the navigation's role switcher), whether they watch a review
+    monitor, and their unread notifications."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"role_homes": role_homes(scope_for(user))}
+    scope = scope_for(user)
+    return {
+        "role_homes": role_homes(scope),
+        "sees_monitor": bool(scope.is_city or scope.region_ids or scope.authority_ids),
+        "unread_notifications": user.notifications.filter(read_at__isnull=True).count,  # lazy: counted if shown
+    }

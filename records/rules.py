@@ -25,6 +25,12 @@ class Assessment:
     professional_short: Decimal
     total_short: Decimal
 
+    @property
+    def any_subject_short(self) -> Decimal:
+        """Hours of either category still needed once both category minimums are met (only when a policy's
+        total exceeds the sum of its minimums): what a person reads as the rest of the shortfall."""
+        return max(ZERO, self.total_short - self.public_short - self.professional_short)
+
 
 def _hours(value, name: str) -> Decimal:
     # Floats would turn 29.5 + 0.5 into something that is not quite 30: hours are Decimal end to end.

@@ -34,6 +34,12 @@ def test_reviewers_find_work_and_the_county_has_overdue_claims(seeded):
     assert ReviewDecision.objects.filter(action="approve", level=2).exists()
 
 
+def test_county_hr_has_this_mornings_overdue_digest(seeded):
+    from audits.models import Notification
+
+    assert Notification.objects.filter(user__username="demo_county", kind__contains="digest").exists()
+
+
 def test_the_monitor_chart_has_a_month_of_history(seeded):
     dates = set(OverdueSnapshot.objects.values_list("date", flat=True))
     assert min(dates) == dt.date(2025, 9, 20) and max(dates) == NOW.date()

@@ -27,3 +27,31 @@ def test_the_login_page_links_to_registration_and_certificate_verification(clien
     page = client.get(reverse("login")).content.decode()
     assert f'href="{reverse("records:register")}"' in page
     assert f'href="{reverse("records:verify_search")}"' in page
+
+
+def test_the_monitor_is_in_the_navigation_of_those_who_watch_reviews(client, alice, ada, hank, xin, cheng):
+    monitor = f'href="{reverse("monitor:home")}"'
+    for user, sees in ((alice.user, False), (ada, False), (hank, True), (xin, True), (cheng, True)):
+        client.force_login(user)
+        page = client.get(reverse("home"), follow=True).content.decode()
+        assert (monitor in page) is sees, user
+        assert f'href="{reverse("monitor:notifications")}"' in page
+
+
+def test_unread_notifications_are_counted_in_the_navigation(client, xin):
+    from django.utils import timezone
+
+    from audits.models import Notification
+
+    for key in ("a", "b"):
+        Notification.objects.create(user=xin, kind="digest", text="逾期汇总", dedupe_key=key, created_at=timezone.now())
+    client.force_login(xin)
+    page = client.get(reverse("records:county_home")).content.decode()
+    assert 'data-unread="2"' in page
+
+
+def test_a_missing_page_is_explained_in_chinese(client, alice):
+    client.force_login(alice.user)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()

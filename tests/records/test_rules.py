@@ -1,6 +1,7 @@
 """Rules 1–3 as pure functions: table tests and properties, no database except where a policy is read."""
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -160,3 +161,11 @@ def test_an_exemption_never_opens_a_future_year():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         claim_year_open(2024, dt.datetime(2024, 6, 1, 12, 0))
+
+
+def test_the_shortfall_a_person_reads_does_not_repeat_the_total():
+    a = assess(D("26"), D("64"), STANDARD)
+    assert (a.public_short, a.professional_short, a.total_short, a.any_subject_short) == (D("4"), 0, 0, 0)
+    wider = SimpleNamespace(total=D("100"), public=D("30"), professional=D("60"))
+    assert assess(D("30"), D("60"), wider).any_subject_short == D("10")
+    assert assess(D("20"), D("60"), wider).any_subject_short == D("10")

@@ -263,14 +263,14 @@ def flags_store(findings: Sequence[screening.Finding], *, now: dt.datetime) -> i
 def _run_lock() -> bool:
     """One run at a time. On PostgreSQL also no JIT for this run's queries: the planner takes every claim
     for 1,000 days (generate_series), and compiling for that estimate cost 2.5 s on a 10,000-claim table;
-    and room to sort a city's records in memory (4 MB, the default, spills them to disk)."""
+    and room to sort a city's records (1.85 million rows at 2M records) in memory instead of in temp files."""
     if connection.vendor != "postgresql":
         return True  # SQLite (the demo) lets one writer in at a time anyway
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_RUN_LOCK_KEY])
         locked = cursor.fetchone()[0]
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         return locked
 
 

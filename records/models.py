@@ -307,23 +307,28 @@ class Claim(models.Model):
         RETURNED = "returned", "退回修改"
         WITHDRAWN = "withdrawn", "已撤回"
 
+    # No single-column indexes on these foreign keys: each leads one of the composite indexes in Meta, and
+    # every extra index is written on every status change (mark-overdue touches 20,000 rows at once).
     professional = models.ForeignKey(
-        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="claims"
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="claims", db_index=False
     )
     # The unit of the day the claim was (last) submitted; a later change of employer does not move it.
     unit = models.ForeignKey(
-        Unit, verbose_name="申报时所在单位", null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+        Unit, verbose_name="申报时所在单位", null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+        db_index=False,
     )
     region = models.ForeignKey(
-        Region, verbose_name="单位所在区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region, verbose_name="单位所在区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     # Who reviews at level 2, fixed at submission: the unit's industry authority, else the region's HR bureau.
     level2_authority = models.ForeignKey(
         IndustryAuthority, verbose_name="二级审核主管部门", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     level2_region = models.ForeignKey(
-        Region, verbose_name="二级审核人社部门", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region, verbose_name="二级审核人社部门", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
 
     year = models.PositiveSmallIntegerField("学时年度", help_text="活动所在年度，不是申报年度。")
@@ -340,7 +345,7 @@ class Claim(models.Model):
     end_date = models.DateField("结束日期")
     hours = models.DecimalField("申报学时", max_digits=5, decimal_places=1)
     result = models.CharField("考试考核结果", max_length=200, blank=True)
-    external_certificate_no = models.CharField("外部证书编号", max_length=100, blank=True, db_index=True)
+    external_certificate_no = models.CharField("外部证书编号", max_length=100, blank=True)
 
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField("版本", default=0, help_text="每次状态变化加一，用于并发审核检测。")
@@ -377,6 +382,8 @@ class Claim(models.Model):
             models.Index(fields=["status", "level2_due_on"], name="claim_pending_l2_due"),
             # County monitor: a region's claims by state.
             models.Index(fields=["region", "status"], name="claim_region_status"),
+            # Screening: the same external certificate number claimed by different people (exact match only).
+            models.Index(fields=["external_certificate_no"], name="claim_certificate_no"),
         ]
 
     def __str__(self):

@@ -169,3 +169,11 @@ def test_the_shortfall_a_person_reads_does_not_repeat_the_total():
     wider = SimpleNamespace(total=D("100"), public=D("30"), professional=D("60"))
     assert assess(D("30"), D("60"), wider).any_subject_short == D("10")
     assert assess(D("20"), D("60"), wider).any_subject_short == D("10")
+
+
+def test_the_shortfall_reads_as_one_sentence():
+    from records.templatetags.hours import shortfall
+
+    assert shortfall(assess(D("26"), D("42.5"), STANDARD)) == "公需科目 4 学时、专业科目 17.5 学时"
+    wider = SimpleNamespace(total=D("100"), public=D("30"), professional=D("60"))
+    assert shortfall(assess(D("30"), D("60"), wider)) == "任意科目 10 学时"

@@ -1,0 +1,20 @@
+from django import template
+
+register = template.Library()
+
+
+def _hours(value) -> str:
+    return f"{value.normalize():f}"
+
+
+@register.filter
+def shortfall(assessment) -> str:
+    """'公需科目 4 学时、专业科目 17.5 学时' — what is still missing, as a person reads it."""
+    parts = []
+    if assessment.public_short:
+        parts.append(f"公需科目 {_hours(assessment.public_short)} 学时")
+    if assessment.professional_short:
+        parts.append(f"专业科目 {_hours(assessment.professional_short)} 学时")
+    if assessment.any_subject_short:
+        parts.append(f"任意科目 {_hours(assessment.any_subject_short)} 学时")
+    return "、".join(parts)

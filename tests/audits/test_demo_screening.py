@@ -20,8 +20,7 @@ NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture(autouse=True)
-def seeded(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def seeded():
     with time_machine.travel(NOW, tick=False):
         call_command("seed_demo", stdout=open("/dev/null", "w"))
         yield

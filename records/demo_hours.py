@@ -114,7 +114,7 @@ def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | Non
     for start in range(0, len(id_numbers), CHUNK):
         people = Professional.objects.filter(id_number__in=id_numbers[start:start + CHUNK]).annotate(
             started_on=Min("employments__started_on")
-        ).values_list("pk", "id_number", "name", "specialty", "started_on")
+        ).order_by("pk").values_list("pk", "id_number", "name", "specialty", "started_on")
         done = set(PlatformRecord.objects.filter(
             professional_id__in=[p[0] for p in people], external_id__startswith=EXTERNAL_PREFIX,
         ).values_list("professional_id", flat=True).distinct())
@@ -124,7 +124,9 @@ def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | Non
                 continue
             for year in years:
                 for k, record in enumerate(plan_year(id_number, specialty, year, started_on=started_on, today=today)):
-                    external_id = f"{EXTERNAL_PREFIX}{id_number}-{year}-{k:02d}"
+                    # Rising with the person's id: the (platform, external_id) index grows at its right edge
+                    # instead of taking 6 million inserts all over a tree bigger than shared_buffers.
+                    external_id = f"{EXTERNAL_PREFIX}{pk:09d}-{year}-{k:02d}"
                     completed_at = dt.datetime.combine(record.day, dt.time(20, k), tzinfo=SHANGHAI)
                     choices = platforms[record.category]
                     rows.append((

@@ -15,5 +15,5 @@ def _ensure_filesystem_broker_folders(sender, **kwargs):
     from django.conf import settings
 
     if str(sender.conf.broker_url).startswith("filesystem://"):
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (settings.CELERY_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ from .crediting import credited_hours
 from .models import Employment, IndustryAuthority, Professional, Region, RequirementPolicy, Unit
 from .rules import Assessment, assess
 from .scoping import Scope, professionals_in_scope, scope_for, units_in_scope
+from .templatetags.hours import shortfall as shortfall_wording
 from .validators import mask_id_number, normalize_id_number, validate_id_number
 
 OVERSEERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
@@ -128,17 +129,8 @@ class ComplianceRow(NamedTuple):
 
     @property
     def shortfall(self) -> str:
-        return shortfall_text(self.assessment)
-
-
-def shortfall_text(assessment: Assessment) -> str:
-    parts = [
-        f"{label}差 {short} 学时"
-        for label, short in (("公需科目", assessment.public_short), ("专业科目", assessment.professional_short),
-                             ("总学时", assessment.total_short))
-        if short
-    ]
-    return "；".join(parts)
+        """What is still missing, worded as on the person's own year page."""
+        return shortfall_wording(self.assessment)
 
 
 def sees_full_id_numbers(scope: Scope, unit_id: int, region_id: int) -> bool:

@@ -22,7 +22,7 @@ from .models import ExportJob, export_storage_name
 logger = logging.getLogger(__name__)
 
 HEADER = ["姓名", "身份证号码", "单位", "县（市、区）", "行业主管部门", "公需科目学时", "专业科目学时", "总学时",
-          "是否达标", "未达标情况"]
+          "是否达标", "尚差学时"]
 PROGRESS_EVERY = 5_000  # rows between progress writes: one UPDATE per chunk the database hands over
 # An export still unfinished after this long is taken for lost: asking again starts a new one.
 STALE_EXPORT = dt.timedelta(minutes=30)

@@ -240,6 +240,8 @@ def main() -> None:
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/ce_bench_ingest")
     parser.add_argument("--reuse-db", action="store_true", help="skip drop/migrate/seed (a previous run's DB)")
     parser.add_argument("--py-spy", action="store_true", help="sample the workers with py-spy (pip install py-spy)")
+    parser.add_argument("--gunicorn-arg", action="append", default=[], metavar="ARG",
+                        help="extra gunicorn argument for experiments, e.g. --gunicorn-arg=--config=tuning.py")
     args = parser.parse_args()
 
     env = {**os.environ, "DATABASE_URL": args.db, "DEBUG": "false", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING",
@@ -262,7 +264,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "ce_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--worker-class", "sync", "--timeout", "120"],
+         "--workers", str(args.workers), "--worker-class", "sync", "--timeout", "120", *args.gunicorn_arg],
         cwd=ROOT, env=env,
     )
     spies: list[subprocess.Popen] = []

@@ -325,11 +325,12 @@ def main() -> None:
     with transaction.atomic():
         s._run_lock()  # as in the run: its advisory lock and its settings
         t_targets, targets = timed(lambda: s.full_targets(known))
-        t_time, _ = timed(s._time_rule_people)
+        t_overload, _ = timed(s._overloaded_people)
+        t_overlap, _ = timed(s._people_with_overlapping_sessions)
         t_rules, findings = timed(lambda: s.findings_for(targets, known))
         t_store, _ = timed(lambda: s.flags_store(findings, now=now))
-    say(f"  phases: targets {t_targets:.2f} s (of which days over 10 hours and overlapping sessions {t_time:.2f} s), "
-        f"load + rules {t_rules:.2f} s ({len(findings):,} findings over "
+    say(f"  phases: targets {t_targets:.2f} s (of which days over 10 hours {t_overload:.2f} s, overlapping sessions "
+        f"{t_overlap:.2f} s), load + rules {t_rules:.2f} s ({len(findings):,} findings over "
         f"{len(targets.people):,} people, {len(targets.sha256s):,} files, {len(targets.certificate_nos):,} numbers), "
         f"store (all known) {t_store:.2f} s")
 

@@ -7,7 +7,7 @@ from audits.review import MAX_BATCH, review_batch
 from ce_portal.errors import DomainError
 from records.claims import evidence_opened
 from records.models import Claim
-from tests.audits.review_helpers import NOW, claim_with_evidence, fast_passwords, open_all  # noqa: F401
+from tests.audits.review_helpers import NOW, claim_with_evidence, open_all
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from ce_portal.errors import DomainError
 from records.choices import Role
 from records.crediting import credited_hours
 from records.models import Claim
-from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, fast_passwords, open_all  # noqa: F401
+from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, open_all
 from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -434,12 +434,16 @@ class EvidenceFile(models.Model):
 class PlatformRecord(models.Model):
     """自动登记学时: a completed online course pushed by an approved platform, credited on arrival."""
 
+    # No single-column FK indexes: (platform, external_id) and (professional, year) lead with these columns,
+    # and every index costs each of the thousands of rows a platform batch inserts.
     platform = models.ForeignKey(
-        "platforms.LearningPlatform", verbose_name="学习平台", on_delete=models.PROTECT, related_name="records"
+        "platforms.LearningPlatform", verbose_name="学习平台", on_delete=models.PROTECT, related_name="records",
+        db_index=False,
     )
     external_id = models.CharField("平台记录编号", max_length=64)
     professional = models.ForeignKey(
-        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="platform_records"
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="platform_records",
+        db_index=False,
     )
     course_title = models.CharField("课程名称", max_length=200)
     category = models.CharField("科目类别", max_length=16, choices=SubjectCategory.choices)
@@ -468,8 +472,9 @@ class PersonYearTotal(models.Model):
     """Credited hours per person and year, kept by the crediting services so that compliance pages do not
     re-aggregate millions of rows (≈750 ms city-wide, BASELINE.md)."""
 
-    professional = models.ForeignKey(
-        Professional, verbose_name="专业技术人员", on_delete=models.CASCADE, related_name="year_totals"
+    professional = models.ForeignKey(  # indexed by the (professional, year) unique constraint
+        Professional, verbose_name="专业技术人员", on_delete=models.CASCADE, related_name="year_totals",
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField("年度")
     public_hours = models.DecimalField("公需科目学时", max_digits=7, decimal_places=1, default=Decimal("0"))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 import time_machine
+from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -182,6 +183,24 @@ def test_people_without_hours_are_listed_as_not_compliant_with_zero_hours(unit_a
     listing = compliance_list(ada, year=2025)
     assert listing.counts.total == 3 and listing.counts.compliant == 0
     assert {(r.public, r.professional, r.compliant) for r in listing.iterator()} == {(D(0), D(0), False)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compliant", [None, True, False])
+def test_pages_read_unit_by_unit_give_the_whole_list_in_order(xin, unit_a, unit_b, compliant):
+    units = [unit_a, UnitFactory(name="空单位"), unit_b, UnitFactory(name="阿里单位")]
+    for unit, size in zip(units, (7, 0, 12, 5)):
+        for n in range(size):
+            person = ProfessionalFactory(name=f"{unit.name[:2]}{n:02d}", unit=unit)
+            if n % 3:
+                credit(person, 2025, "30", "60")
+    listing = compliance_list(xin, year=2025, compliant=compliant)
+    whole = [row.professional_id for row in listing.iterator()]
+    assert len(whole) == {None: 24, True: 15, False: 9}[compliant] == listing.count()
+    paginator = Paginator(listing, 4)
+    paged = [row.professional_id for number in paginator.page_range for row in paginator.page(number)]
+    assert paged == whole
+    assert [r.professional_id for r in listing[5:13]] == whole[5:13]
 
 
 @pytest.mark.django_db

@@ -198,13 +198,17 @@ class ComplianceList:
         key = "compliance-units:" + hashlib.sha256(f"{made_of}|{data_version()}".encode()).hexdigest()
         units = cache.get(key)
         if units is None:
-            units = list(
-                self.base.order_by().values("unit_id")
-                .annotate(people=Count("pk"), compliant=Count("pk", filter=compliant_q(policy)))
-                .order_by(*ORDER[:3]).values_list("unit_id", "people", "compliant")
-            )
+            units = self.unit_figures()
             cache.set(key, units, COUNTS_TTL)
         return units
+
+    def unit_figures(self) -> list[tuple[int, int, int]]:
+        """`units`, from the database."""
+        return list(
+            self.base.order_by().values("unit_id")
+            .annotate(people=Count("pk"), compliant=Count("pk", filter=compliant_q(self.policy)))
+            .order_by(*ORDER[:3]).values_list("unit_id", "people", "compliant")
+        )
 
     @cached_property
     def counts(self) -> Counts:

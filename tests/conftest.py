@@ -22,22 +22,42 @@ def _is_transactional(request) -> bool:
     )
 
 
+_TRANSACTIONAL = pytest.StashKey[bool]()
+
+
+def _restore_reference_data():
+    """Reference data (regions, platforms, bases, policy) and post-migrate data (content types, permissions)
+    come from migrations; a transactional test's closing flush empties them. Reload both, idempotently."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.core.management.sql import emit_post_migrate_signal
+
+    if not Permission.objects.exists():
+        ContentType.objects.clear_cache()
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    call_command("load_reference_data", stdout=open(os.devnull, "w"))
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Transactional tests end with a flush that also empties the reference tables that migrations
-    filled (regions, platforms, bases, policy); reload them so every test starts from the same world."""
+    """Every test starts from the same world: before a transactional test, and (see the teardown hook
+    below) right after its flush, so the plain database tests that pytest-django runs later find it too."""
     if _is_transactional(request):
+        request.node.stash[_TRANSACTIONAL] = True
         request.getfixturevalue("transactional_db")
-        from django.contrib.auth.models import Permission
-        from django.contrib.contenttypes.models import ContentType
-        from django.core.management import call_command
-        from django.core.management.sql import emit_post_migrate_signal
+        _restore_reference_data()
 
-        if not Permission.objects.exists():
-            # Content types and permissions are post-migrate data: the flush can leave them empty too.
-            ContentType.objects.clear_cache()
-            emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-        call_command("load_reference_data", stdout=open(os.devnull, "w"))
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the flush happens in transactional_db's teardown, inside this
+    # After the last test the session's teardown has already dropped the test database.
+    if nextitem is not None and item.stash.get(_TRANSACTIONAL, False):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            _restore_reference_data()
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,7 @@ def backlog(alice, bob, carol, ada):
     return late
 
 
+@pytest.mark.django_db  # the calendar reads the admin's working-day overrides
 def test_working_days_late_counts_working_days_after_the_due_date():
     # Due Tue 30 Sep; 1–8 Oct off, 11 Oct (Sat) worked: 9, 10, 11, 13, 14, 15 Oct.
     assert working_days_late([dt.date(2025, 9, 30), dt.date(2025, 10, 14), TODAY], TODAY) == {

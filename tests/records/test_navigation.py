@@ -15,7 +15,7 @@ from django.urls import reverse
                                         "screening:flags"]),
     ],
 )
-def test_role_home_links_to_its_pages(client, request, persona, home, targets):
+def test_role_home_links_to_its_pages(db, client, request, persona, home, targets):
     user = request.getfixturevalue(persona)
     client.force_login(getattr(user, "user", user))
     page = client.get(reverse(home)).content.decode()

@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.celery,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL: the worker's broker is Redis"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _redis_broker():
+    # Not a skip: without Redis this test cannot show what it is for, so it fails and says why.
+    assert settings.REDIS_URL, "REDIS_URL must name the test Redis (scripts/test sets it): the worker's broker"
 
 
 def _database_url() -> str:

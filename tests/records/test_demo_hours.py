@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDate
 
@@ -95,10 +94,7 @@ def test_a_second_run_credits_nothing_more(seeded):
         "public_hours", "professional_hours"))) == before
 
 
-COPY_MODES = [
-    pytest.param(True, id="copy", marks=pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")),
-    pytest.param(False, id="bulk_create"),
-]
+COPY_MODES = [pytest.param(True, id="copy"), pytest.param(False, id="bulk_create")]  # PostgreSQL runs both
 
 
 @pytest.mark.django_db

@@ -6,12 +6,15 @@
 Builds a fresh PostgreSQL database (default ce_bench_compl on 127.0.0.1, dropped first), migrates it and
 runs `seed_demo --size city`: 3,000 units, 200,000 people and, through the demo's hours stage, about
 ten platform records per person and year for the last three years (credited into PersonYearTotal).
+The list's figures and page index (one GROUP BY unit) are cached until a row that can move them appears;
+the bench times that query uncached too.
 
 Then, for the last finished year:
 - the county page: gunicorn (2 sync workers, persistent database connections, DEBUG off) on loopback,
   8 concurrent connections for --duration seconds each on the county HR bureau's first page, a deep page
-  and the non-compliant filter (p50/p99 by wrk, else a Python client); the county is the one whose list
-  is closest to 20,000 people; EXPLAIN ANALYZE of the page's slowest queries;
+  and the non-compliant filter, and the county desk for reference (p50/p99 by wrk, else a Python client;
+  CPU per request of the workers and PostgreSQL); the county is the one whose list is closest to 20,000
+  people; EXPLAIN ANALYZE of the page's slowest queries;
 - the whole city's XLSX: city_hr asks for it, a real Celery worker (solo pool, a queue of its own) builds
   it; wall time from the request to the file, the worker's peak RSS (VmHWM) against its RSS before the
   job, and the file's size and rows;
@@ -163,6 +166,25 @@ def stream_csv(path: str, cookie: str) -> tuple[float, int, int]:
     return time.perf_counter() - started, first_byte, size
 
 
+def cpu_seconds(server_pid: int, database: str) -> float:
+    """User + system CPU so far of the gunicorn workers and of the database's PostgreSQL backends: what the
+    requests cost, whatever share of the machine the other sessions left them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        pids = [pid for (pid,) in cursor.fetchall()]
+    pids += [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a backend that has just gone
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -218,16 +240,19 @@ def main() -> None:
     report.append(plans)
     report.append(cold_counts(county_user, year))
 
-    env = {**os.environ}
-    server = start_gunicorn(env)
+    database = urlsplit(args.database).path.lstrip("/")
+    server = start_gunicorn({**os.environ})
     try:
         for name, path in pages.items():
             review_bench.check_page(path, county_cookie, "工作台" if "desk" in name else "达标")
             load(path, county_cookie, seconds=3)  # warm up both workers
+            cpu_before = cpu_seconds(server.pid, database)
             figures = load(path, county_cookie, seconds=args.duration)
+            cpu_ms = (cpu_seconds(server.pid, database) - cpu_before) * 1000 / figures["requests"]
             line = (f"{name}: p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms, "
                     f"{figures['rps']:.1f} req/s ({figures['tool']}, 8 connections, {args.duration} s; "
-                    f"load average {os.getloadavg()[0]:.1f})")
+                    f"load average {os.getloadavg()[0]:.1f}); {cpu_ms:.1f} ms CPU a request (gunicorn + "
+                    f"PostgreSQL), so at most {2000 / cpu_ms:.0f} req/s on two idle cores")
             log(line)
             report.append(line)
         for name, user_cookie in (("county", county_cookie), ("city", city_cookie)):

@@ -18,7 +18,7 @@ from records.models import Claim
 from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, open_all
 from tests.factories import UserFactory, grant
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

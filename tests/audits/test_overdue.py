@@ -96,7 +96,7 @@ def test_a_level2_claim_is_judged_by_its_level2_due_date(bob):
     assert late_at_level2.overdue_since == at(2025, 10, 17, 1)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_flag_each_claim_once(alice):
     claims = ClaimFactory.create_batch(40, professional=alice, level1_due_on=dt.date(2025, 10, 10))
     results, barrier = [], threading.Barrier(2)

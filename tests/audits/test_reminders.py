@@ -121,7 +121,7 @@ class FailingBackend:
         raise ConnectionRefusedError("mail server down")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_notice_another_worker_is_mailing_is_not_mailed_again(alice, reviewers):
     ClaimFactory(professional=alice, level1_due_on=dt.date(2025, 10, 10))
     Notification.objects.create(user=reviewers[0], kind="review_reminder", text="…", dedupe_key="remind:x",

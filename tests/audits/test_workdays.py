@@ -240,7 +240,7 @@ def test_other_processes_notice_a_committed_edit_within_a_second(db, django_capt
     assert workdays.fresh_calendar().review_due(D(2025, 9, 26)).on == D(2025, 10, 11)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_edit_does_not_linger(celery_eager):
     class Boom(Exception):
         pass

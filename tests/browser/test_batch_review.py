@@ -10,7 +10,7 @@ from tests.audits.review_helpers import NOW, claim_with_evidence
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from tests.certificate_data import make_compliant
 from tests.factories import DEMO_PASSWORD, SHANGHAI
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+              pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

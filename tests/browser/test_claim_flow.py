@@ -8,9 +8,8 @@ from records.models import Claim
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD, MINIMAL_PDF, SHANGHAI
 
-# serialized_rollback: the live server needs committed data, and the flush after each test would otherwise
-# also wipe the reference data that migrations loaded (regions, bases, policy).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# transactional: the live server thread must see committed data (tests/conftest.py restores reference data).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Friday 26 September 2025: due on 10 October (28 Sep is a working Sunday; 1–8 October are off).
 FRIDAY = dt.datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)

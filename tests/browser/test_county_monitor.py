@@ -8,7 +8,7 @@ from records.models import SHANGHAI
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD, ClaimFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_county_hr_sees_an_overdue_claim_on_the_monitor(page, alice, bob, xin, unit_a):

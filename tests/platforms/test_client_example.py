@@ -17,9 +17,8 @@ from tests.platforms.helpers import issue, record_for
 
 CLIENT = Path(client_example.__file__)
 
-# serialized_rollback: the live server needs committed data, and the flush after each test would
-# otherwise also wipe the reference data that migrations loaded.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("frozen")]
+# transactional: the live server thread must see committed data (tests/conftest.py restores reference data).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen")]
 
 
 def run_client(*args, token: str) -> subprocess.CompletedProcess:

@@ -358,7 +358,7 @@ def test_a_batch_costs_the_same_few_queries_whatever_its_size(public_token, db):
 
 # ---- concurrency -----------------------------------------------------------------------------------
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_pushes_of_the_same_batch_register_and_credit_once(public_platform):
     people = ProfessionalFactory.create_batch(20)
     batch = [record_for(people[i % 20], i) for i in range(400)]

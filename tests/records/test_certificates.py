@@ -512,7 +512,7 @@ def test_the_bundle_page_finds_units_for_the_city(client, cheng, unit_a, unit_c)
     assert "叶县第一高级中学" in page and "新华区第一医院" not in page
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_requests_issue_one_certificate(alice):
     import threading
 
@@ -542,7 +542,7 @@ def test_two_simultaneous_requests_issue_one_certificate(alice):
 
 
 @pytest.mark.celery
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_bundle_shares_its_renders_with_a_worker_and_each_pdf_is_rendered_once(monkeypatch, settings, ada, unit_a):
     from celery.contrib.testing.worker import start_worker
 

@@ -17,7 +17,7 @@ from records.choices import Role
 from records.timeutil import business_now
 
 from . import monitor
-from .exports import FORMATS, table_response
+from ce_portal.exports import FORMATS, table_response
 from .models import Notification
 
 MONITOR_ROLES = (Role.CITY_HR, Role.COUNTY_HR, Role.AUTHORITY_REVIEWER)

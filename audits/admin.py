@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.forms.models import model_to_dict
 
+from ce_portal.http import client_ip
+
 from .models import AuditEvent, OfficialCalendarYear, WorkingDayOverride
 from .trail import record_event
 
@@ -12,7 +14,7 @@ class AuditedReferenceAdmin(admin.ModelAdmin):
 
     def _audit(self, request, obj, verb, before, after):
         record_event(actor=request.user, action=f"{self.audit_action}.{verb}", target=obj, before=before, after=after,
-                     ip=request.META.get("REMOTE_ADDR"))
+                     ip=client_ip(request))
 
     def save_model(self, request, obj, form, change):
         before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change else None

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.http import client_ip
 from records.access import role_required
 from records.choices import Role
 from records.timeutil import business_now, business_today
@@ -23,9 +24,6 @@ from .selectors import (
 PAGE_SIZE = 50
 REVIEWER_ROLES = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
 
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _first_error(form) -> str:
@@ -88,7 +86,7 @@ def claim_decide(request, pk: int):
     try:
         decision = review_decide(
             claim_id=pk, reviewer=request.user, action=action, reason=form.cleaned_data["reason"],
-            now=business_now(), ip=_ip(request), expected_version=form.cleaned_data["version"],
+            now=business_now(), ip=client_ip(request), expected_version=form.cleaned_data["version"],
         )
     except NotFound:
         raise Http404("未找到。")
@@ -116,7 +114,7 @@ def batch(request):
         })
     try:
         result = review_batch(claim_ids=data["claim"], reviewer=request.user, action=data["action"],
-                              reason=data["reason"], now=business_now(), ip=_ip(request))
+                              reason=data["reason"], now=business_now(), ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, f"批量操作未执行：{exc.message}")
         return redirect("audits:queue")

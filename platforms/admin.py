@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from audits.admin import AuditedReferenceAdmin
+from ce_portal.http import client_ip
 from records.scoping import scope_for
 from records.timeutil import business_now
 
@@ -64,7 +65,7 @@ class PlatformTokenAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         issued, token = platform_token_issue(
-            platform=obj.platform, label=obj.label, actor=request.user, ip=request.META.get("REMOTE_ADDR")
+            platform=obj.platform, label=obj.label, actor=request.user, ip=client_ip(request)
         )
         # The admin's change log and redirect refer to `obj`: point it at the row the service created.
         obj.pk, obj.prefix, obj.token_hash = issued.pk, issued.prefix, issued.token_hash
@@ -78,7 +79,7 @@ class PlatformTokenAdmin(admin.ModelAdmin):
     @admin.action(description="吊销所选令牌", permissions=["revoke"])
     def revoke(self, request, queryset):
         now = business_now()
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)
         revoked = sum(platform_token_revoke(token=token, actor=request.user, ip=ip, now=now) for token in queryset)
         self.message_user(request, f"已吊销 {revoked} 个令牌，使用这些令牌的请求将被拒绝。", messages.SUCCESS)
 

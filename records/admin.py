@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ce_portal.errors import DomainError
+from ce_portal.http import client_ip
 
 from .choices import Role
 from .models import Employment, IndustryAuthority, MakeUpExemption, Professional, Region, RequirementPolicy, RoleMembership, Unit
@@ -128,7 +129,7 @@ class MakeUpExemptionAdmin(admin.ModelAdmin):
         return type(form.__name__, (form,), {"actor": request.user, "now": timezone.now()})
 
     def save_model(self, request, obj, form, change):
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)
         if change:
             makeup_exemption_revoke(exemption=obj, reason=form.cleaned_data["revoke_reason"], revoked_by=request.user,
                                     now=timezone.now(), ip=ip)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.errors import DomainError
+from ce_portal.http import client_ip
 
 from .access import role_required
 from .certificate_rules import mask_name, serial_normalize
@@ -180,7 +181,7 @@ def bundle_zip(request, pk: int):
 
 def _rate_limited(request) -> bool:
     """Fixed one-minute window per client address, counted in the shared cache (Redis in production)."""
-    key = f"certificate-verify:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
+    key = f"certificate-verify:{client_ip(request) or ''}:{int(time.time() // 60)}"
     cache.add(key, 0, timeout=120)
     try:
         count = cache.incr(key)

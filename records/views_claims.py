@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audits.workflow import Action, Actor, allowed_actions
 from ce_portal.errors import DomainError
+from ce_portal.http import client_ip
 
 from . import claims
 from .claims import EDITABLE_STATUSES
@@ -23,9 +24,6 @@ from .timeutil import business_now, business_today
 SUBMIT, SAVE_DRAFT = "submit", "draft"
 
 
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
 
 def _show_refusal(form, exc: DomainError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -34,7 +32,7 @@ def _show_refusal(form, exc: DomainError) -> None:
 def _send(request, claim: Claim) -> Claim:
     """Submit a draft, or resubmit a returned claim: which one is the workflow's question, not the button's."""
     service = claims.claim_resubmit if claim.status == Claim.Status.RETURNED else claims.claim_submit
-    return service(actor=request.user, claim_id=claim.pk, now=business_now(), ip=_ip(request))
+    return service(actor=request.user, claim_id=claim.pk, now=business_now(), ip=client_ip(request))
 
 
 def _sent_message(request, claim: Claim) -> None:
@@ -127,7 +125,7 @@ def claim_submit(request, pk: int):
 def claim_withdraw(request, pk: int):
     claim = claim_get_own(request.user, pk)
     try:
-        claims.claim_withdraw(actor=request.user, claim_id=claim.pk, now=business_now(), ip=_ip(request))
+        claims.claim_withdraw(actor=request.user, claim_id=claim.pk, now=business_now(), ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -174,7 +172,7 @@ def evidence_remove(request, pk: int):
 @xframe_options_sameorigin  # the review page shows PDFs and photos inline in a frame (?inline=1)
 def evidence_download(request, pk: int):
     evidence = evidence_get(request.user, pk)
-    claims.evidence_opened(user=request.user, evidence=evidence, now=business_now(), ip=_ip(request))
+    claims.evidence_opened(user=request.user, evidence=evidence, now=business_now(), ip=client_ip(request))
     response = FileResponse(
         evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=request.GET.get("inline") != "1",
         filename=evidence_download_name(evidence.original_name, evidence.content_type),

@@ -17,15 +17,15 @@ class QueueFilterForm(forms.Form):
     ])
     category = forms.ChoiceField(label="科目类别", required=False, choices=[("", "全部"), *SubjectCategory.choices])
     kind = forms.ChoiceField(label="活动形式", required=False, choices=[("", "全部"), *ActivityKind.choices])
-    unit = forms.ModelChoiceField(label="单位", required=False, queryset=None, empty_label="全部",
+    unit = forms.TypedChoiceField(label="单位", required=False, coerce=int, empty_value=None,
                                   error_messages={"invalid_choice": "所选单位不在您的待审核范围内。"})
     level = forms.TypedChoiceField(label="审核环节", required=False, coerce=int, empty_value=None, choices=[
         ("", "全部"), ("1", "单位审核"), ("2", "二级审核"),
     ])
 
-    def __init__(self, *args, units, show_level: bool, **kwargs):
+    def __init__(self, *args, units: list[tuple[int, str]], show_level: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
+        self.fields["unit"].choices = [("", "全部"), *units]
         if not show_level:
             del self.fields["level"]
 
@@ -37,7 +37,7 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         return {
             "due": data.get("due", ""), "category": data.get("category", ""), "kind": data.get("kind", ""),
-            "unit_id": data["unit"].pk if data.get("unit") else None, "level": data.get("level"),
+            "unit_id": data.get("unit"), "level": data.get("level"),
         }
 
 

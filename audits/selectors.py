@@ -7,20 +7,21 @@ without one, the HR bureau of its region (county_hr; city_hr when the region is 
 """
 import datetime as dt
 import uuid
+from decimal import Decimal
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.db.models import (
-    BooleanField, Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
-    When,
+    BooleanField, Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value, When,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from records.models import Claim, EvidenceFile, Unit
+from records.choices import SubjectCategory
+from records.models import ActivityKind, Claim, EvidenceFile, Unit
 from records.scoping import Scope, scope_for
 
-from .models import AuditEvent, EvidenceView, ReviewDecision, ScreeningFlag
+from .models import AuditEvent, ReviewDecision, ScreeningFlag
 from .screening import BLOCKING_RULES
 from .workdays import add_working_days
 from .workflow import PENDING_LEVEL, Actor, Status
@@ -89,19 +90,6 @@ def _current_evidence():
     return EvidenceFile.objects.filter(claim=OuterRef("pk"), removed_at__isnull=True)
 
 
-def _count(queryset) -> Coalesce:
-    grouped = queryset.order_by().values("claim").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(grouped, output_field=IntegerField()), 0)
-
-
-def evidence_counts(reviewer) -> dict:
-    """`evidence_count` (current files) and `viewed_count` (those the reviewer has opened), per claim row."""
-    viewed = _current_evidence().filter(
-        Exists(EvidenceView.objects.filter(evidence=OuterRef("pk"), reviewer=reviewer))
-    )
-    return {"evidence_count": _count(_current_evidence()), "viewed_count": _count(viewed)}
-
-
 def blocking_flags() -> QuerySet[ScreeningFlag]:
     """Screening flags that stop approval: of a blocking rule, open or confirmed."""
     return ScreeningFlag.objects.filter(
@@ -109,9 +97,9 @@ def blocking_flags() -> QuerySet[ScreeningFlag]:
     )
 
 
-def is_approvable(row: Claim) -> bool:
+def is_approvable(files: int, opened: int, blocked: bool) -> bool:
     """A queue row the reviewer may approve: every current file opened by them, and no flag in the way."""
-    return bool(row.evidence_count) and row.viewed_count == row.evidence_count and not row.screening_blocked
+    return bool(files) and opened == files and not blocked
 
 
 def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_id: int | None = None
@@ -158,19 +146,15 @@ def review_queue(user, *, today: dt.date, level: int | None = None, due: str = "
     """The claims waiting for this user's decision, earliest due first.
 
     `due` is "" (all), "overdue" (due date passed) or "soon" (due today or on the next working day). Each
-    row carries `queue_level`, `due_on`, `due_provisional`, `evidence_count` and `viewed_count`, so the
-    page can mark the rows the user may batch-approve without a query per row.
+    row carries `queue_level`, `due_on` and `due_provisional`; `review_queue_page_rows` adds what the page
+    shows of each row's evidence.
     """
     qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
     if due == "overdue":
         qs = qs.filter(due_on__lt=today)
     elif due == "soon":
         qs = qs.filter(_due_soon_q(today))
-    return (
-        qs.annotate(**evidence_counts(user), screening_blocked=Exists(blocking_flags().filter(claim=OuterRef("pk"))))
-        .select_related("professional", "unit")
-        .order_by("due_on", "pk")
-    )
+    return qs.order_by("due_on", "pk")
 
 
 def review_queue_counts(user, *, today: dt.date, level: int | None = None, category: str = "", kind: str = "",
@@ -184,9 +168,105 @@ def review_queue_counts(user, *, today: dt.date, level: int | None = None, categ
     )
 
 
-def review_queue_units(user, *, level: int | None = None) -> QuerySet[Unit]:
-    """The units that have claims in the user's queue (for the unit filter)."""
-    return Unit.objects.filter(pk__in=_queue(user, level=level).values("unit_id")).order_by("name")
+def review_queue_units(user, *, level: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the units that have claims in the user's queue, by name (for the unit filter)."""
+    scope = scope_for(user)
+    if len(scope.unit_ids) == 1 and (level == 1 or level_q(scope, 2) is None):
+        # The reviewer of one unit, and nothing else: that unit, without a query over the queue on every view.
+        return [next((m.unit_id, m.unit.name) for m in scope.memberships if m.unit_id in scope.unit_ids)]
+    units = Unit.objects.filter(pk__in=_queue(user, level=level).values("unit_id"))
+    return list(units.order_by("name", "pk").values_list("pk", "name"))
+
+
+# --- the queue page's rows --------------------------------------------------------------------------------
+
+_CATEGORY_LABELS = dict(SubjectCategory.choices)
+_KIND_LABELS = dict(ActivityKind.choices)
+
+
+class QueueRow(NamedTuple):
+    """One row of a reviewer's queue page, as plain values: a page of 50 model instances with their person
+    and unit, and the template lookups on them, cost several times the queue's SQL (bench/review_bench.py)."""
+
+    pk: int
+    title: str
+    person: str
+    unit: str
+    category: str
+    kind: str
+    hours: Decimal
+    due_on: dt.date
+    due_provisional: bool
+    queue_level: int
+    evidence_count: int
+    viewed_count: int
+    screening_blocked: bool
+    approvable: bool  # is_approvable
+    overdue: bool
+
+    @property
+    def category_label(self) -> str:
+        return _CATEGORY_LABELS.get(self.category, self.category)
+
+    @property
+    def kind_label(self) -> str:
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def hours_text(self) -> str:
+        """8, 1.5 — as the claim form takes them (the template's floatformat:"-1")."""
+        return f"{self.hours.normalize():f}"
+
+
+_QUEUE_COLUMNS = ("pk", "title", "professional__name", "unit__name", "category", "kind", "hours", "due_on",
+                  "due_provisional", "queue_level")
+
+
+def evidence_state(reviewer, claim_ids) -> dict[int, tuple[int, int, bool]]:
+    """(current files, of those opened by the reviewer, held by a blocking screening flag) per claim, in two
+    plain queries for the rows of a page (correlated subqueries per row cost more to build and plan)."""
+    files = (
+        EvidenceFile.objects.filter(claim_id__in=claim_ids, removed_at__isnull=True)
+        .values("claim_id")
+        .annotate(files=Count("pk", distinct=True),
+                  opened=Count("pk", distinct=True, filter=Q(views__reviewer=reviewer)))
+        .values_list("claim_id", "files", "opened")
+    )
+    blocked = set(blocking_flags().filter(claim_id__in=claim_ids).values_list("claim_id", flat=True))
+    state = {claim_id: (count, opened, claim_id in blocked) for claim_id, count, opened in files}
+    return {claim_id: state.get(claim_id, (0, 0, claim_id in blocked)) for claim_id in claim_ids}
+
+
+class QueueList:
+    """A queue as a Paginator reads it: its length taken from the totals already counted (no second COUNT),
+    and a slice read as `QueueRow`s."""
+
+    def __init__(self, reviewer, queryset: QuerySet[Claim], count: int, *, today: dt.date):
+        self._reviewer = reviewer
+        self._queryset = queryset.values_list(*_QUEUE_COLUMNS)
+        self._count = count
+        self._today = today
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: slice) -> list[QueueRow]:
+        rows = list(self._queryset[index])
+        evidence = evidence_state(self._reviewer, [row[0] for row in rows]) if rows else {}
+        return [self._row(row, *evidence[row[0]]) for row in rows]
+
+    def _row(self, values, files: int, opened: int, blocked: bool) -> QueueRow:
+        due_on = values[7]
+        return QueueRow(*values, evidence_count=files, viewed_count=opened, screening_blocked=blocked,
+                        approvable=is_approvable(files, opened, blocked), overdue=due_on < self._today)
+
+
+def review_queue_page_rows(user, *, today: dt.date, due: str = "", counts: dict[str, int], **filters) -> QueueList:
+    """`review_queue` for the page: `counts` are `review_queue_counts` with the same filters."""
+    return QueueList(user, review_queue(user, today=today, due=due, **filters), counts[due or "total"], today=today)
 
 
 def review_claim_get(user, claim_id: int) -> Claim:

@@ -15,10 +15,11 @@ from records.timeutil import business_now, business_today
 
 from . import workflow
 from .forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
+from .queue_html import queue_rows_html
 from .review import review_batch, review_decide
 from .selectors import (
-    LEVEL_ACTORS, LEVELS, acting_level, claim_decision_list, claim_evidence_list, is_approvable, level_q, levels_of, review_batch_get,
-    review_claim_get, review_queue, review_queue_counts, review_queue_units, reviewable_claims,
+    LEVEL_ACTORS, LEVELS, acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get,
+    review_claim_get, review_queue_counts, review_queue_page_rows, review_queue_units, reviewable_claims,
 )
 
 PAGE_SIZE = 50
@@ -38,15 +39,14 @@ def queue(request):
     form = QueueFilterForm(request.GET or None, units=review_queue_units(request.user), show_level=len(levels) > 1)
     filters = form.filters()
     due = filters.pop("due", "")
-    page = Paginator(review_queue(request.user, today=today, due=due, **filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    for claim in page:
-        claim.approvable = is_approvable(claim)
+    counts = review_queue_counts(request.user, today=today, **filters)
+    rows = review_queue_page_rows(request.user, today=today, due=due, counts=counts, **filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audits/queue.html", {
         "form": form,
         "page": page,
-        "counts": review_queue_counts(request.user, today=today, **filters),
+        "rows_html": queue_rows_html(page),
+        "counts": counts,
         "due": due,
         "today": today,
         "scope_names": [m.scope_object for m in request.scope.memberships if m.role != Role.PROFESSIONAL],

@@ -1,6 +1,7 @@
 """The reviewers' pages: queue (filters, counts, pagination), claim page, decisions, batch, and who gets 404."""
 import datetime as dt
 import re
+from urllib.parse import urljoin
 
 import pytest
 import time_machine
@@ -55,6 +56,19 @@ def test_the_queue_holds_the_units_pending_claims_with_evidence_earliest_due_fir
     assert response.status_code == 200
     assert rows(response) == [sooner.pk, later.pk]
     assert count(response, "total") == 2
+
+
+def test_row_texts_are_escaped_and_link_to_the_claims_review_page(client, alice, ada):
+    claim = claim_with_evidence(alice, title='<img src=x onerror="alert(1)">讲座 & 研讨', hours="1.5")
+
+    page = login(client, ada).get(QUEUE).content.decode()
+
+    assert '<img src=x' not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;讲座 &amp; 研讨" in page
+    row = re.search(rf'<tr data-claim="{claim.pk}".*?</tr>', page, re.S)[0]
+    href = re.search(r'<a href="([^"]+)"', row)[1]
+    assert urljoin(QUEUE, href) == reverse("audits:claim", args=[claim.pk])
+    assert "<td>1.5</td>" in row
 
 
 def test_counts_and_due_filters_on_a_frozen_day(client, alice, ada):

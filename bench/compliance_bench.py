@@ -42,8 +42,10 @@ TARGET_COUNTY_PEOPLE = 20_000
 
 def bench_users(year: int) -> dict:
     """The county HR bureau whose list of `year` is closest to 20,000 people, and city_hr; with sessions."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
 
     from records.choices import Role
@@ -60,7 +62,7 @@ def bench_users(year: int) -> dict:
         user, created = User.objects.get_or_create(username=username, defaults={"first_name": f"{region.name}人社局"})
         if created:
             RoleMembership.objects.create(user=user, role=role, region=region)
-        session = SessionStore()
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.AllowAllUsersModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()

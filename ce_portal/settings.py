@@ -159,6 +159,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Every page reads the session: from the shared Redis cache, written through to the database. Not with
+    # the per-process cache below, where one process would keep a session another had ended.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # kombu's filesystem transport: a real broker in a folder, so the demo's worker and beat are the same
     # processes as in production and periodic jobs really fire, without a Redis server.

@@ -16,7 +16,8 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("records_industryauthority", "records_unit", "records_professional", "records_employment")
+TABLES = ("records_industryauthority", "records_unit", "records_professional", "records_employment",
+          "records_platformrecord", "records_personyeartotal")
 
 
 def manage(url: str, *args: str) -> float:

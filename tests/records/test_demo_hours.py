@@ -107,3 +107,38 @@ def test_the_city_path_credits_by_copy_what_it_plans(copy):
         assert stats["platform_records"] == PlatformRecord.objects.count() > 40
         assert stats["year_totals"] == PersonYearTotal.objects.count()
         assert credit_people(batch_id_numbers(batch), today=TODAY, copy=copy) == Counter()
+
+
+def _written() -> tuple[list, list]:
+    return (sorted(PlatformRecord.objects.values_list("external_id", "hours", "completed_at", "content_hash")),
+            sorted(PersonYearTotal.objects.values_list("professional_id", "year", "public_hours", "professional_hours")))
+
+
+def _schema(tables) -> set[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+        indexes = set(cursor.fetchall())
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                       " WHERE conrelid::regclass::text = ANY(%s)", [tables])
+        return indexes | set(cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_the_city_first_load_plans_in_a_helper_process_under_bulk_load_and_writes_the_same_rows():
+    tables = ["records_platformrecord", "records_personyeartotal"]
+    schema = _schema(tables)
+    batch = demo.Batch(unit_start=36, units=24, person_start=300, professionals=40)
+    with time_machine.travel(NOW, tick=False):
+        demo.seed_batch(batch, today=TODAY, copy=True)
+        with demo.bulk_load(tables):
+            assert _schema(tables) < schema  # secondary indexes and foreign keys gone meanwhile
+            stats = credit_people(batch_id_numbers(batch), today=TODAY, copy=True, helper_process=True)
+        assert _schema(tables) == schema
+        in_helper = _written()
+        PlatformRecord.objects.all().delete()
+        PersonYearTotal.objects.all().delete()
+        assert credit_people(batch_id_numbers(batch), today=TODAY, copy=True) == stats  # planned in this process
+    assert _written() == in_helper
+    assert len(in_helper[0]) == stats["platform_records"] > 40 and len(in_helper[1]) == stats["year_totals"]

@@ -4,18 +4,22 @@ Django renders a <select> and each of its options through templates (≈ 0.1 ms 
 are loaded all day — a reviewer's queue, a county's compliance list with its 300 units — that was more than
 their SQL (bench/review_bench.py, bench/compliance_bench.py).
 """
+from html import escape  # what django.utils.html.escape does, without its lazy-string wrapper per call
+
 from django.forms import BoundField
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
 def options_html(choices, selected) -> SafeString:
     """<option>s of (value, label) pairs, the one equal to `selected` (compared as text) selected."""
     selected = "" if selected is None else str(selected)
-    return mark_safe("".join(
-        f'<option value="{escape(value)}"{" selected" if str(value) == selected else ""}>{escape(label)}</option>'
-        for value, label in choices
-    ))
+    options = []
+    for value, label in choices:
+        value = str(value)
+        mark = " selected" if value == selected else ""
+        options.append(f'<option value="{escape(value)}"{mark}>{escape(str(label))}</option>')
+    return mark_safe("".join(options))
 
 
 def select_html(field: BoundField) -> SafeString:

@@ -19,6 +19,7 @@ from ce_portal.html import options_html
 from .access import role_required
 from .compliance import OVERSEERS, compliance_list, list_years, person_compliance
 from .compliance_exports import compliance_csv, compliance_export_request, export_download_name, title_of
+from .compliance_html import compliance_rows_html
 from .forms_compliance import ComplianceFilterForm
 from .models import ExportJob, IndustryAuthority, Region
 from .scoping import units_in_scope
@@ -75,9 +76,10 @@ def compliance_page(request):
         except DomainError as error:
             form.add_error("year", error.message)
         else:
+            page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
             context.update({
                 "filters": filters, "listing": listing, "title": title, "policy": listing.policy,
-                "page": Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page")),
+                "page": page, "rows_html": compliance_rows_html(page),
                 "counts": listing.counts,
                 "csv_url": f"{reverse('records:compliance_csv')}?{request.GET.urlencode()}",
                 **_filter_options(request, filters),

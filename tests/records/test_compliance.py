@@ -251,6 +251,23 @@ def test_the_page_shows_counts_and_pages_of_fifty_for_this_year_by_default(clien
 
 
 @pytest.mark.django_db
+def test_a_row_shows_hours_flag_and_shortfall_with_its_texts_escaped(client, xin, unit_a, world):
+    alice, bob, _ = world
+    unit_a.name = "新华区<第一>医院 & 分院"
+    unit_a.save()
+    client.force_login(xin)
+    html = client.get(reverse("records:compliance"), {"year": 2025}).content.decode()
+
+    bob_row = re.search(rf'<tr data-professional="{bob.pk}" data-compliant="no">.*?</tr>', html, re.S)[0]
+    assert "<td>李博</td>" in bob_row
+    assert '<td class="hours">29.5</td><td class="hours">70.0</td><td class="hours">99.5</td>' in bob_row
+    assert "未达标" in bob_row and "公需科目 0.5 学时" in bob_row
+    alice_row = re.search(rf'<tr data-professional="{alice.pk}" data-compliant="yes">.*?</tr>', html, re.S)[0]
+    assert "新华区&lt;第一&gt;医院 &amp; 分院" in alice_row and "<第一>" not in html
+    assert alice_row.endswith("<td>—</td></tr>")
+
+
+@pytest.mark.django_db
 def test_the_page_refuses_bad_filters_with_a_reason(client, xin, ye, unit_a, unit_c):
     client.force_login(xin)
     response = client.get(reverse("records:compliance"), {"year": "2031"})

@@ -2,7 +2,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from audits.models import ReviewDecision
 
@@ -29,8 +30,12 @@ def staff_list(user, *, unit_ids=None, search: str = "") -> QuerySet[Employment]
 
 
 def unit_list(user, *, region_id=None, search: str = "") -> QuerySet[Unit]:
+    # Counted per unit shown, through the current-staff index: a join and GROUP BY over every unit of a county
+    # (or the city) made each page, and its paginator's count, aggregate all 20,000+ employments first.
+    current_staff = (Employment.objects.filter(unit=OuterRef("pk"), ended_on__isnull=True).order_by()
+                     .values("unit").annotate(n=Count("pk")).values("n"))
     qs = units_in_scope(user).select_related("region", "authority").annotate(
-        staff_count=Count("employments", filter=Q(employments__ended_on__isnull=True))
+        staff_count=Coalesce(Subquery(current_staff, output_field=IntegerField()), 0)
     )
     if region_id:
         qs = qs.filter(region_id=region_id)

@@ -85,3 +85,22 @@ def test_scope_helper_raises_404_for_unknown_ids(ada):
 
     with pytest.raises(Http404):
         professional_get(ada, 999_999)
+
+
+@pytest.mark.django_db
+def test_the_county_desk_lists_its_units_with_their_current_staff(client, xin, alice, unit_a, unit_b):
+    from django.urls import reverse
+
+    from tests.factories import ProfessionalFactory
+
+    ProfessionalFactory(unit=unit_a)
+    left = ProfessionalFactory(unit=unit_a)
+    Employment.objects.filter(professional=left).update(ended_on="2025-01-31")  # has left: not counted
+    client.force_login(xin)
+
+    response = client.get(reverse("records:county_home"))
+
+    counts = {unit.pk: unit.staff_count for unit in response.context["page"]}
+    assert counts[unit_a.pk] == 2  # alice and the new colleague
+    assert counts[unit_b.pk] == Employment.objects.filter(unit=unit_b, ended_on__isnull=True).count()
+    assert response.context["page"].paginator.count == len(counts)

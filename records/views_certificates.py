@@ -16,7 +16,7 @@ from ce_portal.errors import DomainError
 from ce_portal.http import client_ip
 
 from .access import role_required
-from .certificate_rules import mask_name, serial_normalize
+from .certificate_rules import certificate_refusal, mask_name, serial_normalize
 from .certificates import certificate_bundle_request, certificate_request
 from .choices import Role
 from .crediting import credited_hours
@@ -25,6 +25,7 @@ from .rules import assess
 from .selectors import unit_list
 from .selectors_certificates import (
     Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
+    pending_claim_count,
 )
 from .timeutil import business_now
 
@@ -53,10 +54,14 @@ def _year_rows(professional, current_year: int) -> list[dict]:
         except RequirementPolicy.DoesNotExist:
             break
         public, prof = credited_hours(professional.pk, year)
+        assessment = assess(public, prof, policy)
         rows.append({
             "year": year, "public": public, "professional": prof, "total": public + prof,
-            "compliant": assess(public, prof, policy).compliant,
+            "compliant": assessment.compliant,
             "certificates": [c for c in certificates if c.year == year],
+            # Why a request would be refused now, so the page says so instead of offering a button that fails.
+            "refusal": certificate_refusal(year=year, current_year=current_year, assessment=assessment,
+                                           pending_claims=pending_claim_count(professional.pk, year)),
         })
     return rows
 

@@ -416,6 +416,18 @@ def test_my_certificates_page_lists_years_and_refuses_in_chinese(client, alice):
     assert not Certificate.objects.exists()
 
 
+def test_the_page_offers_the_request_only_for_a_year_that_qualifies_and_says_why_not_otherwise(client, alice):
+    make_compliant(alice)  # 2025
+    client.force_login(alice.user)
+    page = client.get(reverse("records:my_certificates")).content.decode()
+
+    year_2025 = re.search(r'<section class="card" data-year="2025">.*?</section>', page, re.S)[0]
+    year_2024 = re.search(r'<section class="card" data-year="2024">.*?</section>', page, re.S)[0]
+    assert "申请 2025 年度学时证明" in year_2025 and "data-refusal" not in year_2025
+    assert '<p class="muted" data-refusal="not_compliant">2024 年度已认定学时未达到要求' in year_2024
+    assert "<button" not in year_2024
+
+
 def test_a_download_while_rendering_shows_progress_then_the_pdf(client, alice):
     make_compliant(alice)
     client.force_login(alice.user)

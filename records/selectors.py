@@ -185,3 +185,37 @@ def person_years(professional: Professional, *, before: int) -> list[int]:
     years |= set(professional.claims.filter(year__lt=before).values_list("year", flat=True))
     years |= set(professional.platform_records.filter(year__lt=before).values_list("year", flat=True))
     return sorted(years, reverse=True)
+
+
+NO_HOURS = Decimal("0.0")  # as a kept total shows it, one decimal place
+
+
+@dataclass(frozen=True)
+class YearHours:
+    year: int
+    public: Decimal
+    professional: Decimal
+    assessment: Assessment
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional
+
+
+def recent_year_hours(professional: Professional, *, current_year: int, years: int) -> list[YearHours]:
+    """Credited hours and the verdict of each of the person's last `years` years, newest first; it stops at
+    the first year without a requirement policy (before the notice)."""
+    totals = {
+        total.year: total for total in
+        professional.year_totals.filter(year__gt=current_year - years, year__lte=current_year)
+    }
+    rows = []
+    for year in range(current_year, current_year - years, -1):
+        try:
+            policy = RequirementPolicy.objects.for_year(year)
+        except RequirementPolicy.DoesNotExist:
+            break
+        total = totals.get(year)
+        public, prof = (total.public_hours, total.professional_hours) if total else (NO_HOURS, NO_HOURS)
+        rows.append(YearHours(year, public, prof, assess(public, prof, policy)))
+    return rows

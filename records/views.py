@@ -9,12 +9,15 @@ from .forms import LoginForm
 from .roles import role_homes
 from .scoping import may_see_full_id_number, scope_for
 from .selectors import (
-    county_list, current_employment, person_years, professional_get, staff_list, unit_list, year_overview,
+    county_list, current_employment, person_years, professional_get, recent_year_hours, staff_list, unit_list,
+    year_overview,
 )
 from .selectors_people import registration_pending_list
 from .timeutil import business_today
 
 PAGE_SIZE = 50
+# A person's page shows their recent years' hours: what a reviewer checks before title evaluation.
+PERSON_YEARS_SHOWN = 3
 
 
 class LoginView(auth_views.LoginView):
@@ -95,6 +98,7 @@ def professional_detail(request, pk: int):
     professional = professional_get(request.user, pk)
     return render(request, "records/professional_detail.html", {
         "professional": professional,
+        "years": recent_year_hours(professional, current_year=business_today().year, years=PERSON_YEARS_SHOWN),
         "employments": professional.employments.select_related("unit").order_by("-started_on"),
         "show_full_id": may_see_full_id_number(request.user, professional),
     })

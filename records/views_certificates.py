@@ -19,10 +19,8 @@ from .access import role_required
 from .certificate_rules import certificate_refusal, mask_name, serial_normalize
 from .certificates import certificate_bundle_request, certificate_request
 from .choices import Role
-from .crediting import credited_hours
-from .models import Certificate, CertificateBundle, RequirementPolicy
-from .rules import assess
-from .selectors import unit_list
+from .models import Certificate, CertificateBundle
+from .selectors import recent_year_hours, unit_list
 from .selectors_certificates import (
     Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
     pending_claim_count,
@@ -47,23 +45,14 @@ def _year_from(value) -> int | None:
 
 def _year_rows(professional, current_year: int) -> list[dict]:
     certificates = list(certificate_list_for_person(professional))
-    rows = []
-    for year in range(current_year, current_year - YEARS_SHOWN, -1):
-        try:
-            policy = RequirementPolicy.objects.for_year(year)
-        except RequirementPolicy.DoesNotExist:
-            break
-        public, prof = credited_hours(professional.pk, year)
-        assessment = assess(public, prof, policy)
-        rows.append({
-            "year": year, "public": public, "professional": prof, "total": public + prof,
-            "compliant": assessment.compliant,
-            "certificates": [c for c in certificates if c.year == year],
-            # Why a request would be refused now, so the page says so instead of offering a button that fails.
-            "refusal": certificate_refusal(year=year, current_year=current_year, assessment=assessment,
-                                           pending_claims=pending_claim_count(professional.pk, year)),
-        })
-    return rows
+    return [{
+        "year": row.year, "public": row.public, "professional": row.professional, "total": row.total,
+        "compliant": row.assessment.compliant,
+        "certificates": [c for c in certificates if c.year == row.year],
+        # Why a request would be refused now, so the page says so instead of offering a button that fails.
+        "refusal": certificate_refusal(year=row.year, current_year=current_year, assessment=row.assessment,
+                                       pending_claims=pending_claim_count(professional.pk, row.year)),
+    } for row in recent_year_hours(professional, current_year=current_year, years=YEARS_SHOWN)]
 
 
 @role_required(Role.PROFESSIONAL)

@@ -1,6 +1,13 @@
+import datetime as dt
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.http import Http404
 
+from records.crediting import add_to_year_totals
 from records.models import Employment
 from records.scoping import may_see_full_id_number, professionals_in_scope, units_in_scope
 
@@ -104,3 +111,18 @@ def test_the_county_desk_lists_its_units_with_their_current_staff(client, xin, a
     assert counts[unit_a.pk] == 2  # alice and the new colleague
     assert counts[unit_b.pk] == Employment.objects.filter(unit=unit_b, ended_on__isnull=True).count()
     assert response.context["page"].paginator.count == len(counts)
+
+
+@pytest.mark.django_db
+def test_the_person_page_shows_their_recent_years_hours_and_verdicts(client, ada, alice):
+    add_to_year_totals({(alice.pk, 2025): (Decimal("32"), Decimal("64")),
+                        (alice.pk, 2024): (Decimal("29.5"), Decimal("70"))})
+    client.force_login(ada)
+    with time_machine.travel(dt.datetime(2025, 10, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        page = client.get(f"/people/{alice.pk}/").content.decode()
+
+    rows = dict(re.findall(r'<tr data-year="(\d+)">(.*?)</tr>', page, re.S))
+    assert sorted(rows) == ["2023", "2024", "2025"]
+    assert "<td>32.0</td><td>64.0</td><td>96.0</td>" in rows["2025"] and "<td>达标</td>" in rows["2025"]
+    assert "<td>未达标</td>" in rows["2024"] and "公需科目 0.5 学时" in rows["2024"]
+    assert "<td>0.0</td><td>0.0</td><td>0.0</td>" in rows["2023"]

@@ -77,6 +77,8 @@ def _claim_form_page(request, *, claim: Claim | None):
                 return redirect("records:claim_detail", pk=saved.pk)
     return render(request, "records/claim_form.html", {
         "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
+        # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
+        "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
     })
 
 

@@ -490,6 +490,8 @@ def test_a_bad_page_submission_saves_nothing(client, alice):
     page = response.content.decode()
     assert "申报学时须以 0.5 学时为单位" in page and "文件“b.pdf”不是 PDF、JPEG 或 PNG 文件" in page
     assert not Claim.objects.exists() and not EvidenceFile.objects.exists() and stored_files() == []
+    # The browser will not re-select the files: the page says which ones were not kept.
+    assert 'data-unsaved-uploads="2"' in page and "（培训证书.pdf、b.pdf）尚未保存" in page
 
 
 def test_a_refusal_after_files_were_stored_removes_them(client, alice):

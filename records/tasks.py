@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from .certificates import certificate_bundle_build, certificate_render
 from .compliance_exports import compliance_export_build
+from .retention import expired_downloads_purge
 
 
 # Database hiccups are worth retrying; a render error is not (the row says failed and why, and the person
@@ -22,3 +23,8 @@ def certificate_bundle_task(bundle_id: int) -> bool:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def compliance_export_task(job_id: int) -> bool:
     return compliance_export_build(job_id=job_id, now=timezone.now())
+
+
+@shared_task
+def purge_expired_downloads() -> int:
+    return expired_downloads_purge(now=timezone.now())

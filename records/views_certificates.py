@@ -20,6 +20,7 @@ from .certificate_rules import certificate_refusal, mask_name, serial_normalize
 from .certificates import certificate_bundle_request, certificate_request
 from .choices import Role
 from .models import Certificate, CertificateBundle
+from .retention import DOWNLOAD_RETENTION
 from .selectors import recent_year_hours, unit_list
 from .selectors_certificates import (
     Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
@@ -142,6 +143,7 @@ def _bundle_state(bundle: CertificateBundle) -> dict:
         "status": bundle.status, "status_label": bundle.get_status_display(), "done": bundle.done,
         "total": bundle.total, "included": bundle.included, "percent": bundle.percent, "ready": ready,
         "failed": bundle.status == CertificateBundle.Status.FAILED, "error": bundle.error,
+        "expired": bundle.status == CertificateBundle.Status.EXPIRED,
         "download_url": reverse("records:certificate_bundle_zip", args=[bundle.pk]) if ready else None,
     }
 
@@ -150,7 +152,9 @@ def _bundle_state(bundle: CertificateBundle) -> dict:
 @require_GET
 def bundle_detail(request, pk: int):
     bundle = bundle_get(request.user, pk)
-    return render(request, "records/certificates/bundle.html", {"bundle": bundle, "state": _bundle_state(bundle)})
+    return render(request, "records/certificates/bundle.html", {
+        "bundle": bundle, "state": _bundle_state(bundle), "retention_days": DOWNLOAD_RETENTION.days,
+    })
 
 
 @role_required(*OVERSEERS)

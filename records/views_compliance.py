@@ -22,6 +22,7 @@ from .compliance_exports import compliance_csv, compliance_export_request, expor
 from .compliance_html import compliance_rows_html
 from .forms_compliance import ComplianceFilterForm
 from .models import ExportJob, IndustryAuthority, Region
+from .retention import DOWNLOAD_RETENTION
 from .scoping import units_in_scope
 from .timeutil import business_now, business_today
 
@@ -142,6 +143,7 @@ def _job_state(job: ExportJob) -> dict:
     return {
         "status": job.status, "status_label": job.get_status_display(), "done": job.done, "total": job.total,
         "percent": job.percent, "ready": ready, "failed": job.status == ExportJob.Status.FAILED, "error": job.error,
+        "expired": job.status == ExportJob.Status.EXPIRED,
         "download_url": reverse("records:export_job_file", args=[job.pk]) if ready else None,
     }
 
@@ -152,6 +154,7 @@ def export_job(request, pk: int):
     job = _job_get(request, pk)
     return render(request, "records/compliance/export.html", {
         "job": job, "state": _job_state(job), "name": export_download_name(job),
+        "retention_days": DOWNLOAD_RETENTION.days,
     })
 
 

@@ -30,6 +30,11 @@
           if (job.dataset.followDownload) window.location.href = state.download_url;
           return;
         }
+        if (state.expired) {  // the file outlived its retention period: nothing more will happen
+          var expired = job.querySelector("[data-expired]");
+          if (expired) expired.hidden = false;
+          return;
+        }
         if (state.failed) {
           var failed = job.querySelector("[data-failed]");
           if (failed) failed.hidden = false; else window.location.reload();

@@ -1,8 +1,6 @@
 """Certificate pages: a person's certificates, a unit's bulk ZIP, and the public verification page and API."""
-import time
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.errors import DomainError
-from ce_portal.http import client_ip
+from ce_portal.http import rate_limited
 
 from .access import role_required
 from .certificate_rules import certificate_refusal, mask_name, serial_normalize
@@ -177,18 +175,6 @@ def bundle_zip(request, pk: int):
 
 # --- public verification ----------------------------------------------------------------------------------
 
-def _rate_limited(request) -> bool:
-    """Fixed one-minute window per client address, counted in the shared cache (Redis in production)."""
-    key = f"certificate-verify:{client_ip(request) or ''}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window's key expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
-    return count > VERIFY_RATE_PER_MINUTE
-
-
 RATE_LIMIT_MESSAGE = f"核验请求过于频繁（每分钟最多 {VERIFY_RATE_PER_MINUTE} 次），请稍后再试。"
 
 
@@ -209,7 +195,7 @@ def verify_search(request):
 
 @require_GET
 def verify(request, serial: str):
-    if _rate_limited(request):
+    if rate_limited(request, "certificate-verify", VERIFY_RATE_PER_MINUTE):
         return render(request, "records/certificates/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
     result = certificate_verify(serial, request.GET.get("c"))
     return render(request, "records/certificates/verify.html", {"result": verification_payload(result)},
@@ -242,7 +228,7 @@ class CertificateVerifyApi(APIView):
     authentication_classes = []
 
     def get(self, request, serial: str):
-        if _rate_limited(request):
+        if rate_limited(request, "certificate-verify", VERIFY_RATE_PER_MINUTE):
             return Response({"code": "rate_limited", "message": RATE_LIMIT_MESSAGE}, status=429)
         result = certificate_verify(serial, request.query_params.get("c"))
         return Response(verification_payload(result), status=200 if result.found else 404)

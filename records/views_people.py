@@ -7,6 +7,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from ce_portal.errors import DomainError
+from ce_portal.http import rate_limited
 
 from . import services
 from .access import role_required
@@ -19,9 +20,21 @@ from .selectors_people import creatable_regions, registration_pending_get, revie
 from .staff_import import MAX_ROWS, ImportFileError, read_staff_file, template_csv, template_xlsx
 from .timeutil import business_today
 
+# Per client address and minute: far above what a person filling in the form does.
+REGISTER_RATE_PER_MINUTE = 10
+REGISTER_RATE_MESSAGE = f"注册提交过于频繁（每分钟最多 {REGISTER_RATE_PER_MINUTE} 次），请稍后再试；已填写的内容未保存。"
+UNIT_SEARCH_RATE_PER_MINUTE = 60
+UNIT_SEARCH_RATE_MESSAGE = f"查询过于频繁（每分钟最多 {UNIT_SEARCH_RATE_PER_MINUTE} 次），请稍后再试。"
+
 
 def register(request):
     form = RegistrationForm(_posted(request)[0])
+    if request.method == "POST" and rate_limited(request, "register", REGISTER_RATE_PER_MINUTE):
+        # Each try tells whether an ID number is already registered: not at machine speed. What was typed
+        # stays (but the passwords), and nothing is saved.
+        messages.error(request, REGISTER_RATE_MESSAGE)
+        form = RegistrationForm(initial={k: v for k, v in request.POST.items() if not k.startswith("password")})
+        return _register_page(request, form, status=429)
     if request.method == "POST" and "find" in request.POST:
         # Without JavaScript the search button posts the form: show the matches, keep what was typed.
         form = RegistrationForm(initial=request.POST.dict())
@@ -43,15 +56,21 @@ def register(request):
             else:
                 messages.success(request, "注册成功，请等待单位审核；审核通过后即可用身份证号码登录。")
             return redirect("login")
+    return _register_page(request, form)
+
+
+def _register_page(request, form, status: int = 200):
     query, selected = form["q"].value() or "", str(form["unit"].value() or "")
     return render(request, "records/register.html", {
         "form": form, "units": unit_choices(query, selected), "q": query, "selected": selected,
-    })
+    }, status=status)
 
 
 @require_GET
 def register_units(request):
     """The unit choices fragment the registration page's search box swaps in."""
+    if rate_limited(request, "register-units", UNIT_SEARCH_RATE_PER_MINUTE):
+        return HttpResponse(f'<p class="errors" role="alert">{UNIT_SEARCH_RATE_MESSAGE}</p>', status=429)
     query, selected = request.GET.get("q", ""), request.GET.get("selected", "")
     return render(request, "records/partials/unit_choices.html", {
         "units": unit_choices(query, selected), "q": query, "selected": selected,

@@ -8,6 +8,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 
 from records.choices import Role
 from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
@@ -64,6 +65,15 @@ def pytest_runtest_teardown(item, nextitem):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real accounts; in tests it only multiplies persona set-up."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit windows and cached figures live in the shared cache (Redis db 15 here): one test's
+    requests must not count against the next one's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from ce_portal.errors import DomainError
 from records.choices import Role
 from records.models import Employment, Professional, RoleMembership
 from records.services import registration_approve, registration_reject
+from records.views_people import REGISTER_RATE_PER_MINUTE, UNIT_SEARCH_RATE_PER_MINUTE
 from tests.factories import DEMO_PASSWORD, ProfessionalFactory, UnitFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 
@@ -67,6 +68,30 @@ def test_searching_without_javascript_posts_the_form_and_lists_units_without_sav
     assert 'value="赵新人"' in page  # what was typed is kept
     assert not response.context["form"].errors
     assert counts() == before
+
+
+def test_registration_is_rate_limited_per_client_address_and_a_refused_try_saves_nothing(client, unit_a):
+    for attempt in range(REGISTER_RATE_PER_MINUTE):  # probing ID numbers: each says "already registered" or not
+        response = client.post("/register/", form(unit_a, id_number=new_id_number(1), name=f"试探{attempt}",
+                                                     password2="不一致的密码"))
+        assert response.status_code == 200
+    before = counts()
+
+    refused = client.post("/register/", form(unit_a, id_number=new_id_number(2)))
+
+    page = refused.content.decode()
+    assert refused.status_code == 429 and "注册提交过于频繁" in page and "已填写的内容未保存" in page
+    assert 'value="赵新人"' in page and PASSWORD not in page  # typed fields kept, passwords not
+    assert counts() == before
+    other = Client(REMOTE_ADDR="10.0.0.7")  # another address has its own window
+    assert other.post("/register/", form(unit_a, id_number=new_id_number(2))).status_code == 302
+
+
+def test_the_unit_search_is_rate_limited_too(client, unit_a):
+    for _ in range(UNIT_SEARCH_RATE_PER_MINUTE):
+        assert client.get("/register/units/", {"q": "第一医院"}).status_code == 200
+    refused = client.get("/register/units/", {"q": "第一医院"})
+    assert refused.status_code == 429 and "查询过于频繁" in refused.content.decode()
 
 
 def test_the_page_loads_its_lookup_script_from_our_own_static_files(client, db):

@@ -20,6 +20,7 @@ from django.http import Http404
 from records.choices import SubjectCategory
 from records.models import ActivityKind, Claim, EvidenceFile, Unit
 from records.scoping import Scope, scope_for
+from records.templatetags.hours import hours_text as format_hours
 
 from .models import AuditEvent, ReviewDecision, ScreeningFlag
 from .screening import BLOCKING_RULES
@@ -214,8 +215,7 @@ class QueueRow(NamedTuple):
 
     @property
     def hours_text(self) -> str:
-        """8, 1.5 — as the claim form takes them (the template's floatformat:"-1")."""
-        return f"{self.hours.normalize():f}"
+        return format_hours(self.hours)
 
 
 _QUEUE_COLUMNS = ("pk", "title", "professional__name", "unit__name", "category", "kind", "hours", "due_on",

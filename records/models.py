@@ -584,7 +584,7 @@ class CertificateBundle(models.Model):
         RUNNING = "running", "正在打包"
         READY = "ready", "已完成"
         FAILED = "failed", "失败"
-        EXPIRED = "expired", "已过期"  # its file deleted after the retention period (records/retention.py)
+        EXPIRED = "expired", "已过期"  # its file deleted after the retention period (records/downloads.py)
 
     unit = models.ForeignKey(Unit, verbose_name="用人单位", on_delete=models.PROTECT, related_name="certificate_bundles")
     year = models.PositiveSmallIntegerField("学时年度")
@@ -633,7 +633,7 @@ class ExportJob(models.Model):
         RUNNING = "running", "正在生成"
         READY = "ready", "已完成"
         FAILED = "failed", "失败"
-        EXPIRED = "expired", "已过期"  # its file deleted after the retention period (records/retention.py)
+        EXPIRED = "expired", "已过期"  # its file deleted after the retention period (records/downloads.py)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from .certificates import certificate_bundle_build, certificate_render
 from .compliance_exports import compliance_export_build
-from .retention import expired_downloads_purge
+from .downloads import expired_downloads_purge
 
 
 # Database hiccups are worth retrying; a render error is not (the row says failed and why, and the person

@@ -17,8 +17,8 @@ from .access import role_required
 from .certificate_rules import certificate_refusal, mask_name, serial_normalize
 from .certificates import certificate_bundle_request, certificate_request
 from .choices import Role
+from .downloads import DOWNLOAD_RETENTION, download_state
 from .models import Certificate, CertificateBundle
-from .retention import DOWNLOAD_RETENTION
 from .selectors import recent_year_hours, unit_list
 from .selectors_certificates import (
     Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
@@ -136,14 +136,7 @@ def bundles(request):
 
 
 def _bundle_state(bundle: CertificateBundle) -> dict:
-    ready = bundle.status == CertificateBundle.Status.READY
-    return {
-        "status": bundle.status, "status_label": bundle.get_status_display(), "done": bundle.done,
-        "total": bundle.total, "included": bundle.included, "percent": bundle.percent, "ready": ready,
-        "failed": bundle.status == CertificateBundle.Status.FAILED, "error": bundle.error,
-        "expired": bundle.status == CertificateBundle.Status.EXPIRED,
-        "download_url": reverse("records:certificate_bundle_zip", args=[bundle.pk]) if ready else None,
-    }
+    return {**download_state(bundle, "records:certificate_bundle_zip"), "included": bundle.included}
 
 
 @role_required(*OVERSEERS)

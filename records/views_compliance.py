@@ -20,9 +20,9 @@ from .access import role_required
 from .compliance import OVERSEERS, compliance_list, list_years, person_compliance
 from .compliance_exports import compliance_csv, compliance_export_request, export_download_name, title_of
 from .compliance_html import compliance_rows_html
+from .downloads import DOWNLOAD_RETENTION, download_state
 from .forms_compliance import ComplianceFilterForm
 from .models import ExportJob, IndustryAuthority, Region
-from .retention import DOWNLOAD_RETENTION
 from .scoping import units_in_scope
 from .timeutil import business_now, business_today
 
@@ -138,22 +138,12 @@ def _job_get(request, pk: int) -> ExportJob:
     return job
 
 
-def _job_state(job: ExportJob) -> dict:
-    ready = job.status == ExportJob.Status.READY
-    return {
-        "status": job.status, "status_label": job.get_status_display(), "done": job.done, "total": job.total,
-        "percent": job.percent, "ready": ready, "failed": job.status == ExportJob.Status.FAILED, "error": job.error,
-        "expired": job.status == ExportJob.Status.EXPIRED,
-        "download_url": reverse("records:export_job_file", args=[job.pk]) if ready else None,
-    }
-
-
 @role_required(*OVERSEERS)
 @require_GET
 def export_job(request, pk: int):
     job = _job_get(request, pk)
     return render(request, "records/compliance/export.html", {
-        "job": job, "state": _job_state(job), "name": export_download_name(job),
+        "job": job, "state": download_state(job, "records:export_job_file"), "name": export_download_name(job),
         "retention_days": DOWNLOAD_RETENTION.days,
     })
 
@@ -161,7 +151,7 @@ def export_job(request, pk: int):
 @role_required(*OVERSEERS)
 @require_GET
 def export_job_status(request, pk: int):
-    return JsonResponse(_job_state(_job_get(request, pk)))
+    return JsonResponse(download_state(_job_get(request, pk), "records:export_job_file"))
 
 
 @role_required(*OVERSEERS)

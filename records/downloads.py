@@ -1,5 +1,7 @@
-"""How long built downloads are kept. A county's compliance XLSX or a unit's certificate ZIP is built for the
-person who asked, who downloads it within minutes; kept for ever, they would fill the disk (a city XLSX is
+"""Built downloads (a compliance XLSX, a unit's certificate ZIP): their state as the progress pages show it,
+and how long they are kept.
+
+Each is built for the person who asked, who downloads it within minutes; kept for ever, they would fill the disk (a city XLSX is
 11 MB, a 500-person ZIP tens of MB) and keep personal data lying around. After DOWNLOAD_RETENTION the file is
 deleted and the job says 已过期; asking again builds a fresh one from the current data.
 
@@ -9,6 +11,7 @@ is deleted only once the row no longer points at it.
 import datetime as dt
 
 from django.db import transaction
+from django.urls import reverse
 
 from .models import CertificateBundle, ExportJob
 
@@ -32,3 +35,14 @@ def expired_downloads_purge(*, now: dt.datetime) -> int:
                     transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
             purged += 1
     return purged
+
+
+def download_state(job: ExportJob | CertificateBundle, file_url_name: str) -> dict:
+    """What a download's progress page and its polling script (static/js/job_progress.js) show."""
+    ready = job.status == job.Status.READY
+    return {
+        "status": job.status, "status_label": job.get_status_display(), "done": job.done, "total": job.total,
+        "percent": job.percent, "ready": ready, "failed": job.status == job.Status.FAILED, "error": job.error,
+        "expired": job.status == job.Status.EXPIRED,
+        "download_url": reverse(file_url_name, args=[job.pk]) if ready else None,
+    }

@@ -1,4 +1,4 @@
-"""Built downloads are kept DOWNLOAD_RETENTION, then their files go and the job says 已过期 (records/retention.py)."""
+"""Built downloads are kept DOWNLOAD_RETENTION, then their files go and the job says 已过期 (records/downloads.py)."""
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from records.models import CertificateBundle, ExportJob
-from records.retention import DOWNLOAD_RETENTION, expired_downloads_purge
+from records.downloads import DOWNLOAD_RETENTION, expired_downloads_purge
 from records.tasks import purge_expired_downloads
 
 pytestmark = pytest.mark.django_db

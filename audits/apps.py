@@ -6,4 +6,7 @@ class AuditsConfig(AppConfig):
     verbose_name = "审核与审计"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the working-day calendar's change hooks)
+        # The calendar's receiver first: it registers the commit hook that publishes the new calendar before
+        # review's receiver queues the recompute of stored deadlines.
+        from audits.calendar import selectors  # noqa: F401
+        from audits.review import tasks  # noqa: F401

@@ -57,11 +57,11 @@ def setup_django(url: str, media: str) -> None:
 def seed_unit(people: int):
     from django.contrib.auth import get_user_model
 
-    from platforms.models import LearningPlatform
-    from records.choices import Role
-    from records.crediting import add_to_year_totals, year_deltas
-    from records.fakes import fake_credit_code, fake_id_number
-    from records.models import Employment, PlatformRecord, Professional, Region, RoleMembership, Unit
+    from ce_portal.demo.fakes import fake_credit_code, fake_id_number
+    from platforms.registry.models import LearningPlatform
+    from records.hours.models import PlatformRecord
+    from records.hours.services import add_to_year_totals, year_deltas
+    from records.people.models import Employment, Professional, Region, Role, RoleMembership, Unit
 
     region = Region.objects.get(name="新华区")
     unit = Unit.objects.create(name="平顶山市第一人民医院", credit_code=fake_credit_code(7), region=region,
@@ -94,7 +94,7 @@ def seed_unit(people: int):
 
 def bench_renders(staff, reviewer) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU seconds of each render (CPU time shows the cost on a machine others share)."""
-    from records.certificates import certificate_obtain, certificate_render
+    from records.certificates.services import certificate_obtain, certificate_render
 
     wall, cpu = [], []
     for person in staff:
@@ -107,8 +107,8 @@ def bench_renders(staff, reviewer) -> tuple[list[float], list[float]]:
 
 
 def bench_bundle(unit, reviewer) -> tuple[float, float, object]:
-    from records.certificates import certificate_bundle_build
-    from records.models import CertificateBundle
+    from records.certificates.models import CertificateBundle
+    from records.certificates.services import certificate_bundle_build
 
     bundle = CertificateBundle.objects.create(unit=unit, year=YEAR, requested_by=reviewer, created_at=NOW)
     started, started_cpu = time.perf_counter(), time.process_time()
@@ -135,7 +135,7 @@ def main() -> None:
         unit, reviewer, staff = seed_unit(args.people)
         helper = None
         if not args.workers:
-            from records import certificates
+            from records.certificates import services as certificates
 
             certificates.BUNDLE_FAN_OUT_MIN = sys.maxsize  # nobody to hand renders to: queue none
         else:
@@ -148,7 +148,7 @@ def main() -> None:
             time.sleep(8)  # let the worker connect before anything is queued
         bench_renders(staff[:1], reviewer)  # warm-up: fontconfig, template loading, first connection
         wall, cpu = bench_renders(staff[1:args.renders + 1], reviewer)
-        from records.models import Certificate
+        from records.certificates.models import Certificate
 
         Certificate.objects.all().delete()  # the cold ZIP starts from nobody having a certificate
         cold, cold_cpu, bundle = bench_bundle(unit, reviewer)

@@ -48,9 +48,8 @@ def bench_users(year: int) -> dict:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.db.models import Count
 
-    from records.choices import Role
-    from records.compliance import year_employments
-    from records.models import Region, RoleMembership
+    from records.compliance.selectors import year_employments
+    from records.people.models import Region, Role, RoleMembership
 
     sizes = dict(year_employments(year).values_list("unit__region_id").annotate(n=Count("pk")))
     county_id = min(sizes, key=lambda pk: abs(sizes[pk] - TARGET_COUNTY_PEOPLE))
@@ -78,7 +77,7 @@ def cold_counts(user, year: int) -> str:
     new credit or staff change."""
     import statistics
 
-    from records.compliance import compliance_list
+    from records.compliance.selectors import compliance_list
 
     listing = compliance_list(user, year=year)
     runs = []
@@ -108,11 +107,10 @@ def city_xlsx(user, year: int) -> dict:
     from openpyxl import load_workbook
 
     from ce_portal.celery import app as celery_app
-
-    from records.compliance import Filters
-    from records.compliance_exports import compliance_export_request
-    from records.models import ExportJob
-    from records.tasks import compliance_export_task
+    from records.compliance.models import ExportJob
+    from records.compliance.selectors import Filters
+    from records.compliance.services import compliance_export_request
+    from records.compliance.tasks import compliance_export_task
 
     queue = f"ce_bench_compl_{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
@@ -213,8 +211,8 @@ def main() -> None:
     from django.db import connection
     from django.urls import reverse
 
-    from records.models import PersonYearTotal, PlatformRecord
-    from records.timeutil import business_today
+    from ce_portal.clock import business_today
+    from records.hours.models import PersonYearTotal, PlatformRecord
 
     if not args.reuse:
         started = time.perf_counter()
@@ -227,13 +225,13 @@ def main() -> None:
     county_user, county_cookie = who["users"]["bench_county"]
     city_user, city_cookie = who["users"]["bench_city"]
 
-    base = reverse("records:compliance")
+    base = reverse("compliance:compliance")
     pages = {
         "county page 1": f"{base}?year={year}",
         "county page 200": f"{base}?year={year}&page=200",
         "county non-compliant": f"{base}?year={year}&compliant=no",
         # Not ours: the county desk's first page of units, for what this machine gives any page right now.
-        "reference: county desk": reverse("records:county_home"),
+        "reference: county desk": reverse("people:county_home"),
     }
     report = [f"# compliance bench, {time.strftime('%Y-%m-%d %H:%M')}, year {year}, "
               f"county {who['county'].name} ({who['county_people']:,} people)"]
@@ -258,7 +256,7 @@ def main() -> None:
             log(line)
             report.append(line)
         for name, user_cookie in (("county", county_cookie), ("city", city_cookie)):
-            seconds, first, size = stream_csv(f"{reverse('records:compliance_csv')}?year={year}", user_cookie)
+            seconds, first, size = stream_csv(f"{reverse('compliance:compliance_csv')}?year={year}", user_cookie)
             line = f"{name} CSV streamed: first byte {first * 1000:.0f} ms, all {size / 1e6:.1f} MB in {seconds:.1f} s"
             log(line)
             report.append(line)

@@ -68,9 +68,11 @@ def load_claims(n: int, *, today: dt.date, seed: int = 20251015) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from audits.models import ReviewDecision
-    from records.demo import bulk_load
-    from records.models import SHANGHAI, Claim, Employment, EvidenceFile
+    from audits.review.models import ReviewDecision
+    from ce_portal.clock import SHANGHAI
+    from ce_portal.demo.registry import bulk_load
+    from records.hours.models import Claim, EvidenceFile
+    from records.people.models import Employment
 
     rng = random.Random(seed)
     people = list(Employment.objects.filter(ended_on__isnull=True).values_list(
@@ -202,8 +204,8 @@ def bench_users() -> dict:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.db.models import Count, Q
 
-    from records.choices import Role
-    from records.models import Claim, Region, RoleMembership, Unit
+    from records.hours.models import Claim
+    from records.people.models import Region, Role, RoleMembership, Unit
 
     User = get_user_model()
     unit = Unit.objects.annotate(n=Count("employments", filter=Q(employments__ended_on__isnull=True))).order_by(
@@ -252,9 +254,9 @@ def time_mark_overdue(today: dt.date, runs: int = 5) -> tuple[list[float], int, 
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from audits.overdue import mark_overdue
-    from records.models import Claim
-    from records.timeutil import business_now
+    from audits.review.services import mark_overdue
+    from ce_portal.clock import business_now
+    from records.hours.models import Claim
 
     yesterday = today - dt.timedelta(days=1)
 
@@ -310,8 +312,8 @@ def without_redundant_indexes(table: str):
 
 
 def time_snapshot_refresh(today: dt.date) -> float:
-    from audits.overdue import snapshot_refresh
-    from records.timeutil import business_now
+    from audits.monitor.services import snapshot_refresh
+    from ce_portal.clock import business_now
 
     started = time.perf_counter()
     snapshot_refresh(today=today, now=business_now())
@@ -336,7 +338,7 @@ def page_plans(user, path: str, top: int = 3) -> tuple[int, str]:
     client = Client()
     client.force_login(user)
     client.get(path)  # warm the caches (scope, calendar) as a live worker would have them
-    from audits import views_monitor
+    from audits.monitor import views as views_monitor
 
     views_monitor._BODIES.clear()  # but show the plans of a monitor's first view after a refresh
     with CaptureQueriesContext(connection) as captured:
@@ -463,11 +465,11 @@ def main() -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from records.timeutil import business_now
+    from ce_portal.clock import business_now
 
     today = timezone.localdate(business_now())
     if args.reuse:
-        from records.models import Claim
+        from records.hours.models import Claim
 
         written = {"claims": Claim.objects.count(), "reused": True}
     else:
@@ -484,7 +486,7 @@ def main() -> None:
     unit_user, unit_cookie = who["users"]["bench_unit"]
     county_user, county_cookie = who["users"]["bench_county"]
     pages = {
-        "queue": (reverse("audits:queue"), unit_user, unit_cookie, "审核"),
+        "queue": (reverse("review:queue"), unit_user, unit_cookie, "审核"),
         "county_monitor": (reverse("monitor:region", args=[who["county"].pk]), county_user, county_cookie,
                            "新华区逾期审核监控"),
     }

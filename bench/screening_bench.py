@@ -89,7 +89,7 @@ def sha(*parts) -> str:
 
 
 def seed(url: str, *, people: int, claims: int, platform_records: int, now: dt.datetime) -> dict:
-    from records.fakes import fake_credit_code, fake_id_number
+    from ce_portal.demo.fakes import fake_credit_code, fake_id_number
 
     rng = random.Random(20251021)
     with psycopg.connect(url) as conn:
@@ -283,8 +283,8 @@ def main() -> None:
     from django.db import connection, transaction
     from django.db.models import Count
 
-    from audits import screening_services as s
-    from audits.models import ScreeningFlag, ScreeningRun
+    from audits.screening import services as s
+    from audits.screening.models import ScreeningFlag, ScreeningRun
 
     lines = [f"# screening bench: {args.claims:,} claims + {args.platform_records:,} platform records "
              f"({args.claims + args.platform_records:,} records), {args.people:,} people "

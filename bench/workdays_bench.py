@@ -21,7 +21,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from audits.workdays import review_due  # noqa: E402
+from audits.calendar.selectors import review_due
 
 CALLS = 100_000
 GOAL = 200_000

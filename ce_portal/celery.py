@@ -6,7 +6,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ce_portal.settings")
 
 app = Celery("ce_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Every part of the domain that runs in the background keeps its tasks in its own tasks.py.
+TASK_PACKAGES = ["records.certificates", "records.compliance", "audits.review", "audits.monitor", "audits.screening"]
+app.autodiscover_tasks(TASK_PACKAGES)
 
 
 @app.on_after_finalize.connect

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from .env import DEV_SECRET_KEY, check_production_safety, env_bool, env_list, env_str
+from ce_portal.env import DEV_SECRET_KEY, check_production_safety, env_bool, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "axes",
+    # ce_portal itself: the shared template tags and the demo commands.
+    "ce_portal",
     "records",
     "audits",
     "platforms",
@@ -78,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "records.context_processors.roles",
+                "records.people.views.nav_context",
             ],
         },
     },
@@ -185,21 +187,21 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # was down does not face a pile of identical jobs: the next one catches up on everything anyway.
 CELERY_BEAT_SCHEDULE: dict = {
     "mark-overdue": {
-        "task": "audits.tasks.mark_overdue_claims", "schedule": crontab(minute="*/15"), "options": {"expires": 14 * 60},
+        "task": "audits.review.tasks.mark_overdue_claims", "schedule": crontab(minute="*/15"), "options": {"expires": 14 * 60},
     },
     # Right after midnight, so claims due yesterday are flagged before anyone opens a queue.
-    "mark-overdue-after-midnight": {"task": "audits.tasks.mark_overdue_claims", "schedule": crontab(hour=0, minute=5)},
+    "mark-overdue-after-midnight": {"task": "audits.review.tasks.mark_overdue_claims", "schedule": crontab(hour=0, minute=5)},
     "refresh-monitor": {
-        "task": "audits.tasks.refresh_overdue_snapshot", "schedule": crontab(minute="7,22,37,52"),
+        "task": "audits.monitor.tasks.refresh_overdue_snapshot", "schedule": crontab(minute="7,22,37,52"),
         "options": {"expires": 14 * 60},
     },
     # The day's last figures: the point the monitors' chart keeps for today.
-    "snapshot-end-of-day": {"task": "audits.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
-    "due-reminders": {"task": "audits.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
-    "overdue-digest": {"task": "audits.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
+    "snapshot-end-of-day": {"task": "audits.monitor.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
+    "due-reminders": {"task": "audits.review.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
+    "overdue-digest": {"task": "audits.monitor.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
     # In the quiet of the night: the day's new claims screened against every earlier one.
-    "screening": {"task": "audits.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
-    "purge-expired-downloads": {"task": "records.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
+    "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
+    "purge-expired-downloads": {"task": "records.compliance.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- API ------------------------------------------------------------------------------------------------
@@ -207,7 +209,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "EXCEPTION_HANDLER": "ce_portal.api.exception_handler",
+    "EXCEPTION_HANDLER": "ce_portal.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

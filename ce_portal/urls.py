@@ -3,23 +3,26 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from records import views as records_views
+from records.people.views import LoginView, home
 
 admin.site.site_header = "继续教育学时管理平台 · 管理后台"
 admin.site.site_title = "继续教育管理后台"
 
 urlpatterns = [
-    path("", records_views.home, name="home"),
-    path("login/", records_views.LoginView.as_view(), name="login"),
+    path("", home, name="home"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("records.urls")),
-    path("monitor/", include("audits.urls_monitor")),
-    path("review/", include("audits.urls")),
-    path("screening/", include("audits.urls_screening")),
+    path("", include("records.people.urls")),
+    path("", include("records.hours.urls")),
+    path("", include("records.certificates.urls")),
+    path("", include("records.compliance.urls")),
+    path("", include("audits.review.urls")),
+    path("monitor/", include("audits.monitor.urls")),
+    path("screening/", include("audits.screening.urls")),
     path("api/v1/", include("records.api_urls")),
-    path("api/v1/platform/", include("platforms.api_urls")),
+    path("api/v1/platform/", include("platforms.ingest.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -1,10 +1,12 @@
+"""The registry API (/api/v1/): HR bureaus add units, unit reviewers add staff, bureaus look up compliance."""
 from django.urls import path
 
-from . import api, views_compliance
+from records.compliance.views import ComplianceApi
+from records.people.api import ProfessionalCreateApi, UnitCreateApi
 
 app_name = "registry_api"
 urlpatterns = [
-    path("units/", api.UnitCreateApi.as_view(), name="unit_create"),
-    path("professionals/", api.ProfessionalCreateApi.as_view(), name="professional_create"),
-    path("compliance/<str:id_number>/<int:year>/", views_compliance.ComplianceApi.as_view(), name="compliance"),
+    path("units/", UnitCreateApi.as_view(), name="unit_create"),
+    path("professionals/", ProfessionalCreateApi.as_view(), name="professional_create"),
+    path("compliance/<str:id_number>/<int:year>/", ComplianceApi.as_view(), name="compliance"),
 ]

@@ -6,4 +6,4 @@ class RecordsConfig(AppConfig):
     verbose_name = "学时与人员"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from records.people import services  # noqa: F401  (connects the role-membership receivers)

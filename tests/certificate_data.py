@@ -2,9 +2,9 @@
 import datetime as dt
 from decimal import Decimal
 
-from platforms.models import LearningPlatform
-from records.crediting import recompute_year_totals
-from records.models import PlatformRecord
+from platforms.registry.models import LearningPlatform
+from records.hours.models import PlatformRecord
+from records.hours.services import recompute_year_totals
 from tests.factories import SHANGHAI, ClaimFactory
 
 

@@ -10,7 +10,7 @@ import os
 import pytest
 from django.core.cache import cache
 
-from records.choices import Role
+from records.people.models import Role
 from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
 
 

@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 import factory
 from django.contrib.auth import get_user_model
 
-from records.choices import Role
-from records.fakes import fake_credit_code, fake_id_number
-from records.models import Employment, IndustryAuthority, Professional, Region, RoleMembership, Unit
+from ce_portal.demo.fakes import fake_credit_code, fake_id_number
+from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
 
 DEMO_PASSWORD = "Ce-portal-test-1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -1,8 +1,7 @@
 from django import template
 
-from records.timeutil import business_today
-
-from ..selectors import review_queue_counts
+from audits.review.selectors import review_queue_counts
+from ce_portal.clock import business_today
 
 register = template.Library()
 

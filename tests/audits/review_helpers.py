@@ -1,8 +1,7 @@
 """Claims in review, as the intake services leave them, and the reviewers' openings of their evidence."""
 import datetime as dt
 
-
-from records.claims import evidence_opened
+from audits.review.services import evidence_opened
 from tests.factories import SHANGHAI, ClaimFactory, EvidenceFileFactory
 
 NOW = dt.datetime(2025, 9, 30, 10, 0, tzinfo=SHANGHAI)
@@ -23,6 +22,6 @@ def at_level_2(professional, **fields):
 
 
 def open_all(reviewer, claim, now=NOW):
-    """What the evidence view (records:evidence_download) logs when a reviewer opens each current file."""
+    """What the evidence view (hours:evidence_download) logs when a reviewer opens each current file."""
     for evidence in claim.evidence.filter(removed_at__isnull=True):
         evidence_opened(user=reviewer, evidence=evidence, now=now)

@@ -2,11 +2,11 @@
 import pytest
 import time_machine
 
-from audits.models import AuditEvent, ReviewDecision
-from audits.review import MAX_BATCH, review_batch
+from audits.review.models import ReviewDecision
+from audits.review.services import MAX_BATCH, evidence_opened, review_batch
+from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError
-from records.claims import evidence_opened
-from records.models import Claim
+from records.hours.models import Claim
 from tests.audits.review_helpers import NOW, claim_with_evidence, open_all
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from audits import workdays
-from audits.models import AuditEvent, OfficialCalendarYear, WorkingDayOverride
-from records.permissions import sync_staff_access
+from audits.calendar import selectors as workdays
+from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
+from audits.calendar.rules import LIBRARY_OFFICIAL_YEARS
+from audits.trail.models import AuditEvent
+from records.people.services import sync_staff_access
 
 D = dt.date
 
@@ -64,7 +66,7 @@ def test_city_hr_cannot_delete_but_a_superuser_deletion_is_audited(city_admin, c
 
 
 def test_marking_a_year_official_records_who_did_it(city_admin, cheng):
-    year = max(workdays.LIBRARY_OFFICIAL_YEARS) + 1  # the first year the library has no notice for
+    year = max(LIBRARY_OFFICIAL_YEARS) + 1  # the first year the library has no notice for
     filed_on = D(year - 1, 12, 28)
     assert workdays.review_due(filed_on).provisional
     response = city_admin.post(reverse("admin:audits_officialcalendaryear_add"), {

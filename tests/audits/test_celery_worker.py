@@ -11,9 +11,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from audits.models import OverdueSnapshot
-from audits.tasks import mark_overdue_claims, refresh_overdue_snapshot
-from records.models import Claim
+from audits.monitor.models import OverdueSnapshot
+from audits.monitor.tasks import refresh_overdue_snapshot
+from audits.review.tasks import mark_overdue_claims
+from records.hours.models import Claim
 from tests.factories import ClaimFactory
 
 ROOT = Path(__file__).resolve().parents[2]

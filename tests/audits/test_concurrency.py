@@ -9,12 +9,12 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from audits.models import ReviewDecision
-from audits.review import review_decide
+from audits.review.models import ReviewDecision
+from audits.review.services import review_decide
 from ce_portal.errors import DomainError
-from records.choices import Role
-from records.crediting import credited_hours
-from records.models import Claim
+from records.hours.models import Claim
+from records.hours.selectors import credited_hours
+from records.people.models import Role
 from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, open_all
 from tests.factories import UserFactory, grant
 

@@ -7,9 +7,11 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from audits.models import OverdueSnapshot, ReviewDecision, ScreeningFlag
-from audits.selectors import review_queue
-from records.models import Claim
+from audits.monitor.models import OverdueSnapshot
+from audits.review.models import ReviewDecision
+from audits.review.selectors import review_queue
+from audits.screening.models import ScreeningFlag
+from records.hours.models import Claim
 
 # 2025-10-20: the month before it holds National Day, so deadlines cross an eight-day holiday.
 NOW = dt.datetime(2025, 10, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -35,7 +37,7 @@ def test_reviewers_find_work_and_the_county_has_overdue_claims(seeded):
 
 
 def test_county_hr_has_this_mornings_overdue_digest(seeded):
-    from audits.models import Notification
+    from audits.review.models import Notification
 
     assert Notification.objects.filter(user__username="demo_county", kind__contains="digest").exists()
 

@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from audits.demo_screening import PLANTED_CERTIFICATE_NO
-from audits.models import ScreeningFlag
-from audits.review import approval_refusal
-from records.crediting import credited_hours
-from records.models import Claim
+from audits.review.services import approval_refusal
+from audits.screening.models import ScreeningFlag
+from ce_portal.demo.screening import PLANTED_CERTIFICATE_NO
+from records.hours.models import Claim
+from records.hours.selectors import credited_hours
 from tests.factories import SHANGHAI
 
 pytestmark = pytest.mark.django_db

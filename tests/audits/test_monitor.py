@@ -8,10 +8,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from audits.models import OverdueSnapshot, ReviewDecision
-from audits.monitor import line_chart, working_days_late
-from audits.overdue import snapshot_refresh
-from records.models import SHANGHAI
+from audits.monitor.models import OverdueSnapshot
+from audits.monitor.selectors import line_chart, working_days_late
+from audits.monitor.services import snapshot_refresh
+from audits.review.models import ReviewDecision
+from ce_portal.clock import SHANGHAI
 from tests.factories import ClaimFactory
 
 TODAY = dt.date(2025, 10, 15)
@@ -192,19 +193,19 @@ def test_the_chart_scales_to_a_round_top():
 
 @pytest.mark.django_db
 def test_notifications_are_listed_and_marked_read_only_for_their_owner(client, ada, hank):
-    from audits.models import Notification
+    from audits.review.models import Notification
 
     mine = Notification.objects.create(user=ada, kind="review_reminder", text="明天到期", dedupe_key="k1",
                                        created_at=NOW)
     theirs = Notification.objects.create(user=hank, kind="review_reminder", text="别人的", dedupe_key="k2",
                                          created_at=NOW)
     client.force_login(ada)
-    html = client.get(reverse("monitor:notifications")).content.decode()
+    html = client.get(reverse("review:notifications")).content.decode()
     assert "明天到期" in html and "别人的" not in html
-    client.post(reverse("monitor:notifications_read"), {"id": theirs.pk})
+    client.post(reverse("review:notifications_read"), {"id": theirs.pk})
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    client.post(reverse("monitor:notifications_read"), {"id": mine.pk})
+    client.post(reverse("review:notifications_read"), {"id": mine.pk})
     mine.refresh_from_db()
     assert mine.read_at == NOW
 

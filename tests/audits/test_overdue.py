@@ -6,11 +6,12 @@ import pytest
 import time_machine
 from django.db import connection
 
-from audits.models import AuditEvent
-from audits.overdue import mark_overdue
-from audits.tasks import mark_overdue_claims
-from audits.workdays import review_due
-from records.models import SHANGHAI, Claim
+from audits.calendar.selectors import review_due
+from audits.review.services import mark_overdue
+from audits.review.tasks import mark_overdue_claims
+from audits.trail.models import AuditEvent
+from ce_portal.clock import SHANGHAI
+from records.hours.models import Claim
 from tests.factories import ClaimFactory
 
 

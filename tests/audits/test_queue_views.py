@@ -9,15 +9,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audits.models import EvidenceView, ReviewDecision, ScreeningFlag
-from records.choices import Role
-from records.claims import evidence_opened
-from records.models import Claim
+from audits.review.models import EvidenceView, ReviewDecision
+from audits.review.services import evidence_opened
+from audits.screening.models import ScreeningFlag
+from records.hours.models import Claim
+from records.people.models import Role
 from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, open_all
 from tests.factories import ClaimFactory, ProfessionalFactory, UnitFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db
-QUEUE = reverse("audits:queue")
+QUEUE = reverse("review:queue")
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +68,7 @@ def test_row_texts_are_escaped_and_link_to_the_claims_review_page(client, alice,
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;讲座 &amp; 研讨" in page
     row = re.search(rf'<tr data-claim="{claim.pk}".*?</tr>', page, re.S)[0]
     href = re.search(r'<a href="([^"]+)"', row)[1]
-    assert urljoin(QUEUE, href) == reverse("audits:claim", args=[claim.pk])
+    assert urljoin(QUEUE, href) == reverse("review:claim", args=[claim.pk])
     assert "<td>1.5</td>" in row
 
 
@@ -184,7 +185,7 @@ def test_the_queue_needs_a_login(client):
 
 def test_role_homes_link_to_the_queue_with_its_count(client, alice, ada):
     claim_with_evidence(alice)
-    page = login(client, ada).get(reverse("records:unit_home")).content.decode()
+    page = login(client, ada).get(reverse("people:unit_home")).content.decode()
     assert f'href="{QUEUE}" data-pending="1"' in page
 
 
@@ -195,9 +196,9 @@ def test_the_claim_page_shows_evidence_inline_and_the_forms(client, alice, ada):
     claim = claim_with_evidence(alice)
     evidence = claim.evidence.get()
 
-    page = login(client, ada).get(reverse("audits:claim", args=[claim.pk])).content.decode()
+    page = login(client, ada).get(reverse("review:claim", args=[claim.pk])).content.decode()
 
-    src = reverse("records:evidence_download", args=[evidence.pk]) + "?inline=1"
+    src = reverse("hours:evidence_download", args=[evidence.pk]) + "?inline=1"
     assert f'<iframe class="evidence-frame" src="{src}"' in page
     assert 'value="approve"' in page and 'value="reject"' in page and 'value="return"' in page
 
@@ -207,7 +208,7 @@ def test_opening_the_inline_file_is_recorded_and_makes_the_row_approvable(client
     evidence = claim.evidence.get()
     client = login(client, ada)
 
-    response = client.get(reverse("records:evidence_download", args=[evidence.pk]), {"inline": "1"})
+    response = client.get(reverse("hours:evidence_download", args=[evidence.pk]), {"inline": "1"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -217,7 +218,7 @@ def test_opening_the_inline_file_is_recorded_and_makes_the_row_approvable(client
 
 def test_the_level_2_reviewer_sees_a_claim_still_at_the_unit_without_forms(client, alice, hank):
     claim = claim_with_evidence(alice)
-    page = login(client, hank).get(reverse("audits:claim", args=[claim.pk])).content.decode()
+    page = login(client, hank).get(reverse("review:claim", args=[claim.pk])).content.decode()
     assert "审核决定" not in page
 
 
@@ -227,15 +228,15 @@ def test_the_claim_page_is_404_to_everyone_else(client, request, alice, who):
     user = request.getfixturevalue(who)
     user = getattr(user, "user", user)
     client = login(client, user)
-    assert client.get(reverse("audits:claim", args=[claim.pk])).status_code == 404
-    assert client.post(reverse("audits:decide", args=[claim.pk]),
+    assert client.get(reverse("review:claim", args=[claim.pk])).status_code == 404
+    assert client.post(reverse("review:decide", args=[claim.pk]),
                        {"action": "reject", "reason": "x", "version": 0}).status_code == 404
     assert Claim.objects.get(pk=claim.pk).status == "submitted"
 
 
 def test_a_draft_is_404_to_its_unit(client, alice, ada):
     claim = ClaimFactory(professional=alice, status="draft")
-    assert login(client, ada).get(reverse("audits:claim", args=[claim.pk])).status_code == 404
+    assert login(client, ada).get(reverse("review:claim", args=[claim.pk])).status_code == 404
 
 
 def test_approving_from_the_claim_page(client, alice, ada):
@@ -243,7 +244,7 @@ def test_approving_from_the_claim_page(client, alice, ada):
     open_all(ada, claim)
     client = login(client, ada)
 
-    response = client.post(reverse("audits:decide", args=[claim.pk]), {"action": "approve", "version": 0},
+    response = client.post(reverse("review:decide", args=[claim.pk]), {"action": "approve", "version": 0},
                            follow=True)
 
     assert response.redirect_chain[-1][0] == QUEUE
@@ -260,7 +261,7 @@ def test_a_refused_decision_says_why_and_changes_nothing(client, alice, ada, pos
     claim = claim_with_evidence(alice)
     open_all(ada, claim)
 
-    response = login(client, ada).post(reverse("audits:decide", args=[claim.pk]), post, follow=True)
+    response = login(client, ada).post(reverse("review:decide", args=[claim.pk]), post, follow=True)
 
     assert message in response.content.decode()
     assert Claim.objects.get(pk=claim.pk).status == "submitted"
@@ -275,7 +276,7 @@ def test_batch_approve_reports_approved_and_refused_with_reasons(client, alice, 
     open_all(ada, seen)
     client = login(client, ada)
 
-    response = client.post(reverse("audits:batch"), {"claim": [seen.pk, unseen.pk], "action": "approve"}, follow=True)
+    response = client.post(reverse("review:batch"), {"claim": [seen.pk, unseen.pk], "action": "approve"}, follow=True)
 
     page = response.content.decode()
     assert "已审核通过 <strong>1</strong> 条" in page
@@ -287,7 +288,7 @@ def test_batch_approve_reports_approved_and_refused_with_reasons(client, alice, 
 def test_someone_elses_batch_result_is_404(client, alice, ada, unit_a):
     claim = claim_with_evidence(alice)
     open_all(ada, claim)
-    response = login(client, ada).post(reverse("audits:batch"), {"claim": [claim.pk], "action": "approve"})
+    response = login(client, ada).post(reverse("review:batch"), {"claim": [claim.pk], "action": "approve"})
     result_url = response["Location"]
     colleague = UserFactory(username="ann")
     grant(colleague, Role.UNIT_REVIEWER, unit_a)
@@ -299,13 +300,13 @@ def test_batch_return_asks_for_confirmation_first(client, alice, ada):
     client = login(client, ada)
     post = {"claim": [c.pk for c in claims], "action": "return", "reason": "请补充考勤记录"}
 
-    confirm = client.post(reverse("audits:batch"), post)
+    confirm = client.post(reverse("review:batch"), post)
 
     assert confirm.status_code == 200
     assert "确认批量退回修改" in confirm.content.decode()
     assert not ReviewDecision.objects.exists()
 
-    done = client.post(reverse("audits:batch"), {**post, "confirmed": "on"}, follow=True)
+    done = client.post(reverse("review:batch"), {**post, "confirmed": "on"}, follow=True)
 
     assert "已退回修改 <strong>2</strong> 条" in done.content.decode()
     assert set(Claim.objects.filter(pk__in=post["claim"]).values_list("status", flat=True)) == {"returned"}
@@ -322,7 +323,7 @@ def test_a_refused_batch_says_why_and_changes_nothing(client, alice, ada, post, 
     open_all(ada, claim)
     post = {"claim": [claim.pk], "confirmed": "on", **post}
 
-    response = login(client, ada).post(reverse("audits:batch"), post, follow=True)
+    response = login(client, ada).post(reverse("review:batch"), post, follow=True)
 
     assert message in response.content.decode()
     assert not ReviewDecision.objects.exists()

@@ -7,10 +7,11 @@ import time_machine
 from django.core import mail
 from django.db import connection, transaction
 
-from audits.models import Notification
-from audits.overdue import email_notifications, send_due_reminders, send_overdue_digests
-from audits.tasks import remind_due_reviews
-from records.models import SHANGHAI
+from audits.monitor.services import send_overdue_digests
+from audits.review.models import Notification
+from audits.review.services import email_notifications, send_due_reminders
+from audits.review.tasks import remind_due_reviews
+from ce_portal.clock import SHANGHAI
 from tests.factories import ClaimFactory
 
 

@@ -5,14 +5,14 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from audits.models import AuditEvent, ReviewDecision
-from audits.review import review_decide
-from audits.workdays import review_due
+from audits.calendar.selectors import review_due
+from audits.review.models import ReviewDecision
+from audits.review.services import evidence_opened, review_decide
+from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError, NotFound
-from records.choices import Role
-from records.claims import evidence_opened
-from records.crediting import credited_hours
-from records.models import Claim
+from records.hours.models import Claim
+from records.hours.selectors import credited_hours
+from records.people.models import Role
 from tests.audits.review_helpers import NOW, at_level_2, claim_with_evidence, open_all
 from tests.factories import SHANGHAI, ProfessionalFactory, UnitFactory, UserFactory, grant
 
@@ -250,7 +250,7 @@ def test_a_reviewer_at_both_levels_acts_at_the_level_the_claim_waits_on(alice, a
 
 
 def test_a_returned_claim_resubmitted_starts_a_new_level_1_deadline(alice, ada):
-    from records.claims import claim_resubmit
+    from audits.review.services import claim_resubmit
 
     claim = claim_with_evidence(alice)
     open_all(ada, claim)

@@ -8,16 +8,19 @@ from decimal import Decimal as D
 import pytest
 import time_machine
 
-from audits.models import AuditEvent, ScreeningFlag, ScreeningRun
-from audits.review import review_decide
-from audits.screening import Rule
-from audits.screening_services import CHANGE_MARGIN, flag_resolve, screening_request, screening_run
-from audits.tasks import screen_incremental
+from audits.review.services import review_decide
+from audits.screening.models import ScreeningFlag, ScreeningRun
+from audits.screening.rules import Rule
+from audits.screening.services import CHANGE_MARGIN, flag_resolve, screening_request, screening_run
+from audits.screening.tasks import screen_incremental
+from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError, NotFound
-from platforms.models import TrainingBase
-from records.certificates import certificate_obtain
-from records.crediting import credited_hours, recompute_year_totals
-from records.models import Certificate, Claim, PlatformRecord
+from platforms.registry.models import TrainingBase
+from records.certificates.models import Certificate
+from records.certificates.services import certificate_obtain
+from records.hours.models import Claim, PlatformRecord
+from records.hours.selectors import credited_hours
+from records.hours.services import recompute_year_totals
 from tests.audits.review_helpers import open_all
 from tests.certificate_data import make_compliant, platform_record
 from tests.factories import SHANGHAI, ClaimFactory, EvidenceFileFactory
@@ -286,5 +289,5 @@ def test_screening_runs_nightly_at_two_shanghai_time(settings):
     from ce_portal.celery import app
 
     entry = settings.CELERY_BEAT_SCHEDULE["screening"]
-    assert entry["task"] == "audits.tasks.screen_incremental" and entry["task"] in app.tasks
+    assert entry["task"] == "audits.screening.tasks.screen_incremental" and entry["task"] in app.tasks
     assert (entry["schedule"].hour, entry["schedule"].minute, app.conf.timezone) == ({2}, {0}, "Asia/Shanghai")

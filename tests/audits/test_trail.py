@@ -3,8 +3,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from audits.models import AuditEvent
-from audits.trail import GENESIS_HASH, record_event
+from audits.trail.models import AuditEvent
+from audits.trail.services import GENESIS_HASH, record_event
 
 
 def _three_events(actor):

@@ -6,11 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits import workdays
-from audits.models import OfficialCalendarYear, WorkingDayOverride
-from audits.workdays import (
-    LIBRARY_OFFICIAL_YEARS, Due, WorkingCalendar, add_working_days, is_working_day, review_due,
-)
+from audits.calendar import selectors as workdays
+from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
+from audits.calendar.rules import LIBRARY_OFFICIAL_YEARS, Due, WorkingCalendar
+from audits.calendar.selectors import add_working_days, is_working_day, review_due
 
 D = dt.date
 CALENDAR = WorkingCalendar()  # library only: the pure tests need no database
@@ -279,7 +278,7 @@ def _provisional_claims(alice):
 
 
 def test_recompute_applies_a_published_arrangement_once(db, alice, cheng):
-    from audits.tasks import recompute_provisional_due_dates
+    from audits.review.tasks import recompute_provisional_due_dates
 
     waiting, at_level2, settled = _provisional_claims(alice)
     assert recompute_provisional_due_dates() == 0  # nothing new is known yet
@@ -300,7 +299,7 @@ def test_recompute_applies_a_published_arrangement_once(db, alice, cheng):
 
 
 def test_recompute_keeps_a_deadline_provisional_while_its_year_is_unpublished(db, alice):
-    from audits.tasks import recompute_provisional_due_dates
+    from audits.review.tasks import recompute_provisional_due_dates
 
     waiting, at_level2, _ = _provisional_claims(alice)
     WorkingDayOverride.objects.create(date=D(UNPUBLISHED, 1, 4), is_working=False, note="提前录入")

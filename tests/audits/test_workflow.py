@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from audits.workflow import TRANSITIONS, Action, Actor, Status, allowed_actions, transition
+from audits.review.rules import TRANSITIONS, Action, Actor, Status, allowed_actions, transition
 from ce_portal.errors import DomainError
 
 EXPECTED = {

@@ -4,8 +4,8 @@ import re
 import pytest
 import time_machine
 
-from audits.models import EvidenceView
-from records.models import Claim
+from audits.review.models import EvidenceView
+from records.hours.models import Claim
 from tests.audits.review_helpers import NOW, claim_with_evidence
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD

@@ -10,8 +10,8 @@ from celery.contrib.testing.worker import start_worker
 from PIL import Image
 
 from ce_portal.celery import app as celery_app
-from records.certificates import certificate_revoke
-from records.models import Certificate
+from records.certificates.models import Certificate
+from records.certificates.services import certificate_revoke
 from tests.browser.conftest import log_in
 from tests.certificate_data import make_compliant
 from tests.factories import DEMO_PASSWORD, SHANGHAI

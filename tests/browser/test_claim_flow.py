@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from records.models import Claim
+from records.hours.models import Claim
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD, MINIMAL_PDF, SHANGHAI
 

@@ -10,8 +10,8 @@ from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 
 from ce_portal.celery import app as celery_app
-from records.demo import DEMO_PASSWORD
-from records.models import ExportJob
+from ce_portal.demo.registry import DEMO_PASSWORD
+from records.compliance.models import ExportJob
 from tests.browser.conftest import log_in
 from tests.factories import SHANGHAI
 

@@ -3,8 +3,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from audits.tasks import mark_overdue_claims, refresh_overdue_snapshot
-from records.models import SHANGHAI
+from audits.monitor.tasks import refresh_overdue_snapshot
+from audits.review.tasks import mark_overdue_claims
+from ce_portal.clock import SHANGHAI
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD, ClaimFactory
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
-from records.models import Professional
+from records.people.models import Professional
 from tests.browser.conftest import log_in
 from tests.factories import DEMO_PASSWORD
 from tests.records.people import new_id_number

@@ -6,10 +6,10 @@ import hashlib
 import pytest
 import time_machine
 
-from audits.models import ScreeningFlag
-from audits.screening_services import screening_run
-from records.certificates import certificate_obtain
-from records.crediting import credited_hours
+from audits.screening.models import ScreeningFlag
+from audits.screening.services import screening_run
+from records.certificates.services import certificate_obtain
+from records.hours.selectors import credited_hours
 from tests.browser.conftest import log_in
 from tests.certificate_data import make_compliant
 from tests.factories import DEMO_PASSWORD, SHANGHAI, ClaimFactory, EvidenceFileFactory

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 from rest_framework.test import APIClient
 
-from platforms.models import LearningPlatform
-from platforms.services import platform_token_issue
+from platforms.ingest.services import platform_token_issue
+from platforms.registry.models import LearningPlatform
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 15, 10, 0, tzinfo=SHANGHAI)

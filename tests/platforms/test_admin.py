@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from audits.models import AuditEvent
-from platforms.auth import hash_token
-from platforms.models import PlatformToken
+from audits.trail.models import AuditEvent
+from platforms.ingest.models import PlatformToken
+from platforms.ingest.rules import hash_token
 from tests.platforms.helpers import client_for, issue, post, record_for
 
 ADD_URL = "/admin/platforms/platformtoken/add/"

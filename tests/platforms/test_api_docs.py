@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from platforms import ingest
+from platforms.ingest import rules as ingest
 
 pytestmark = pytest.mark.django_db
 

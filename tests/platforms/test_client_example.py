@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from platforms import client_example
-from records.crediting import credited_hours
-from records.models import PlatformRecord
+from records.hours.models import PlatformRecord
+from records.hours.selectors import credited_hours
 from tests.platforms.helpers import issue, record_for
 
 CLIENT = Path(client_example.__file__)

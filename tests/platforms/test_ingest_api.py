@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from platforms import ingest
-from platforms.models import PlatformToken
-from platforms.services import platform_records_ingest
-from records.crediting import credited_hours
-from records.models import MakeUpExemption, PersonYearTotal, PlatformRecord, Professional, RequirementPolicy
+from platforms.ingest import rules as ingest
+from platforms.ingest.models import PlatformToken
+from platforms.ingest.services import platform_records_ingest
+from records.hours.models import MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy
+from records.hours.selectors import credited_hours
+from records.people.models import Professional
 from tests.factories import ProfessionalFactory, UserFactory
 from tests.platforms.helpers import NOW, RECORDS_URL, SHANGHAI, client_for, issue, make_platform, post, record_for
 

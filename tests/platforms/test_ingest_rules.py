@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ce_portal.errors import DomainError
-from platforms import ingest
-from platforms.ingest import CleanRecord, Learner, Outcome, Rejection
+from platforms.ingest import rules as ingest
+from platforms.ingest.rules import CleanRecord, Learner, Outcome, Rejection
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 15, 10, 0, tzinfo=SHANGHAI)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from records.fakes import fake_credit_code, fake_id_number
+from ce_portal.demo.fakes import fake_credit_code, fake_id_number
 
 TODAY = dt.date(2025, 3, 10)  # a Monday
 

@@ -5,11 +5,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from records.certificate_rules import (
-    SERIAL_ALPHABET, certificate_refusal, mask_name, serial_new, serial_normalize, verification_code,
-    verification_code_valid, verification_url,
+from records.certificates.rules import (
+    SERIAL_ALPHABET,
+    certificate_refusal,
+    mask_name,
+    serial_new,
+    serial_normalize,
+    verification_code,
+    verification_code_valid,
+    verification_url,
 )
-from records.rules import assess
+from records.hours.rules import assess
 
 KEY = "test-secret"
 

@@ -1,9 +1,10 @@
 import datetime as dt
 from decimal import Decimal
 
-from platforms.models import LearningPlatform
-from records.crediting import add_to_year_totals, credited_hours, recompute_year_totals, year_deltas
-from records.models import PlatformRecord
+from platforms.registry.models import LearningPlatform
+from records.hours.models import PlatformRecord
+from records.hours.selectors import credited_hours
+from records.hours.services import add_to_year_totals, recompute_year_totals, year_deltas
 
 D = Decimal
 

@@ -12,13 +12,13 @@ from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 
-from audits.models import WorkingDayOverride
-from platforms.models import LearningPlatform
-from records import demo
-from records.choices import Role
-from records.fakes import fake_credit_code
-from records.models import Employment, IndustryAuthority, Professional, Region, RoleMembership, Unit
-from records.permissions import CITY_HR_GROUP
+from audits.calendar.models import WorkingDayOverride
+from ce_portal.demo import registry as demo
+from ce_portal.demo import seed as demo_seed
+from ce_portal.demo.fakes import fake_credit_code
+from platforms.registry.models import LearningPlatform
+from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
+from records.people.services import CITY_HR_GROUP
 
 NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COUNTIES = 12
@@ -74,12 +74,12 @@ def test_demo_people_are_valid_and_each_has_exactly_one_current_employment(seede
 
 
 LANDINGS = {
-    "demo_professional": "records:my_home",
-    "demo_unit": "records:unit_home",
-    "demo_unit2": "records:unit_home",
-    "demo_authority": "records:authority_home",
-    "demo_county": "records:county_home",
-    "demo_city": "records:city_home",
+    "demo_professional": "hours:my_home",
+    "demo_unit": "people:unit_home",
+    "demo_unit2": "people:unit_home",
+    "demo_authority": "people:authority_home",
+    "demo_county": "people:county_home",
+    "demo_city": "people:city_home",
 }
 
 
@@ -178,7 +178,7 @@ def test_a_failing_stage_leaves_nothing_behind(db, frozen, monkeypatch):
     def broken(run):
         raise RuntimeError("stage failed")
 
-    monkeypatch.setattr(demo, "STAGES", [*demo.STAGES, broken])
+    monkeypatch.setattr(demo_seed, "STAGES", [*demo_seed.STAGES, broken])
     before = _counts()
     with pytest.raises(RuntimeError):
         call_command("seed_demo")

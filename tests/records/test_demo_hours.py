@@ -11,11 +11,12 @@ from django.core.management import call_command
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDate
 
-from records import demo
-from records.compliance import compliance_list
-from records.demo_hours import KEEP_FREE_DAYS, batch_id_numbers, credit_people, plan_year
-from records.models import Claim, PersonYearTotal, PlatformRecord, RequirementPolicy
-from records.rules import assess
+from ce_portal.demo import registry as demo
+from ce_portal.demo.hours import KEEP_FREE_DAYS, batch_id_numbers, credit_people, plan_year
+from ce_portal.demo.seed import seed
+from records.compliance.selectors import compliance_list
+from records.hours.models import Claim, PersonYearTotal, PlatformRecord, RequirementPolicy
+from records.hours.rules import assess
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=SHANGHAI)
@@ -89,7 +90,7 @@ def test_a_second_run_credits_nothing_more(seeded):
     before = (PlatformRecord.objects.count(), list(PersonYearTotal.objects.order_by("pk").values_list(
         "public_hours", "professional_hours")))
     with time_machine.travel(NOW + dt.timedelta(days=30), tick=False):
-        assert demo.seed(size="demo", today=TODAY + dt.timedelta(days=30)) == Counter()
+        assert seed(size="demo", today=TODAY + dt.timedelta(days=30)) == Counter()
     assert (PlatformRecord.objects.count(), list(PersonYearTotal.objects.order_by("pk").values_list(
         "public_hours", "professional_hours"))) == before
 

@@ -6,12 +6,12 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from audits.models import AuditEvent
+from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError
-from records.models import MakeUpExemption, RequirementPolicy
-from records.permissions import sync_staff_access
-from records.rules import claim_year_open
-from records.services import makeup_exemption_grant, makeup_exemption_revoke
+from records.hours.models import MakeUpExemption, RequirementPolicy
+from records.hours.rules import claim_year_open
+from records.hours.services import makeup_exemption_grant, makeup_exemption_revoke
+from records.people.services import sync_staff_access
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 3, 1, 9, 0, tzinfo=SHANGHAI)

@@ -6,10 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from audits.models import AuditEvent
-from records.choices import Role
-from records.models import Employment, Professional
-from records.staff_import import COLUMNS, MAX_ROWS
+from audits.trail.models import AuditEvent
+from records.people.models import Employment, Professional, Role
+from records.people.rules import COLUMNS, MAX_ROWS
 from tests.factories import ProfessionalFactory, UnitFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 

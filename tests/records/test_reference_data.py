@@ -1,7 +1,8 @@
 from django.core.management import call_command
 
-from platforms.models import LearningPlatform, TrainingBase
-from records.models import Region, RequirementPolicy
+from platforms.registry.models import LearningPlatform, TrainingBase
+from records.hours.models import RequirementPolicy
+from records.people.models import Region
 
 
 def test_annexes_are_loaded_by_migration(db):

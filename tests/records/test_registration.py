@@ -5,12 +5,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from audits.models import AuditEvent
+from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError
-from records.choices import Role
-from records.models import Employment, Professional, RoleMembership
-from records.services import registration_approve, registration_reject
-from records.views_people import REGISTER_RATE_PER_MINUTE, UNIT_SEARCH_RATE_PER_MINUTE
+from records.people.models import Employment, Professional, Role, RoleMembership
+from records.people.services import registration_approve, registration_reject
+from records.people.views import REGISTER_RATE_PER_MINUTE, UNIT_SEARCH_RATE_PER_MINUTE
 from tests.factories import DEMO_PASSWORD, ProfessionalFactory, UnitFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 

@@ -1,9 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from audits.models import AuditEvent
-from records.choices import Role
-from records.models import Employment, IndustryAuthority, Professional, Unit
+from audits.trail.models import AuditEvent
+from records.people.models import Employment, IndustryAuthority, Professional, Role, Unit
 from tests.factories import UnitFactory, UserFactory, grant, region
 from tests.records.people import TODAY, new_credit_code, new_id_number, today, wrong_checksum  # noqa: F401
 

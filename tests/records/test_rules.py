@@ -1,16 +1,16 @@
 """Rules 1–3 as pure functions: table tests and properties, no database except where a policy is read."""
 import datetime as dt
 from dataclasses import dataclass
-from types import SimpleNamespace
 from decimal import Decimal as D
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from records.models import RequirementPolicy
-from records.rules import Assessment, assess, claim_year_open, claim_year_refusal, default_filing_close
+from records.hours.models import RequirementPolicy
+from records.hours.rules import Assessment, assess, claim_year_open, claim_year_refusal, default_filing_close
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -172,7 +172,7 @@ def test_the_shortfall_a_person_reads_does_not_repeat_the_total():
 
 
 def test_the_shortfall_reads_as_one_sentence():
-    from records.templatetags.hours import shortfall
+    from ce_portal.templatetags.hours import shortfall
 
     assert shortfall(assess(D("26"), D("42.5"), STANDARD)) == "公需科目 4 学时、专业科目 17.5 学时"
     wider = SimpleNamespace(total=D("100"), public=D("30"), professional=D("60"))

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.http import Http404
 
-from records.crediting import add_to_year_totals
-from records.models import Employment
-from records.scoping import may_see_full_id_number, professionals_in_scope, units_in_scope
+from records.hours.services import add_to_year_totals
+from records.people.access import may_see_full_id_number, professionals_in_scope, units_in_scope
+from records.people.models import Employment
 
 
 def test_a_unit_reviewer_sees_only_their_unit(ada, alice, bob, unit_a):
@@ -88,7 +88,7 @@ def test_the_masked_number_is_shown_to_the_authority(client, hank, alice):
 
 
 def test_scope_helper_raises_404_for_unknown_ids(ada):
-    from records.selectors import professional_get
+    from records.people.selectors import professional_get
 
     with pytest.raises(Http404):
         professional_get(ada, 999_999)
@@ -105,7 +105,7 @@ def test_the_county_desk_lists_its_units_with_their_current_staff(client, xin, a
     Employment.objects.filter(professional=left).update(ended_on="2025-01-31")  # has left: not counted
     client.force_login(xin)
 
-    response = client.get(reverse("records:county_home"))
+    response = client.get(reverse("people:county_home"))
 
     counts = {unit.pk: unit.staff_count for unit in response.context["page"]}
     assert counts[unit_a.pk] == 2  # alice and the new colleague

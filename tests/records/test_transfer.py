@@ -2,12 +2,11 @@ import datetime as dt
 
 import pytest
 
-from audits.models import AuditEvent
+from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError
-from records.choices import Role
-from records.models import Employment, Professional, RoleMembership
-from records.scoping import professionals_in_scope
-from records.services import professional_transfer
+from records.people.access import professionals_in_scope
+from records.people.models import Employment, Professional, Role, RoleMembership
+from records.people.services import professional_transfer
 from tests.factories import ProfessionalFactory, UserFactory, grant
 from tests.records.people import TODAY, new_id_number, today, wrong_checksum  # noqa: F401  (fixture)
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from records.validators import mask_id_number, validate_credit_code, validate_id_number
+from records.people.rules import mask_id_number, validate_credit_code, validate_id_number
 
 # Real published examples: GB 11643's sample number (X check digit) and well-known public credit codes.
 VALID_ID_NUMBERS = ["11010519491231002X", "410402198507150030", "410400196501019005"]

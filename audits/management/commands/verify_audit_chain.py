@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from audits.models import AuditEvent
-from audits.trail import verify_chain
+from audits.trail.models import AuditEvent
+from audits.trail.services import verify_chain
 
 
 class Command(BaseCommand):

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand
 
-from platforms.models import LearningPlatform, TrainingBase
 from platforms.reference import load_reference_data
-from records.models import Region, RequirementPolicy
+from platforms.registry.models import LearningPlatform, TrainingBase
+from records.hours.models import RequirementPolicy
+from records.people.models import Region
 
 
 class Command(BaseCommand):

@@ -1,0 +1,251 @@
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from django.db.models import Max, Q, QuerySet, Sum
+from django.http import Http404
+
+from audits.calendar.selectors import current_calendar
+from audits.monitor.models import OverdueSnapshot
+from audits.review.services import CURRENT_DUE, overdue_q
+from records.hours.models import Claim
+from records.people.access import Scope
+from records.people.models import IndustryAuthority, Region, Unit
+
+CHART_DAYS = (30, 90)
+
+
+def region_get(scope: Scope, pk: int) -> Region:
+    if scope.is_city or pk in scope.region_ids:
+        region = Region.objects.filter(pk=pk).first()
+        if region is not None:
+            return region
+    raise Http404("未找到。")
+
+
+def authority_get(scope: Scope, pk: int) -> IndustryAuthority:
+    authority = IndustryAuthority.objects.select_related("region").filter(pk=pk).first()
+    if authority is not None and (
+        scope.is_city or pk in scope.authority_ids or authority.region_id in scope.region_ids
+    ):
+        return authority
+    raise Http404("未找到。")
+
+
+def unit_get(scope: Scope, pk: int) -> Unit:
+    unit = Unit.objects.filter(scope.unit_q(), pk=pk).select_related("region", "authority").first()
+    if unit is None:
+        raise Http404("未找到。")
+    return unit
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a monitor table: a unit, or a region's total on the city monitor.
+
+    `on_time_rate`: share of this year's decisions made by their due date, in per cent (one decimal).
+    """
+
+    pk: int
+    name: str
+    pending: int
+    overdue: int
+    oldest_overdue_due_on: dt.date | None
+    oldest_overdue_days: int | None  # working days since the oldest overdue due date
+    decided: int
+    decided_on_time: int
+    authority_name: str = ""
+    on_time_rate: Decimal | None = field(init=False)
+
+    def __post_init__(self):
+        rate = None
+        if self.decided:
+            rate = (Decimal(100 * self.decided_on_time) / self.decided).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        object.__setattr__(self, "on_time_rate", rate)  # computed once: a table reads it for every row
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[Row]
+    as_of: dt.datetime | None  # when the figures were computed; None: no figures yet
+
+    @property
+    def totals(self) -> Row:
+        return _total(self.rows)
+
+
+def working_days_late(due_dates, today: dt.date) -> dict[dt.date, int]:
+    """For each due date: how many working days after it, up to and including today, have passed.
+
+    One walk back from today over the calendar, however many dates are asked (a table shows hundreds).
+    """
+    calendar = current_calendar()
+    wanted = sorted({d for d in due_dates if d is not None}, reverse=True)
+    late, count, day = {}, 0, today
+    for due in wanted:
+        while day > due:
+            count += calendar.is_working_day(day)
+            day -= dt.timedelta(days=1)
+        late[due] = count
+    return late
+
+
+class _Figures(NamedTuple):
+    subject: int
+    pending: int
+    overdue: int
+    oldest_overdue_due_on: dt.date | None
+    decided: int
+    decided_on_time: int
+    computed_at: dt.datetime
+
+
+def _latest(snapshots: QuerySet, subject: str, today: dt.date) -> dict[int, _Figures]:
+    """The latest day's figures (up to today) of each subject (`unit`, `region`), as plain tuples."""
+    latest = snapshots.filter(date__lte=today).aggregate(d=Max("date"))["d"]
+    if latest is None:
+        return {}
+    rows = snapshots.filter(date=latest).values_list(subject, *_Figures._fields[1:])
+    return {row[0]: _Figures(*row) for row in rows}
+
+
+def _rows(units, figures: dict[int, _Figures], today: dt.date) -> list[Row]:
+    late = working_days_late((f.oldest_overdue_due_on for f in figures.values()), today)
+    none = _Figures(0, 0, 0, None, 0, 0, None)
+    rows = []
+    for pk, name, authority_name in units:
+        f = figures.get(pk, none)
+        rows.append(Row(
+            pk=pk, name=name, authority_name=authority_name or "", pending=f.pending, overdue=f.overdue,
+            oldest_overdue_due_on=f.oldest_overdue_due_on, oldest_overdue_days=late.get(f.oldest_overdue_due_on),
+            decided=f.decided, decided_on_time=f.decided_on_time,
+        ))
+    # Worst first: most overdue, then the longest waiting; quiet units after, by name.
+    rows.sort(key=lambda r: (-r.overdue, r.oldest_overdue_due_on or dt.date.max, -r.pending, r.name))
+    return rows
+
+
+def _as_of(figures: dict[int, _Figures]) -> dt.datetime | None:
+    return max((f.computed_at for f in figures.values()), default=None)
+
+
+def _table(units: QuerySet, snapshots: QuerySet, today: dt.date) -> Table:
+    figures = _latest(snapshots.filter(unit__isnull=False), "unit", today)
+    units = units.values_list("pk", "name", "authority__name").order_by()
+    return Table(rows=_rows(units, figures, today), as_of=_as_of(figures))
+
+
+def figures_version(*, today: dt.date, region: Region | None = None,
+                    authority: IndustryAuthority | None = None) -> tuple | None:
+    """What identifies the figures a monitor shows (None: no figures yet). A refresh replaces today's rows,
+    so their ids change: any one row of the latest day, with its date and time, names the version."""
+    snapshots = OverdueSnapshot.objects.filter(date__lte=today)
+    if authority is not None:
+        snapshots = snapshots.filter(authority=authority)
+    elif region is not None:
+        snapshots = snapshots.filter(region=region)
+    return snapshots.order_by("-date", "-pk").values_list("date", "computed_at", "pk").first()
+
+
+def region_table(region: Region, *, today: dt.date) -> Table:
+    """Every unit of the region with its backlog."""
+    return _table(Unit.objects.filter(region=region), OverdueSnapshot.objects.filter(region=region), today)
+
+
+def authority_table(authority: IndustryAuthority, *, today: dt.date) -> Table:
+    return _table(Unit.objects.filter(authority=authority), OverdueSnapshot.objects.filter(authority=authority), today)
+
+
+def city_table(*, today: dt.date) -> Table:
+    """One row per region that has units: the counties, the zones and the city's own (市直) units."""
+    figures = _latest(OverdueSnapshot.objects.filter(unit__isnull=True, authority__isnull=True), "region", today)
+    regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
+    regions = regions.order_by("code").values_list("pk", "name", "code")
+    return Table(rows=_rows(((pk, name, "") for pk, name, _ in regions), figures, today), as_of=_as_of(figures))
+
+
+def _total(rows: list[Row]) -> Row:
+    oldest = min((r for r in rows if r.oldest_overdue_due_on), key=lambda r: r.oldest_overdue_due_on, default=None)
+    return Row(
+        pk=0, name="合计", pending=sum(r.pending for r in rows), overdue=sum(r.overdue for r in rows),
+        oldest_overdue_due_on=oldest and oldest.oldest_overdue_due_on,
+        oldest_overdue_days=oldest and oldest.oldest_overdue_days,
+        decided=sum(r.decided for r in rows), decided_on_time=sum(r.decided_on_time for r in rows),
+    )
+
+
+def overdue_history(*, today: dt.date, days: int, region: Region | None = None,
+                    authority: IndustryAuthority | None = None) -> list[tuple[dt.date, int]]:
+    """(date, overdue) for the last `days` days that have figures: a region's, an authority's or the city's."""
+    since = today - dt.timedelta(days=days - 1)
+    totals = OverdueSnapshot.objects.filter(date__range=(since, today), unit__isnull=True)
+    if authority is not None:
+        totals = totals.filter(authority=authority)
+    else:
+        totals = totals.filter(authority__isnull=True)
+        if region is not None:
+            totals = totals.filter(region=region)
+    return list(totals.values_list("date").annotate(n=Sum("overdue")).order_by("date"))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A server-rendered SVG line chart: coordinates in a `width` × `height` viewBox."""
+
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    plot_bottom: int
+    points: str  # the polyline's "x,y x,y …"
+    dots: list[tuple[float, float, dt.date, int]]
+    y_ticks: list[tuple[float, int]]
+    x_ticks: list[tuple[float, str]]
+    days: int
+    empty: bool
+
+
+def line_chart(history: list[tuple[dt.date, int]], *, today: dt.date, days: int,
+               width: int = 720, height: int = 220) -> Chart:
+    """Lay out the history over the last `days` days; a day without figures is simply not drawn."""
+    left, right, top, bottom = 44, 12, 12, 28
+    since = today - dt.timedelta(days=days - 1)
+    top_value = _nice_ceiling(max((n for _, n in history), default=0))
+
+    def x(day: dt.date) -> float:
+        return round(left + (day - since).days * (width - left - right) / max(days - 1, 1), 1)
+
+    def y(value: int) -> float:
+        return round(top + (height - top - bottom) * (1 - value / top_value), 1)
+
+    dots = [(x(day), y(n), day, n) for day, n in history]
+    step = max(days // 6, 1)
+    x_ticks = [(x(since + dt.timedelta(days=k)), f"{(since + dt.timedelta(days=k)):%m-%d}")
+               for k in range(0, days, step)]
+    y_ticks = [(y(v), v) for v in range(0, top_value + 1, max(top_value // 4, 1))]
+    return Chart(width=width, height=height, plot_left=left, plot_right=width - right, plot_bottom=height - bottom,
+                 points=" ".join(f"{px},{py}" for px, py, _, _ in dots), dots=dots,
+                 y_ticks=y_ticks, x_ticks=x_ticks, days=days, empty=not history)
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest of 4, 8, 20, 40, 80, 200, … not below `value`: a top with four round gridlines."""
+    scale = 1
+    while True:
+        for ceiling in (4 * scale, 8 * scale, 20 * scale):
+            if ceiling >= value:
+                return ceiling
+        scale *= 10
+
+
+def overdue_claims(unit: Unit, *, today: dt.date) -> QuerySet[Claim]:
+    """The unit's overdue claims, the longest waiting first (live; through the (unit, status, due) index)."""
+    return (
+        Claim.objects.filter(overdue_q(today), unit=unit)
+        .annotate(due_on=CURRENT_DUE)
+        .select_related("professional", "level2_authority", "level2_region")
+        .only("title", "hours", "category", "status", "filed_on", "level1_due_on", "level2_due_on", "overdue_since",
+              "unit_approved_on", "professional__name", "level2_authority__name", "level2_region__name")
+        .order_by("due_on", "pk")
+    )

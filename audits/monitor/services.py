@@ -1,0 +1,134 @@
+import datetime as dt
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.db.models import Count, Min, Q
+from django.urls import reverse
+
+from audits.monitor.models import OverdueSnapshot
+from audits.review.models import Notification, ReviewDecision
+from audits.review.services import (
+    CURRENT_DUE,
+    PENDING,
+    SUBMITTED,
+    UNIT_APPROVED,
+    _create_and_email,
+    _reviewers_by_scope,
+    overdue_q,
+)
+from ce_portal.clock import SHANGHAI
+from records.hours.models import Claim
+from records.people.models import Unit
+
+DIGEST_TOP_UNITS = 10
+
+
+def send_overdue_digests(*, today: dt.date, now: dt.datetime) -> int:
+    """Each HR bureau's daily list of overdue reviews in its region (the escalation of rule 5).
+
+    One GROUP BY over the overdue claims, through the (status, due date) indexes; nothing is sent to a
+    bureau with nothing overdue. Returns how many notices were new.
+    """
+    per_region = defaultdict(list)  # region id → [(unit id, level 1, level 2, oldest due)]
+    rows = (Claim.objects.filter(overdue_q(today)).values_list("region_id", "unit_id")
+            .annotate(l1=Count("id", filter=Q(status=SUBMITTED)), l2=Count("id", filter=Q(status=UNIT_APPROVED)),
+                      oldest=Min(CURRENT_DUE))
+            .order_by())
+    for region_id, unit_id, l1, l2, oldest in rows:
+        per_region[region_id].append((unit_id, l1, l2, oldest))
+    if not per_region:
+        return 0
+    unit_names = dict(Unit.objects.filter(
+        pk__in={unit_id for units in per_region.values() for unit_id, *_ in units}).values_list("pk", "name"))
+    reviewers = _reviewers_by_scope()
+    notices = []
+    for region_id, units in sorted(per_region.items()):
+        text = _digest_text(units, unit_names, today=today)
+        link = reverse("monitor:region", args=[region_id])
+        notices.extend(
+            Notification(user_id=user_id, kind="overdue_digest", text=text, link=link, created_at=now,
+                         dedupe_key=f"digest:{user_id}:{region_id}:{today.isoformat()}")
+            for user_id in reviewers["region", region_id]
+        )
+    return _create_and_email(notices, now=now, subject=f"【继续教育】{today:%Y-%m-%d} 逾期未审核学时申报汇总")
+
+
+def _digest_text(units, unit_names, *, today: dt.date) -> str:
+    level1, level2 = sum(u[1] for u in units), sum(u[2] for u in units)
+    oldest = min(u[3] for u in units)
+    lines = [
+        f"截至 {today:%Y-%m-%d}，本辖区共有 {level1 + level2} 条学时申报逾期未审核"
+        f"（单位审核 {level1} 条、二级审核 {level2} 条），涉及 {len(units)} 家单位，最早的审核期限为 {oldest:%Y-%m-%d}。"
+        "逾期申报不会自动通过，请督促相关单位尽快审核。"
+    ]
+    worst = sorted(units, key=lambda u: (-(u[1] + u[2]), u[3], unit_names.get(u[0], "")))[:DIGEST_TOP_UNITS]
+    lines += [f"· {unit_names.get(u[0], '（单位已删除）')}：{u[1] + u[2]} 条，最早期限 {u[3]:%Y-%m-%d}" for u in worst]
+    if len(units) > DIGEST_TOP_UNITS:
+        lines.append(f"……另有 {len(units) - DIGEST_TOP_UNITS} 家单位，详见监控页面。")
+    return "\n".join(lines)
+
+
+def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
+    """Write today's backlog figures per unit, per authority and per region (upsert: reruns overwrite).
+
+    Units with nothing pending and no decision this year get no row (the monitors show them as zeros),
+    so the table grows with activity, not with the registry. Returns how many rows were written.
+    """
+    backlog = {
+        unit_id: (pending, overdue, oldest)
+        for unit_id, pending, overdue, oldest in (
+            Claim.objects.filter(status__in=PENDING).values_list("unit_id")
+            .annotate(pending=Count("id"), overdue=Count("id", filter=overdue_q(today)),
+                      oldest=Min(CURRENT_DUE, filter=overdue_q(today)))
+            .order_by()
+        )
+    }
+    year_start = dt.datetime.combine(dt.date(today.year, 1, 1), dt.time(), tzinfo=SHANGHAI)
+    decisions = {
+        unit_id: (decided, on_time)
+        for unit_id, decided, on_time in (
+            ReviewDecision.objects.filter(at__gte=year_start, claim__unit__isnull=False)
+            .values_list("claim__unit_id").annotate(decided=Count("id"), on_time=Count("id", filter=Q(on_time=True)))
+            .order_by()
+        )
+    }
+    unit_ids = backlog.keys() | decisions.keys()
+    units = Unit.objects.filter(pk__in=unit_ids).values_list("pk", "region_id", "authority_id").order_by("pk")
+    rows = {}
+    for unit_id, region_id, authority_id in units:
+        pending, overdue, oldest = backlog.get(unit_id, (0, 0, None))
+        decided, on_time = decisions.get(unit_id, (0, 0))
+        figures = (pending, overdue, oldest, decided, on_time)
+        rows[region_id, unit_id, authority_id] = figures
+        _add_to_total(rows, (region_id, None, None), figures)
+        if authority_id:
+            _add_to_total(rows, (region_id, None, authority_id), figures)
+    snapshots = [
+        OverdueSnapshot(date=today, region_id=region_id, unit_id=unit_id, authority_id=authority_id,
+                        pending=f[0], overdue=f[1], oldest_overdue_due_on=f[2], decided=f[3], decided_on_time=f[4],
+                        computed_at=now)
+        # Sorted, so that two refreshes at once lock the rows in the same order and cannot deadlock.
+        for (region_id, unit_id, authority_id), f in sorted(rows.items(), key=lambda r: [k or 0 for k in r[0]])
+    ]
+    with transaction.atomic():
+        # Today's rows are replaced whole, so a unit that cleared its backlog since the last refresh loses
+        # its row; the upsert (not a plain insert) lets a concurrent refresh's rows be overwritten, not fail.
+        OverdueSnapshot.objects.filter(date=today).delete()
+        upsert = {}
+        if connection.vendor == "postgresql":
+            # The conflict target is a NULLS NOT DISTINCT constraint, which only PostgreSQL has; SQLite (the
+            # demo) runs one writer at a time, so there the plain insert after the delete cannot collide.
+            upsert = {"update_conflicts": True, "unique_fields": ["date", "region", "unit", "authority"],
+                      "update_fields": ["pending", "overdue", "oldest_overdue_due_on", "decided",
+                                        "decided_on_time", "computed_at"]}
+        OverdueSnapshot.objects.bulk_create(snapshots, batch_size=2000, **upsert)
+    return len(snapshots)
+
+
+def _add_to_total(rows: dict, key: tuple, figures: tuple) -> None:
+    total = rows.get(key)
+    if total is None:
+        rows[key] = figures
+        return
+    oldest = min((d for d in (total[2], figures[2]) if d is not None), default=None)
+    rows[key] = (total[0] + figures[0], total[1] + figures[1], oldest, total[3] + figures[3], total[4] + figures[4])

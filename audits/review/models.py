@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class EvidenceView(models.Model):
+    """A reviewer opened an evidence file: the must-view rule of batch approval reads these."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, related_name="evidence_views"
+    )
+    evidence = models.ForeignKey(
+        "records.EvidenceFile", verbose_name="佐证材料", on_delete=models.PROTECT, related_name="views"
+    )
+    at = models.DateTimeField("查看时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "佐证材料查看记录"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["reviewer", "evidence"], name="evidence_view_by_reviewer")]
+
+    def __str__(self):
+        return f"{self.reviewer} → {self.evidence_id} @ {self.at}"
+
+
+class ReviewDecision(models.Model):
+    """One decision on a claim at one level (the claim's history)."""
+
+    class Level(models.IntegerChoices):
+        UNIT = 1, "单位审核"
+        SECOND = 2, "主管部门/人社部门审核"
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "通过"
+        REJECT = "reject", "不通过"
+        RETURN = "return", "退回修改"
+
+    claim = models.ForeignKey("records.Claim", verbose_name="学时申报", on_delete=models.PROTECT, related_name="decisions")
+    level = models.PositiveSmallIntegerField("审核级别", choices=Level.choices)
+    action = models.CharField("审核结果", max_length=10, choices=Action.choices)
+    reason = models.TextField("理由", blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    at = models.DateTimeField("审核时间")
+    on_time = models.BooleanField("按期审核", help_text="审核日期不晚于当时的期限（北京时间）。")
+    batch_id = models.UUIDField("批量操作编号", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审核记录"
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action="approve") | ~Q(reason=""), name="decision_reason_required_unless_approve"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claim_id} L{self.level} {self.action}"
+
+
+class Notification(models.Model):
+    """In-app notice (reminders, digests). `dedupe_key` makes a reminder sent twice land once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField("类型", max_length=32)
+    text = models.TextField("内容")
+    link = models.CharField("链接", max_length=200, blank=True)
+    dedupe_key = models.CharField("去重键", max_length=128, unique=True)
+    created_at = models.DateTimeField("时间")
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "站内通知"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self):
+        return self.text[:40]

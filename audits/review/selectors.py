@@ -1,0 +1,334 @@
+import datetime as dt
+import uuid
+from decimal import Decimal
+from functools import reduce
+from operator import or_
+from typing import NamedTuple
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+
+from audits.calendar.selectors import add_working_days
+from audits.review.models import ReviewDecision
+from audits.review.rules import PENDING_LEVEL, Actor, Status
+from audits.screening.models import ScreeningFlag
+from audits.screening.rules import BLOCKING_RULES
+from audits.trail.models import AuditEvent
+from ce_portal.formatting import hours_text as format_hours
+from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
+from records.people.access import Scope, scope_for
+from records.people.models import Unit
+
+LEVELS = (1, 2)
+
+
+LEVEL_ACTORS = {1: Actor.LEVEL1, 2: Actor.LEVEL2}
+
+
+BATCH_OBJECT_TYPE = "review_batch"
+
+
+def level_q(scope: Scope, level: int) -> Q | None:
+    """Claims `scope` reviews at `level` (whatever their status), or None when it reviews none there."""
+    if level == 1:
+        return Q(unit_id__in=scope.unit_ids) if scope.unit_ids else None
+    parts = []
+    if scope.authority_ids:
+        parts.append(Q(level2_authority_id__in=scope.authority_ids))
+    hr_regions = scope.region_ids | scope.city_region_ids
+    if hr_regions:
+        # Only units without an authority go to the HR bureau (DESIGN.md §2 rule 5).
+        parts.append(Q(level2_authority__isnull=True, level2_region_id__in=hr_regions))
+    return reduce(or_, parts) if parts else None
+
+
+def review_level_annotations(scope: Scope) -> dict:
+    """`reviews_l1` / `reviews_l2`: whether the user reviews each row at that level."""
+    annotations = {}
+    for level in LEVELS:
+        q = level_q(scope, level)
+        annotations[f"reviews_l{level}"] = (
+            ExpressionWrapper(q, output_field=BooleanField()) if q is not None else Value(False)
+        )
+    return annotations
+
+
+def levels_of(claim: Claim) -> frozenset[int]:
+    """The levels read from a row annotated with `review_level_annotations`."""
+    return frozenset(level for level in LEVELS if getattr(claim, f"reviews_l{level}"))
+
+
+def acting_level(claim: Claim) -> int:
+    """The level at which the user acts on an annotated claim they review at some level.
+
+    A reviewer at both levels acts at the one the claim waits on; otherwise the workflow explains why not.
+    """
+    levels = levels_of(claim)
+    pending = PENDING_LEVEL.get(Status(claim.status))
+    return pending if pending in levels else min(levels)
+
+
+def reviewable_claims(user) -> QuerySet[Claim]:
+    """Every submitted-at-least-once claim the user reviews at some level, annotated with the levels.
+
+    Drafts are the person's own business: to a reviewer they do not exist yet.
+    """
+    scope = scope_for(user)
+    qs = [level_q(scope, level) for level in LEVELS]
+    qs = [q for q in qs if q is not None]
+    if not qs:
+        return Claim.objects.none()
+    return (
+        Claim.objects.exclude(status=Status.DRAFT).filter(reduce(or_, qs)).annotate(**review_level_annotations(scope))
+    )
+
+
+def _current_evidence():
+    return EvidenceFile.objects.filter(claim=OuterRef("pk"), removed_at__isnull=True)
+
+
+def blocking_flags() -> QuerySet[ScreeningFlag]:
+    """Screening flags that stop approval: of a blocking rule, open or confirmed."""
+    return ScreeningFlag.objects.filter(
+        rule__in=BLOCKING_RULES, status__in=[ScreeningFlag.Status.OPEN, ScreeningFlag.Status.CONFIRMED]
+    )
+
+
+def is_approvable(files: int, opened: int, blocked: bool) -> bool:
+    """A queue row the reviewer may approve: every current file opened by them, and no flag in the way."""
+    return bool(files) and opened == files and not blocked
+
+
+def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_id: int | None = None
+           ) -> QuerySet[Claim]:
+    scope = scope_for(user)
+    pending = []
+    for lvl in LEVELS:
+        q = level_q(scope, lvl) if level in (None, lvl) else None
+        if q is not None:
+            status = next(s for s, pending_level in PENDING_LEVEL.items() if pending_level == lvl)
+            pending.append((lvl, Q(status=status) & q))
+    if not pending:
+        return Claim.objects.none()
+    qs = Claim.objects.filter(reduce(or_, [q for _, q in pending]))
+    # Claims without evidence (the platforms' records never are claims) have nothing to review.
+    qs = qs.filter(Exists(_current_evidence()))
+    if category:
+        qs = qs.filter(category=category)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
+    if len(pending) == 1:
+        # One level: the due column itself, so the queue index (…, status, due) gives the order.
+        column = f"level{pending[0][0]}_due"
+        return qs.annotate(queue_level=Value(pending[0][0]), due_on=F(f"{column}_on"),
+                           due_provisional=F(f"{column}_provisional"))
+    at_level_1 = Q(status=Status.SUBMITTED)
+    return qs.annotate(
+        queue_level=Case(When(at_level_1, then=Value(1)), default=Value(2)),
+        due_on=Case(When(at_level_1, then=F("level1_due_on")), default=F("level2_due_on")),
+        due_provisional=Case(When(at_level_1, then=F("level1_due_provisional")),
+                             default=F("level2_due_provisional")),
+    )
+
+
+def _due_soon_q(today: dt.date) -> Q:
+    # Not yet overdue, and due by the end of the next working day (a Friday sees Monday's claims).
+    return Q(due_on__gte=today, due_on__lte=add_working_days(today, 1))
+
+
+def review_queue(user, *, today: dt.date, level: int | None = None, due: str = "", category: str = "",
+                 kind: str = "", unit_id: int | None = None) -> QuerySet[Claim]:
+    """The claims waiting for this user's decision, earliest due first.
+
+    `due` is "" (all), "overdue" (due date passed) or "soon" (due today or on the next working day). Each
+    row carries `queue_level`, `due_on` and `due_provisional`; `review_queue_page_rows` adds what the page
+    shows of each row's evidence.
+    """
+    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
+    if due == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    elif due == "soon":
+        qs = qs.filter(_due_soon_q(today))
+    return qs.order_by("due_on", "pk")
+
+
+def review_queue_counts(user, *, today: dt.date, level: int | None = None, category: str = "", kind: str = "",
+                        unit_id: int | None = None) -> dict[str, int]:
+    """Totals over the queue (with the same category/kind/unit filters), in one query: total, overdue, soon."""
+    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
+    return qs.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        soon=Count("pk", filter=_due_soon_q(today)),
+    )
+
+
+def review_queue_units(user, *, level: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the units that have claims in the user's queue, by name (for the unit filter)."""
+    scope = scope_for(user)
+    if len(scope.unit_ids) == 1 and (level == 1 or level_q(scope, 2) is None):
+        # The reviewer of one unit, and nothing else: that unit, without a query over the queue on every view.
+        return [next((m.unit_id, m.unit.name) for m in scope.memberships if m.unit_id in scope.unit_ids)]
+    units = Unit.objects.filter(pk__in=_queue(user, level=level).values("unit_id"))
+    return list(units.order_by("name", "pk").values_list("pk", "name"))
+
+
+_CATEGORY_LABELS = dict(SubjectCategory.choices)
+
+
+_KIND_LABELS = dict(ActivityKind.choices)
+
+
+class QueueRow(NamedTuple):
+    """One row of a reviewer's queue page, as plain values: a page of 50 model instances with their person
+    and unit, and the template lookups on them, cost several times the queue's SQL (bench/review_bench.py)."""
+
+    pk: int
+    title: str
+    person: str
+    unit: str
+    category: str
+    kind: str
+    hours: Decimal
+    due_on: dt.date
+    due_provisional: bool
+    queue_level: int
+    evidence_count: int
+    viewed_count: int
+    screening_blocked: bool
+    approvable: bool  # is_approvable
+    overdue: bool
+
+    @property
+    def category_label(self) -> str:
+        return _CATEGORY_LABELS.get(self.category, self.category)
+
+    @property
+    def kind_label(self) -> str:
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def hours_text(self) -> str:
+        return format_hours(self.hours)
+
+
+_QUEUE_COLUMNS = ("pk", "title", "professional__name", "unit__name", "category", "kind", "hours", "due_on",
+                  "due_provisional", "queue_level")
+
+
+def evidence_state(reviewer, claim_ids) -> dict[int, tuple[int, int, bool]]:
+    """(current files, of those opened by the reviewer, held by a blocking screening flag) per claim, in two
+    plain queries for the rows of a page (correlated subqueries per row cost more to build and plan)."""
+    files = (
+        EvidenceFile.objects.filter(claim_id__in=claim_ids, removed_at__isnull=True)
+        .values("claim_id")
+        .annotate(files=Count("pk", distinct=True),
+                  opened=Count("pk", distinct=True, filter=Q(views__reviewer=reviewer)))
+        .values_list("claim_id", "files", "opened")
+    )
+    blocked = set(blocking_flags().filter(claim_id__in=claim_ids).values_list("claim_id", flat=True))
+    state = {claim_id: (count, opened, claim_id in blocked) for claim_id, count, opened in files}
+    return {claim_id: state.get(claim_id, (0, 0, claim_id in blocked)) for claim_id in claim_ids}
+
+
+class QueueList:
+    """A queue as a Paginator reads it: its length taken from the totals already counted (no second COUNT),
+    and a slice read as `QueueRow`s."""
+
+    def __init__(self, reviewer, queryset: QuerySet[Claim], count: int, *, today: dt.date):
+        self._reviewer = reviewer
+        self._queryset = queryset.values_list(*_QUEUE_COLUMNS)
+        self._count = count
+        self._today = today
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: slice) -> list[QueueRow]:
+        rows = list(self._queryset[index])
+        evidence = evidence_state(self._reviewer, [row[0] for row in rows]) if rows else {}
+        return [self._row(row, *evidence[row[0]]) for row in rows]
+
+    def _row(self, values, files: int, opened: int, blocked: bool) -> QueueRow:
+        due_on = values[7]
+        return QueueRow(*values, evidence_count=files, viewed_count=opened, screening_blocked=blocked,
+                        approvable=is_approvable(files, opened, blocked), overdue=due_on < self._today)
+
+
+def review_queue_page_rows(user, *, today: dt.date, due: str = "", counts: dict[str, int], **filters) -> QueueList:
+    """`review_queue` for the page: `counts` are `review_queue_counts` with the same filters."""
+    return QueueList(user, review_queue(user, today=today, due=due, **filters), counts[due or "total"], today=today)
+
+
+def review_claim_get(user, claim_id: int) -> Claim:
+    """One claim for its review page (any status but draft), or 404 when the user does not review it."""
+    claim = (
+        reviewable_claims(user).filter(pk=claim_id)
+        .select_related("professional", "unit", "region", "level2_authority", "level2_region", "provider_base")
+        .first()
+    )
+    if claim is None:
+        raise Http404("未找到。")
+    return claim
+
+
+def claim_evidence_list(claim: Claim) -> tuple[list[EvidenceFile], list[EvidenceFile]]:
+    """A claim's current files and the ones corrected versions replaced, each in upload order."""
+    files = list(claim.evidence.order_by("uploaded_at", "pk"))
+    return [f for f in files if f.removed_at is None], [f for f in files if f.removed_at is not None]
+
+
+def claim_decision_list(claim: Claim) -> QuerySet[ReviewDecision]:
+    return claim.decisions.select_related("reviewer").order_by("at", "pk")
+
+
+def review_batch_get(user, batch_id: uuid.UUID) -> AuditEvent:
+    """The audit event of one of the user's own batch actions: its `after` holds the per-claim outcome."""
+    event = AuditEvent.objects.filter(object_type=BATCH_OBJECT_TYPE, object_id=str(batch_id), actor=user).first()
+    if event is None:
+        raise Http404("未找到。")
+    return event
+
+
+def evidence_in_scope(user) -> QuerySet[EvidenceFile]:
+    """Evidence the user may open: their own, and once submitted, that of claims they review or oversee.
+
+    Reviewers are those fixed on the claim at submission (unit, level-2 authority or HR bureau), and the
+    county HR bureau of the claim's unit; the city sees every submitted file. A later change of the unit's
+    reviewers or of the person's employer does not move a submitted claim.
+    """
+    scope = scope_for(user)
+    own = Q(claim__professional_id__in=scope.professional_ids)
+    if scope.is_city:
+        oversees = Q()
+    else:
+        oversees = (
+            Q(claim__unit_id__in=scope.unit_ids)
+            | Q(claim__level2_authority_id__in=scope.authority_ids)
+            | Q(claim__level2_region_id__in=scope.region_ids)
+            | Q(claim__region_id__in=scope.region_ids)
+        )
+    return EvidenceFile.objects.filter(own | (oversees & Q(submitted_at__isnull=False))).select_related("claim")
+
+
+def evidence_get(user, pk: int) -> EvidenceFile:
+    from records.people.access import get_in_scope_or_404
+
+    return get_in_scope_or_404(evidence_in_scope(user), pk=pk)

@@ -1,0 +1,212 @@
+import uuid
+from html import escape  # django.utils.html.escape without its lazy-string wrapper per call
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from audits.monitor.views import CLAIM_PAGE_SIZE
+from audits.review import rules as workflow
+from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
+from audits.review.models import Notification
+from audits.review.selectors import (
+    LEVEL_ACTORS,
+    LEVELS,
+    QueueRow,
+    acting_level,
+    claim_decision_list,
+    claim_evidence_list,
+    level_q,
+    levels_of,
+    review_batch_get,
+    review_claim_get,
+    review_queue_counts,
+    review_queue_page_rows,
+    review_queue_units,
+    reviewable_claims,
+)
+from audits.review.services import review_batch, review_decide
+from ce_portal.clock import business_now, business_today
+from ce_portal.errors import DomainError, NotFound
+from ce_portal.http import client_ip
+from records.people.access import role_required
+from records.people.models import Role
+
+PAGE_SIZE = 50
+
+
+REVIEWER_ROLES = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
+
+
+@role_required(*REVIEWER_ROLES)
+@require_GET
+def queue(request):
+    today = business_today()
+    levels = [level for level in LEVELS if level_q(request.scope, level) is not None]
+    form = QueueFilterForm(request.GET or None, units=review_queue_units(request.user), show_level=len(levels) > 1)
+    filters = form.filters()
+    due = filters.pop("due", "")
+    counts = review_queue_counts(request.user, today=today, **filters)
+    rows = review_queue_page_rows(request.user, today=today, due=due, counts=counts, **filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/queue.html", {
+        "form": form,
+        "page": page,
+        "rows_html": queue_rows_html(page),
+        "counts": counts,
+        "due": due,
+        "today": today,
+        "scope_names": [m.scope_object for m in request.scope.memberships if m.role != Role.PROFESSIONAL],
+        "action_choices": ACTION_LABELS.items(),
+        "reviews_nothing": not levels,
+    })
+
+
+@role_required(*REVIEWER_ROLES)
+@require_GET
+def claim_review(request, pk: int):
+    claim = review_claim_get(request.user, pk)
+    level = acting_level(claim)
+    actions = workflow.allowed_actions(claim.status, LEVEL_ACTORS[level])
+    current, superseded = claim_evidence_list(claim)
+    return render(request, "audits/claim_review.html", {
+        "claim": claim,
+        "level": level,
+        "levels": levels_of(claim),
+        "actions": [(action, ACTION_LABELS[action]) for action in actions],
+        "reason_required": workflow.REASON_REQUIRED,
+        "evidence": current,
+        "superseded": superseded,
+        "decisions": claim_decision_list(claim),
+        "today": business_today(),
+    })
+
+
+@role_required(*REVIEWER_ROLES)
+@require_POST
+def claim_decide(request, pk: int):
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未处理：{_first_error(form)}")
+        return redirect("review:claim", pk=pk)
+    action = form.cleaned_data["action"]
+    try:
+        decision = review_decide(
+            claim_id=pk, reviewer=request.user, action=action, reason=form.cleaned_data["reason"],
+            now=business_now(), ip=client_ip(request), expected_version=form.cleaned_data["version"],
+        )
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as exc:
+        messages.error(request, f"未处理：{exc.message}")
+        return redirect("review:claim", pk=pk)
+    messages.success(request, f"已{ACTION_LABELS[action]}：{decision.claim.professional.name}「{decision.claim.title}」。")
+    return redirect("review:queue")
+
+
+@role_required(*REVIEWER_ROLES)
+@require_POST
+def batch(request):
+    """Approve at once; reject and return (which a person then has to act on) after a confirmation page."""
+    form = BatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"批量操作未执行：{_first_error(form)}")
+        return redirect("review:queue")
+    data = form.cleaned_data
+    if data["action"] != workflow.Action.APPROVE and not data["confirmed"]:
+        claims = reviewable_claims(request.user).filter(pk__in=data["claim"]).select_related("professional", "unit")
+        return render(request, "audits/batch_confirm.html", {
+            "form": form, "claims": claims.order_by("pk"), "action_label": ACTION_LABELS[data["action"]],
+            "unknown": len(data["claim"]) - len(claims),
+        })
+    try:
+        result = review_batch(claim_ids=data["claim"], reviewer=request.user, action=data["action"],
+                              reason=data["reason"], now=business_now(), ip=client_ip(request))
+    except DomainError as exc:
+        messages.error(request, f"批量操作未执行：{exc.message}")
+        return redirect("review:queue")
+    return redirect("review:batch_result", batch_id=result.batch_id)
+
+
+@role_required(*REVIEWER_ROLES)
+@require_GET
+def batch_result(request, batch_id: uuid.UUID):
+    event = review_batch_get(request.user, batch_id)
+    outcome = event.after
+    ids = [*outcome["decided"], *(r["claim"] for r in outcome["refused"])]
+    claims = reviewable_claims(request.user).filter(pk__in=ids).select_related("professional", "unit").in_bulk()
+    return render(request, "audits/batch_result.html", {
+        "event": event,
+        "action_label": ACTION_LABELS[outcome["action"]],
+        "reason": outcome["reason"],
+        "decided": [claims.get(pk) for pk in outcome["decided"]],
+        "refused": [(r["claim"], claims.get(r["claim"]), r["reason"]) for r in outcome["refused"]],
+    })
+
+
+_PROVISIONAL = ' <span class="tag" title="该年度放假安排尚未公布，期限为暂定">暂定</span>'
+
+
+_OVERDUE = ' <span class="tag tag-overdue">已逾期</span>'
+
+
+_APPROVABLE = ' <span class="tag tag-ok">可通过</span>'
+
+
+_BLOCKED = ' <span class="tag tag-overdue" title="市人社局筛查发现疑点，处理完毕前不能审核通过">筛查疑点</span>'
+
+
+_LEVELS = {1: "单位审核", 2: "二级审核"}
+
+
+def queue_row_html(row: QueueRow) -> str:
+    title = escape(row.title)
+    css = " ".join(name for name, on in (("approvable", row.approvable), ("overdue", row.overdue)) if on)
+    return (
+        f'<tr data-claim="{int(row.pk)}" data-approvable="{1 if row.approvable else 0}" class="{css}">'
+        f'<td><input type="checkbox" name="claim" value="{int(row.pk)}" aria-label="勾选 {title}"></td>'
+        f'<td>{row.due_on.isoformat()}{_PROVISIONAL if row.due_provisional else ""}'
+        f'{_OVERDUE if row.overdue else ""}</td>'
+        f"<td>{escape(row.person)}</td><td>{escape(row.unit)}</td>"
+        # Relative to the queue (/review/): the claim's review page, audits:claim, without a reverse() per row.
+        f'<td><a href="claims/{int(row.pk)}/">{title}</a></td>'
+        f"<td>{escape(row.category_label)}</td><td>{escape(row.kind_label)}</td><td>{escape(row.hours_text)}</td>"
+        f'<td class="viewed">{int(row.viewed_count)}/{int(row.evidence_count)}'
+        f'{_APPROVABLE if row.approvable else ""}{_BLOCKED if row.screening_blocked else ""}</td>'
+        f"<td>{_LEVELS[row.queue_level]}</td></tr>\n"
+    )
+
+
+def queue_rows_html(rows) -> SafeString:
+    return mark_safe("".join(queue_row_html(row) for row in rows))
+
+
+@login_required
+def notifications(request):
+    items = Notification.objects.filter(user=request.user).order_by("-created_at", "-pk")
+    page = Paginator(items, CLAIM_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/monitor/notifications.html", {
+        "page": page, "unread": items.filter(read_at__isnull=True).count(),
+    })
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    """Mark one notice (`id`) or all of one's unread notices as read; someone else's id changes nothing."""
+    unread = Notification.objects.filter(user=request.user, read_at__isnull=True)
+    if request.POST.get("id"):
+        try:
+            unread = unread.filter(pk=int(request.POST["id"]))
+        except ValueError:
+            raise Http404("未找到。")
+    unread.update(read_at=business_now())
+    return redirect("review:notifications")

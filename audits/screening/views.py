@@ -1,0 +1,86 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from audits.screening.forms import FlagFilterForm, ResolveForm
+from audits.screening.rules import BLOCKING_RULES, Rule
+from audits.screening.selectors import (
+    certificates_at_stake,
+    flag_get,
+    flag_involved,
+    flag_list,
+    last_run,
+    open_flag_counts,
+)
+from audits.screening.services import Resolution, flag_resolve, screening_request
+from ce_portal.clock import business_now
+from ce_portal.errors import DomainError, NotFound
+from records.people.access import role_required
+from records.people.models import Role
+
+PAGE_SIZE = 50
+
+
+@role_required(Role.CITY_HR)
+@require_GET
+def flags(request):
+    form = FlagFilterForm(request.GET or None)
+    filters = form.filters()
+    counts = open_flag_counts(request.user)
+    return render(request, "audits/screening/list.html", {
+        "form": form,
+        "page": Paginator(flag_list(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page")),
+        "open_counts": [(rule, label, counts.get(rule, 0)) for rule, label in Rule.choices],
+        "last_run": last_run(),
+    })
+
+
+def _detail(request, flag, form, status=200):
+    return render(request, "audits/screening/detail.html", {
+        "flag": flag,
+        "involved": flag_involved(flag),
+        "blocking": flag.rule in BLOCKING_RULES,
+        "form": form,
+    }, status=status)
+
+
+@role_required(Role.CITY_HR)
+@require_GET
+def flag_detail(request, pk: int):
+    return _detail(request, flag_get(request.user, pk), ResolveForm())
+
+
+@role_required(Role.CITY_HR)
+@require_POST
+def resolve(request, pk: int):
+    """Dismiss at once; confirm (which revokes hours and certificates) after a page that says what goes."""
+    flag = flag_get(request.user, pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, flag, form, status=400)
+    data = form.cleaned_data
+    if data["action"] == Resolution.CONFIRM and not data["confirmed"]:
+        return render(request, "audits/screening/confirm.html", {
+            "flag": flag, "form": form, "subject": flag.claim or flag.platform_record,
+            "certificates": certificates_at_stake(flag),
+        })
+    try:
+        flag = flag_resolve(flag=flag, action=data["action"], reason=data["reason"], actor=request.user,
+                            now=business_now())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as exc:
+        messages.error(request, f"未处理：{exc.message}")
+        return redirect("screening:flag", pk=pk)
+    messages.success(request, f"疑点 #{flag.pk}（{flag.professional.name}）{flag.get_status_display()}。")
+    return redirect("screening:flags")
+
+
+@role_required(Role.CITY_HR)
+@require_POST
+def run(request):
+    screening_request(actor=request.user, now=business_now())
+    messages.success(request, "已开始筛查自上次筛查以来新增和变更的申报及平台记录，完成后新疑点将出现在列表中。")
+    return redirect("screening:flags")

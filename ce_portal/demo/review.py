@@ -1,0 +1,150 @@
+import datetime as dt
+import hashlib
+import random
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+
+from audits.calendar.selectors import review_due
+from audits.monitor.services import send_overdue_digests, snapshot_refresh
+from audits.review.services import evidence_opened, mark_overdue, review_decide, send_due_reminders
+from audits.trail.models import AuditEvent
+from audits.trail.services import record_event
+from ce_portal.clock import SHANGHAI
+from ce_portal.errors import DomainError
+from platforms.registry.models import TrainingBase
+from records.hours.models import ActivityKind, Claim, EvidenceFile, PlatformRecord, SubjectCategory
+from records.people.models import Role, RoleMembership, Unit
+
+MARKER = "demo.review_traffic"
+
+
+DAYS = 30
+
+
+TITLES = [
+    ("临床急危重症救治新进展研修班", ActivityKind.WORKSHOP), ("中小学教师信息技术应用能力提升培训", ActivityKind.FACE_TO_FACE),
+    ("装配式建筑施工新技术推广会", ActivityKind.TECH_PROMOTION), ("人工智能在工程设计中的应用学术讲座", ActivityKind.LECTURE),
+    ("安全生产与应急管理专题培训", ActivityKind.FACE_TO_FACE), ("新版执业规范解读研修班", ActivityKind.WORKSHOP),
+    ("数字化转型与数据安全讲座", ActivityKind.LECTURE), ("节能环保新材料推广应用", ActivityKind.TECH_PROMOTION),
+]
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF unique to `text`, so no two demo claims share a scan (screening would flag that)."""
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+        + f"% {text}\n".encode("ascii") + b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
+def _reviewers(units) -> dict:
+    """(level, scope key) → reviewer user, for the demo log-ins that exist."""
+    found = {}
+    for m in RoleMembership.objects.filter(role__in=[Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR]):
+        if m.role == Role.UNIT_REVIEWER:
+            found[(1, "unit", m.unit_id)] = m.user
+        elif m.role == Role.AUTHORITY_REVIEWER:
+            found[(2, "authority", m.authority_id)] = m.user
+        else:
+            found[(2, "region", m.region_id)] = m.user
+    return found
+
+
+def _reviewer_for(claim: Claim, reviewers: dict):
+    if claim.status == Claim.Status.SUBMITTED:
+        return reviewers.get((1, "unit", claim.unit_id))
+    if claim.level2_authority_id:
+        return reviewers.get((2, "authority", claim.level2_authority_id))
+    return reviewers.get((2, "region", claim.level2_region_id))
+
+
+def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, bases, serial: int) -> Claim | None:
+    """One staff member of `unit` files a claim for an activity that ended the day before `day`."""
+    days = rng.choice([1, 1, 2, 3])
+    end = day - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=days - 1)
+    if start.year != day.year:
+        return None  # a claim belongs to its activity's year, and last year is closed
+    staff = list(unit.employments.filter(ended_on__isnull=True).values_list("professional_id", flat=True)[:40])
+    rng.shuffle(staff)
+    for person_id in staff[:5]:
+        # No day beyond 10 hours and no overlapping sessions for the person: screening must stay quiet here.
+        busy = PlatformRecord.objects.filter(professional_id=person_id, completed_at__date__range=(start, end))
+        overlapping = Claim.objects.filter(professional_id=person_id, start_date__lte=end, end_date__gte=start)
+        if not busy.exists() and not overlapping.exists():
+            break
+    else:
+        return None
+    title, kind = rng.choice(TITLES)
+    base = rng.choice(bases)
+    due = review_due(day)
+    claim = Claim.objects.create(
+        professional_id=person_id, unit=unit, region=unit.region, level2_authority=unit.authority,
+        level2_region=None if unit.authority_id else unit.region, year=start.year,
+        category=rng.choice([SubjectCategory.PROFESSIONAL] * 3 + [SubjectCategory.PUBLIC]), kind=kind, title=title,
+        content="按培训计划参加，全程签到并通过考核。", provider_base=base, start_date=start, end_date=end,
+        hours=Decimal(rng.choice([4, 6, 8])) * days, result="考核合格", status=Claim.Status.SUBMITTED, version=1,
+        submitted_at=now, filed_on=day, level1_due_on=due.on, level1_due_provisional=due.provisional,
+    )
+    content = _pdf(f"demo-review-{serial}-{claim.pk}")
+    EvidenceFile.objects.create(
+        claim=claim, file=ContentFile(content, name="scan.pdf"), original_name="培训证书扫描件.pdf",
+        content_type="application/pdf", size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=RoleMembership.objects.filter(role=Role.UNIT_REVIEWER).first().user,
+        uploaded_at=now, submitted_at=now,
+    )
+    return claim
+
+
+def _decide(rng: random.Random, claim: Claim, reviewer, now: dt.datetime) -> bool:
+    for evidence in claim.evidence.filter(removed_at__isnull=True):
+        evidence_opened(user=reviewer, evidence=evidence, now=now)
+    roll = rng.random()
+    action, reason = ("approve", "")
+    if roll > 0.9:
+        action, reason = "return", "证书扫描件不清晰，请补充清晰的扫描件或签到表。"
+    elif roll > 0.85:
+        action, reason = "reject", "该活动不属于本年度专业科目培训计划范围。"
+    try:
+        review_decide(claim_id=claim.pk, reviewer=reviewer, action=action, reason=reason, now=now)
+    except DomainError:
+        return False
+    return True
+
+
+def seed_review_traffic(run, *, county: str) -> None:
+    if run.size != "demo" or AuditEvent.objects.filter(action=MARKER).exists():
+        return
+    rng = random.Random(20260926)
+    units = list(Unit.objects.filter(region__name=county).order_by("pk")[:8])
+    bases = list(TrainingBase.objects.filter(active=True))
+    reviewers = _reviewers(units)
+    if not units or not bases or not reviewers:
+        return
+    filed = decided = 0
+    for offset in range(DAYS, -1, -1):
+        day = run.today - dt.timedelta(days=offset)
+        morning = dt.datetime.combine(day, dt.time(9, 30), tzinfo=SHANGHAI)
+        for unit in units:
+            if rng.random() < 0.45 and _file_claim(rng, unit, day, morning, bases, filed):
+                filed += 1
+        if offset:  # today's queue is left for the person trying the demo
+            afternoon = morning + dt.timedelta(hours=6)
+            for claim in Claim.objects.filter(
+                region__name=county, status__in=[Claim.Status.SUBMITTED, Claim.Status.UNIT_APPROVED],
+                filed_on__lt=day,
+            ).order_by("pk"):
+                reviewer = _reviewer_for(claim, reviewers)
+                if reviewer is not None and rng.random() < 0.3 and _decide(rng, claim, reviewer, afternoon):
+                    decided += 1
+        evening = dt.datetime.combine(day, dt.time(23, 55), tzinfo=SHANGHAI)
+        mark_overdue(today=day, now=evening)
+        snapshot_refresh(today=day, now=evening)
+    # This morning's reminders and county digest, as the 08:00/08:30 jobs would have sent them.
+    morning = dt.datetime.combine(run.today, dt.time(8), tzinfo=SHANGHAI)
+    send_due_reminders(today=run.today, now=morning)
+    send_overdue_digests(today=run.today, now=morning)
+    record_event(actor=None, action=MARKER, target=("demo", county), after={"filed": filed, "decided": decided})
+    run.stats.update({"review_claims": filed, "review_decisions": decided})

@@ -1,0 +1,66 @@
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from contextlib import nullcontext
+
+from django.db import connection, transaction
+
+from ce_portal.demo.registry import (
+    DEMO_COUNTY,
+    SIZES,
+    Seeding,
+    _demo_units,
+    approve_platform_years,
+    bulk_load,
+    seed_batch,
+    seed_logins,
+)
+from records.hours.models import PersonYearTotal, PlatformRecord
+
+
+def seed_registry(run: Seeding) -> None:
+    for batch in SIZES[run.size]:
+        run.stats.update(seed_batch(batch, today=run.today))
+
+
+def plant_screening_examples(run: Seeding) -> None:
+    """Duplicates for city_hr's screening queue, among the demo unit's staff (audits/demo_screening.py)."""
+    from ce_portal.demo.screening import plant_screening_examples as plant
+
+    plant(run, unit=_demo_units()[0])
+
+
+def review_traffic(run: Seeding) -> None:
+    """A month of filings and decisions in the demo county (audits/demo_review.py)."""
+    from ce_portal.demo.review import seed_review_traffic
+
+    seed_review_traffic(run, county=DEMO_COUNTY)
+
+
+def credit_hours(run: Seeding) -> None:
+    """Credited hours of the last three years for every demo person (records/demo_hours.py)."""
+    from ce_portal.demo.hours import EXTERNAL_PREFIX, batch_id_numbers, credit_people
+
+    # The city's first load is 6.4 million platform records: with the indexes and foreign-key checks left
+    # in place that took twice the 3-minute goal of `seed_demo --size city` (bench/seed_city.py).
+    first_city_load = (run.size == "city" and connection.vendor == "postgresql"
+                       and not PlatformRecord.objects.filter(external_id__startswith=EXTERNAL_PREFIX).exists())
+    tables = [PlatformRecord._meta.db_table, PersonYearTotal._meta.db_table]
+    with bulk_load(tables) if first_city_load else nullcontext():
+        for batch in SIZES[run.size]:
+            run.stats.update(credit_people(batch_id_numbers(batch), today=run.today, helper_process=first_city_load))
+
+
+STAGES: list[Callable[[Seeding], None]] = [
+    # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
+    seed_registry, seed_logins, approve_platform_years, credit_hours, review_traffic, plant_screening_examples,
+]
+
+
+@transaction.atomic
+def seed(*, size: str, today: dt.date) -> Counter:
+    """Run every stage; return what was created (empty when everything was already there)."""
+    run = Seeding(size=size, today=today)
+    for stage in STAGES:
+        stage(run)
+    return run.stats

@@ -1,0 +1,17 @@
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from records.certificates.services import certificate_bundle_build, certificate_render
+
+
+# Database hiccups are worth retrying; a render error is not (the row says failed and why, and the person
+# can ask again once it is fixed).
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def certificate_render_task(certificate_id: int) -> bool:
+    return certificate_render(certificate_id=certificate_id, now=timezone.now())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def certificate_bundle_task(bundle_id: int) -> bool:
+    return certificate_bundle_build(bundle_id=bundle_id, now=timezone.now())

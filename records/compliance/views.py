@@ -1,0 +1,235 @@
+from html import escape  # django.utils.html.escape without its lazy-string wrapper per call
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ce_portal.clock import business_now, business_today
+from ce_portal.errors import DomainError, NotFound
+from ce_portal.html import options_html
+from records.compliance.forms import ComplianceFilterForm
+from records.compliance.models import ExportJob
+from records.compliance.selectors import OVERSEERS, ComplianceRow, compliance_list, list_years, person_compliance
+from records.compliance.services import (
+    DOWNLOAD_RETENTION,
+    compliance_csv,
+    compliance_export_request,
+    download_state,
+    export_download_name,
+    title_of,
+)
+from records.people.access import role_required, units_in_scope
+from records.people.models import IndustryAuthority, Region
+
+PAGE_SIZE = 50
+
+
+RECENT_EXPORTS = 10
+
+
+def _form(request, data) -> ComplianceFilterForm:
+    return ComplianceFilterForm(data, years=list_years(business_today()))
+
+
+def _filter_options(request, filters) -> dict:
+    """The filters' options: counties for the city, then the units (of the chosen county, for the city, whose
+    thousands of units would not fit one list) and the industry authorities over the user's units. An
+    empty string: no such filter for this user."""
+    scope = request.scope
+    units = units_in_scope(request.user)
+    regions = Region.objects.none()
+    if scope.is_city:
+        regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
+    elif len(scope.region_ids) > 1:
+        regions = Region.objects.filter(pk__in=scope.region_ids)
+    if filters.region_id is not None:
+        units = units.filter(region_id=filters.region_id)
+    authorities = IndustryAuthority.objects.none()
+    if scope.is_city or scope.region_ids:
+        authorities = IndustryAuthority.objects.filter(units__in=units).distinct()
+    elif len(scope.authority_ids) > 1:
+        authorities = IndustryAuthority.objects.filter(pk__in=scope.authority_ids)
+    unit_choices = []
+    if not scope.is_city or filters.region_id is not None:
+        unit_choices = list(units.order_by("name", "pk").values_list("pk", "name"))
+    return {
+        "region_options": options_html(regions.order_by("code").values_list("pk", "name"), filters.region_id),
+        "authority_options": options_html(authorities.order_by("name").values_list("pk", "name"), filters.authority_id),
+        "unit_options": options_html(unit_choices, filters.unit_id) if len(unit_choices) > 1 or filters.unit_id else "",
+    }
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def compliance_page(request):
+    form = _form(request, request.GET)
+    context = {"form": form}
+    if form.is_valid():
+        filters = form.filters()
+        try:
+            listing = compliance_list(request.user, **filters.as_params())
+            title = title_of(request.user, filters)
+        except NotFound:
+            raise Http404("未找到。")
+        except DomainError as error:
+            form.add_error("year", error.message)
+        else:
+            page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+            context.update({
+                "filters": filters, "listing": listing, "title": title, "policy": listing.policy,
+                "page": page, "rows_html": compliance_rows_html(page),
+                "counts": listing.counts,
+                "csv_url": f"{reverse('compliance:compliance_csv')}?{request.GET.urlencode()}",
+                **_filter_options(request, filters),
+            })
+    context["exports"] = ExportJob.objects.filter(requested_by=request.user)[:RECENT_EXPORTS]
+    return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)
+
+
+def _filters_or_none(request, data):
+    form = _form(request, data)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return None
+    return form.filters()
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def compliance_csv_download(request):
+    filters = _filters_or_none(request, request.GET)
+    if filters is None:
+        return redirect("compliance:compliance")
+    try:
+        return compliance_csv(request.user, filters, now=business_now())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("compliance:compliance")
+
+
+@role_required(*OVERSEERS)
+@require_POST
+def compliance_export(request):
+    filters = _filters_or_none(request, request.POST)
+    if filters is None:
+        return redirect("compliance:compliance")
+    try:
+        job = compliance_export_request(actor=request.user, filters=filters, now=business_now())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("compliance:compliance")
+    return redirect("compliance:export_job", pk=job.pk)
+
+
+def _job_get(request, pk: int) -> ExportJob:
+    """Only the person who asked for an export sees it."""
+    job = ExportJob.objects.filter(pk=pk, requested_by=request.user).first()
+    if job is None:
+        raise Http404("未找到。")
+    return job
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def export_job(request, pk: int):
+    job = _job_get(request, pk)
+    return render(request, "records/compliance/export.html", {
+        "job": job, "state": download_state(job, "compliance:export_job_file"), "name": export_download_name(job),
+        "retention_days": DOWNLOAD_RETENTION.days,
+    })
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def export_job_status(request, pk: int):
+    return JsonResponse(download_state(_job_get(request, pk), "compliance:export_job_file"))
+
+
+@role_required(*OVERSEERS)
+@require_GET
+def export_job_file(request, pk: int):
+    job = _job_get(request, pk)
+    if job.status != ExportJob.Status.READY:
+        return redirect("compliance:export_job", pk=job.pk)
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=export_download_name(job),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+class HoursSerializer(serializers.Serializer):
+    total_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="总学时")
+    public_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="公需科目学时")
+    professional_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="专业科目学时")
+
+
+class ComplianceSerializer(serializers.Serializer):
+    id_number = serializers.CharField()
+    name = serializers.CharField()
+    year = serializers.IntegerField()
+    unit = serializers.CharField(allow_null=True, help_text="该年度所在单位（该年度最后任职的单位）")
+    compliant = serializers.BooleanField(help_text="总学时、公需科目、专业科目三项均达到要求")
+    public_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
+    professional_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
+    total_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
+    requirement = HoursSerializer(help_text="该年度学时要求")
+    shortfalls = HoursSerializer(help_text="各项尚差学时（达到要求为 0）")
+
+
+class ComplianceApi(APIView):
+    """For title evaluation, appointment and annual assessment: was this person compliant in the year, with
+    which credited hours? Logged-in bureau users (session, or `Authorization: Token …`); a person outside
+    the caller's scope is 404, the same as one who does not exist."""
+
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
+    @extend_schema(responses=ComplianceSerializer, summary="某人某年度是否达到继续教育学时要求")
+    def get(self, request, id_number: str, year: int):
+        result = person_compliance(request.user, id_number=id_number, year=year, today=business_today())
+        policy, assessment = result.policy, result.assessment
+        return Response(ComplianceSerializer({
+            "id_number": result.professional.id_number, "name": result.professional.name, "year": result.year,
+            "unit": result.unit.name if result.unit else None, "compliant": assessment.compliant,
+            "public_hours": result.public, "professional_hours": result.professional_hours,
+            "total_hours": result.total,
+            "requirement": {"total_hours": policy.total_hours, "public_hours": policy.public_hours,
+                            "professional_hours": policy.professional_hours},
+            "shortfalls": {"total_hours": assessment.total_short, "public_hours": assessment.public_short,
+                           "professional_hours": assessment.professional_short},
+        }).data)
+
+
+_YES = '<span class="flag-yes">达标</span>'
+
+
+_NO = '<span class="flag-no">未达标</span>'
+
+
+def compliance_row_html(row: ComplianceRow) -> str:
+    compliant = row.compliant
+    return (
+        f'<tr data-professional="{int(row.professional_id)}" data-compliant="{"yes" if compliant else "no"}">'
+        f"<td>{escape(row.name)}</td><td>{escape(row.id_number)}</td><td>{escape(row.unit_name)}</td>"
+        f"<td>{escape(row.region_name)}</td>"
+        f'<td class="hours">{row.public}</td><td class="hours">{row.professional}</td>'
+        f'<td class="hours">{row.total}</td>'
+        f"<td>{_YES if compliant else _NO}</td><td>{escape(row.shortfall) or '—'}</td></tr>\n"
+    )
+
+
+def compliance_rows_html(rows) -> SafeString:
+    return mark_safe("".join(compliance_row_html(row) for row in rows))

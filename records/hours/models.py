@@ -1,0 +1,312 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from records.people.models import IndustryAuthority, Professional, Region, Unit
+
+
+class SubjectCategory(models.TextChoices):
+    PUBLIC = "public", "公需科目"
+    PROFESSIONAL = "professional", "专业科目"
+
+
+class RequirementPolicyQuerySet(models.QuerySet):
+    def for_year(self, year: int) -> "RequirementPolicy":
+        """The year's policy; a year nobody configured yet inherits the latest earlier year's numbers."""
+        policy = self.filter(year=year).first()
+        if policy is None:
+            earlier = self.filter(year__lt=year).order_by("-year").first()
+            if earlier is None:
+                raise RequirementPolicy.DoesNotExist(f"没有 {year} 年及以前的学时要求政策。")
+            policy, _ = self.get_or_create(
+                year=year,
+                defaults={
+                    "total_hours": earlier.total_hours,
+                    "public_hours": earlier.public_hours,
+                    "professional_hours": earlier.professional_hours,
+                },
+            )
+        return policy
+
+
+class RequirementPolicy(models.Model):
+    year = models.PositiveSmallIntegerField("年度", unique=True)
+    total_hours = models.DecimalField("总学时要求", max_digits=6, decimal_places=1, default=Decimal("90"))
+    public_hours = models.DecimalField("公需科目学时要求", max_digits=6, decimal_places=1, default=Decimal("30"))
+    professional_hours = models.DecimalField(
+        "专业科目学时要求", max_digits=6, decimal_places=1, default=Decimal("60")
+    )
+    filing_closes_at = models.DateTimeField(
+        "申报截止时间", null=True, blank=True, help_text="留空则为当年 12 月 31 日 23:59:59（北京时间）。"
+    )
+
+    objects = RequirementPolicyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度学时要求"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_hours__gte=models.F("public_hours") + models.F("professional_hours")),
+                name="policy_total_covers_parts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} 年：{self.total_hours}/{self.public_hours}/{self.professional_hours}"
+
+    # `records.rules.assess` reads these three names from any requirement object.
+    @property
+    def total(self) -> Decimal:
+        return self.total_hours
+
+    @property
+    def public(self) -> Decimal:
+        return self.public_hours
+
+    @property
+    def professional(self) -> Decimal:
+        return self.professional_hours
+
+    @property
+    def filing_close(self) -> dt.datetime:
+        from records.hours.rules import default_filing_close
+
+        return self.filing_closes_at or default_filing_close(self.year)
+
+
+class MakeUpExemption(models.Model):
+    """补学豁免: city_hr reopens one closed year for one person, with a written reason, until it expires."""
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="makeup_exemptions"
+    )
+    year = models.PositiveSmallIntegerField("补学年度")
+    reason = models.TextField("批准理由")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField("批准时间", auto_now_add=True)
+    expires_at = models.DateTimeField("有效期至")
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "补学豁免"
+        ordering = ["-granted_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="exemption_reason_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.professional.name} {self.year} 年补学"
+
+    def is_valid_at(self, moment: dt.datetime) -> bool:
+        return self.revoked_at is None and moment < self.expires_at
+
+
+class ActivityKind(models.TextChoices):
+    FACE_TO_FACE = "face_to_face", "面授培训"
+    WORKSHOP = "workshop", "研修班"
+    LECTURE = "lecture", "学术讲座"
+    TECH_PROMOTION = "tech_promotion", "新技术推广"
+    OTHER = "other", "其他"
+
+
+class Claim(models.Model):
+    """学时申报: hours a person claims by hand, with evidence, reviewed at two levels."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "待单位审核"
+        UNIT_APPROVED = "unit_approved", "待主管部门审核"
+        APPROVED = "approved", "已通过"
+        REJECTED = "rejected", "未通过"
+        RETURNED = "returned", "退回修改"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    # No single-column indexes on these foreign keys: each leads one of the composite indexes in Meta, and
+    # every extra index is written on every status change (mark-overdue touches 20,000 rows at once).
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
+    # The unit of the day the claim was (last) submitted; a later change of employer does not move it.
+    unit = models.ForeignKey(
+        Unit, verbose_name="申报时所在单位", null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+        db_index=False,
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="单位所在区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    # Who reviews at level 2, fixed at submission: the unit's industry authority, else the region's HR bureau.
+    level2_authority = models.ForeignKey(
+        IndustryAuthority, verbose_name="二级审核主管部门", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )
+    level2_region = models.ForeignKey(
+        Region, verbose_name="二级审核人社部门", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+
+    year = models.PositiveSmallIntegerField("学时年度", help_text="活动所在年度，不是申报年度。")
+    category = models.CharField("科目类别", max_length=16, choices=SubjectCategory.choices)
+    kind = models.CharField("活动形式", max_length=20, choices=ActivityKind.choices)
+    title = models.CharField("活动名称", max_length=200)
+    content = models.TextField("活动内容", blank=True)
+    provider_base = models.ForeignKey(
+        "platforms.TrainingBase", verbose_name="继续教育基地", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="claims",
+    )
+    provider_name = models.CharField("主办单位", max_length=200, blank=True)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期")
+    hours = models.DecimalField("申报学时", max_digits=5, decimal_places=1)
+    result = models.CharField("考试考核结果", max_length=200, blank=True)
+    external_certificate_no = models.CharField("外部证书编号", max_length=100, blank=True)
+
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField("版本", default=0, help_text="每次状态变化加一，用于并发审核检测。")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    filed_on = models.DateField("申报日期", null=True, blank=True)
+    level1_due_on = models.DateField("单位审核期限", null=True, blank=True)
+    level1_due_provisional = models.BooleanField("单位审核期限为暂定", default=False)
+    unit_approved_on = models.DateField("单位审核通过日期", null=True, blank=True)
+    level2_due_on = models.DateField("主管部门审核期限", null=True, blank=True)
+    level2_due_provisional = models.BooleanField("主管部门审核期限为暂定", default=False)
+    decided_at = models.DateTimeField("终审时间", null=True, blank=True)
+    overdue_since = models.DateTimeField("逾期时间", null=True, blank=True)
+    credit_revoked_at = models.DateTimeField("学时撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学时申报"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="claim_hours_positive"),
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="claim_dates_ordered"),
+        ]
+        indexes = [
+            # A person's year page and assessment.
+            models.Index(fields=["professional", "year"], name="claim_person_year"),
+            # Level-1 queue of a unit, by due date.
+            models.Index(fields=["unit", "status", "level1_due_on"], name="claim_unit_queue"),
+            # Level-2 queues of an authority / an HR bureau, by due date.
+            models.Index(fields=["level2_authority", "status", "level2_due_on"], name="claim_authority_queue"),
+            models.Index(fields=["level2_region", "status", "level2_due_on"], name="claim_region_queue"),
+            # Mark-overdue candidates: pending claims by due date.
+            models.Index(fields=["status", "level1_due_on"], name="claim_pending_l1_due"),
+            models.Index(fields=["status", "level2_due_on"], name="claim_pending_l2_due"),
+            # County monitor: a region's claims by state.
+            models.Index(fields=["region", "status"], name="claim_region_status"),
+            # Screening: the same external certificate number claimed by different people (exact match only).
+            models.Index(fields=["external_certificate_no"], name="claim_certificate_no"),
+        ]
+
+    def __str__(self):
+        return f"{self.title}（{self.hours} 学时）"
+
+    @property
+    def is_pending_review(self) -> bool:
+        return self.status in (self.Status.SUBMITTED, self.Status.UNIT_APPROVED)
+
+    @property
+    def is_credited(self) -> bool:
+        return self.status == self.Status.APPROVED and self.credit_revoked_at is None
+
+
+def evidence_storage_name(instance, filename) -> str:
+    import uuid
+
+    # Non-guessable and without the user's file name: evidence is served only through a scoped view.
+    return f"evidence/{instance.uploaded_at:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class EvidenceFile(models.Model):
+    """A file backing a claim. Never replaced in place: a correction adds a new row."""
+
+    claim = models.ForeignKey(Claim, verbose_name="学时申报", on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=40)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)  # screening: same file, other people
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间")
+    # Set when the file went out with a submission: from then on it is part of the record and frozen.
+    submitted_at = models.DateTimeField("随申报提交时间", null=True, blank=True)
+    # A file taken out of a claim (only before any submission, or superseded by a correction) is kept, not deleted.
+    removed_at = models.DateTimeField("移除时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "佐证材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class PlatformRecord(models.Model):
+    """自动登记学时: a completed online course pushed by an approved platform, credited on arrival."""
+
+    # No single-column FK indexes: (platform, external_id) and (professional, year) lead with these columns,
+    # and every index costs each of the thousands of rows a platform batch inserts.
+    platform = models.ForeignKey(
+        "platforms.LearningPlatform", verbose_name="学习平台", on_delete=models.PROTECT, related_name="records",
+        db_index=False,
+    )
+    external_id = models.CharField("平台记录编号", max_length=64)
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="platform_records",
+        db_index=False,
+    )
+    course_title = models.CharField("课程名称", max_length=200)
+    category = models.CharField("科目类别", max_length=16, choices=SubjectCategory.choices)
+    hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
+    completed_at = models.DateTimeField("完成时间")
+    year = models.PositiveSmallIntegerField("学时年度")
+    # Hash of the record as the platform sent it: a resend with other content under the same id is a conflict.
+    content_hash = models.CharField("内容哈希", max_length=64)
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    credit_revoked_at = models.DateTimeField("学时撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "平台登记学时"
+        ordering = ["-completed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="platform_record_unique_external_id"),
+            models.CheckConstraint(condition=Q(hours__gt=0), name="platform_record_hours_positive"),
+        ]
+        indexes = [models.Index(fields=["professional", "year"], name="platform_record_person_year")]
+
+    def __str__(self):
+        return f"{self.course_title}（{self.hours} 学时）"
+
+
+class PersonYearTotal(models.Model):
+    """Credited hours per person and year, kept by the crediting services so that compliance pages do not
+    re-aggregate millions of rows (≈750 ms city-wide, BASELINE.md)."""
+
+    professional = models.ForeignKey(  # indexed by the (professional, year) unique constraint
+        Professional, verbose_name="专业技术人员", on_delete=models.CASCADE, related_name="year_totals",
+        db_index=False,
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    public_hours = models.DecimalField("公需科目学时", max_digits=7, decimal_places=1, default=Decimal("0"))
+    professional_hours = models.DecimalField("专业科目学时", max_digits=7, decimal_places=1, default=Decimal("0"))
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度学时合计"
+        constraints = [
+            models.UniqueConstraint(fields=["professional", "year"], name="person_year_total_unique"),
+        ]
+        indexes = [models.Index(fields=["year", "professional"], name="person_year_total_by_year")]
+
+    def __str__(self):
+        return f"{self.professional_id} {self.year}: {self.public_hours}+{self.professional_hours}"

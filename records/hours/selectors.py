@@ -1,0 +1,145 @@
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from audits.review.models import ReviewDecision
+from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
+from records.hours.rules import ZERO, Assessment, assess
+from records.people.access import scope_for
+from records.people.models import Professional
+
+
+def credited_hours(professional_id: int, year: int) -> tuple[Decimal, Decimal]:
+    """(public, professional) credited in the year, from the kept totals."""
+    total = PersonYearTotal.objects.filter(professional_id=professional_id, year=year).first()
+    return (total.public_hours, total.professional_hours) if total else (ZERO, ZERO)
+
+
+def claim_list_for_person(professional: Professional, *, year: int | None = None) -> QuerySet[Claim]:
+    decisions = Prefetch("decisions", queryset=ReviewDecision.objects.order_by("at", "id"), to_attr="decision_list")
+    qs = professional.claims.select_related("provider_base", "unit").prefetch_related(decisions)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.order_by("-start_date", "-id")
+
+
+def claim_get_own(user, pk: int) -> Claim:
+    """One of the user's own claims; anybody else's is 404."""
+    from records.people.access import get_in_scope_or_404
+
+    qs = Claim.objects.filter(professional_id__in=scope_for(user).professional_ids).select_related(
+        "professional", "provider_base", "unit", "level2_authority", "level2_region"
+    )
+    return get_in_scope_or_404(qs, pk=pk)
+
+
+def evidence_list_for_claim(claim: Claim) -> QuerySet[EvidenceFile]:
+    return claim.evidence.order_by("uploaded_at", "id")
+
+
+@dataclass(frozen=True)
+class ProgressBar:
+    label: str
+    have: Decimal
+    need: Decimal
+    short: Decimal
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.need <= 0 else min(100, int(self.have * 100 / self.need))
+
+
+@dataclass(frozen=True)
+class YearOverview:
+    """One person's year, measured on its own: hours never move between years (rule 2)."""
+
+    year: int
+    policy: RequirementPolicy
+    public: Decimal
+    professional: Decimal
+    assessment: Assessment
+    platform_records: list
+    credited_claims: list
+    pending_claims: list
+    action_claims: list
+    other_claims: list
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional
+
+    @property
+    def bars(self) -> list[ProgressBar]:
+        a, p = self.assessment, self.policy
+        return [
+            ProgressBar("公需科目", self.public, p.public_hours, a.public_short),
+            ProgressBar("专业科目", self.professional, p.professional_hours, a.professional_short),
+            ProgressBar("合计", self.total, p.total_hours, a.total_short),
+        ]
+
+
+def year_overview(professional: Professional, year: int) -> YearOverview:
+    policy = RequirementPolicy.objects.for_year(year)
+    public, prof = credited_hours(professional.pk, year)
+    records = list(
+        professional.platform_records.filter(year=year, credit_revoked_at__isnull=True)
+        .select_related("platform").order_by("-completed_at")
+    )
+    groups: dict[str, list] = {"credited": [], "pending": [], "action": [], "other": []}
+    for claim in claim_list_for_person(professional, year=year):
+        if claim.is_credited:
+            groups["credited"].append(claim)
+        elif claim.is_pending_review:
+            groups["pending"].append(claim)
+        elif claim.status in (Claim.Status.DRAFT, Claim.Status.RETURNED):
+            groups["action"].append(claim)
+        else:
+            groups["other"].append(claim)
+    return YearOverview(
+        year=year, policy=policy, public=public, professional=prof, assessment=assess(public, prof, policy),
+        platform_records=records, credited_claims=groups["credited"], pending_claims=groups["pending"],
+        action_claims=groups["action"], other_claims=groups["other"],
+    )
+
+
+def person_years(professional: Professional, *, before: int) -> list[int]:
+    """Earlier years in which the person has any hours or claims, newest first."""
+    years = set(professional.year_totals.filter(year__lt=before).values_list("year", flat=True))
+    years |= set(professional.claims.filter(year__lt=before).values_list("year", flat=True))
+    years |= set(professional.platform_records.filter(year__lt=before).values_list("year", flat=True))
+    return sorted(years, reverse=True)
+
+
+NO_HOURS = Decimal("0.0")  # as a kept total shows it, one decimal place
+
+
+@dataclass(frozen=True)
+class YearHours:
+    year: int
+    public: Decimal
+    professional: Decimal
+    assessment: Assessment
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional
+
+
+def recent_year_hours(professional: Professional, *, current_year: int, years: int) -> list[YearHours]:
+    """Credited hours and the verdict of each of the person's last `years` years, newest first; it stops at
+    the first year without a requirement policy (before the notice)."""
+    totals = {
+        total.year: total for total in
+        professional.year_totals.filter(year__gt=current_year - years, year__lte=current_year)
+    }
+    rows = []
+    for year in range(current_year, current_year - years, -1):
+        try:
+            policy = RequirementPolicy.objects.for_year(year)
+        except RequirementPolicy.DoesNotExist:
+            break
+        total = totals.get(year)
+        public, prof = (total.public_hours, total.professional_hours) if total else (NO_HOURS, NO_HOURS)
+        rows.append(YearHours(year, public, prof, assess(public, prof, policy)))
+    return rows

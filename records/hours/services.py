@@ -1,0 +1,337 @@
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from audits.review.rules import Status
+from audits.trail.services import record_event
+from ce_portal.errors import DomainError, NotFound
+from records.hours.models import (
+    Claim,
+    EvidenceFile,
+    MakeUpExemption,
+    PersonYearTotal,
+    PlatformRecord,
+    RequirementPolicy,
+    SubjectCategory,
+)
+from records.hours.rules import (
+    SNIFF_BYTES,
+    ZERO,
+    Problem,
+    activity_date_problems,
+    claim_year_refusal,
+    evidence_content_type,
+    evidence_count_problem,
+    evidence_problems,
+    filing_year_problem,
+    hours_problems,
+    provider_problems,
+)
+from records.people.access import scope_for
+from records.people.models import Professional, Role
+
+# The claimant may change content and evidence while the claim is in their hands: before submission, or
+# returned to them for correction.
+EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
+
+
+@dataclass(frozen=True)
+class ClaimInput:
+    """What the person fills in; the year is not among it: it is the activity's year, always."""
+
+    kind: str
+    category: str
+    title: str
+    content: str
+    provider_base: object | None  # platforms.TrainingBase
+    provider_name: str
+    start_date: dt.date
+    end_date: dt.date
+    hours: Decimal
+    result: str
+    external_certificate_no: str
+
+    @classmethod
+    def from_claim(cls, claim: Claim) -> "ClaimInput":
+        return cls(**{name: getattr(claim, name) for name in cls.__dataclass_fields__})
+
+
+def claim_input_problems(*, professional: Professional, data: ClaimInput, now: dt.datetime) -> list[Problem]:
+    """Every problem with the input, the filing-year rule included (it needs the policy and any exemption)."""
+    return [
+        *provider_problems(data.provider_base and data.provider_base.pk, data.provider_name),
+        *activity_problems(professional=professional, start_date=data.start_date, end_date=data.end_date,
+                           hours=data.hours, now=now),
+    ]
+
+
+def activity_problems(*, professional: Professional, start_date: dt.date, end_date: dt.date, hours: Decimal,
+                      now: dt.datetime) -> list[Problem]:
+    """The activity's dates and hours, and whether its year is still open to this person at `now`."""
+    dates = activity_date_problems(start_date, end_date, timezone.localdate(now))
+    problems = [*dates, *hours_problems(hours, start_date, end_date)]
+    if not dates:
+        year = start_date.year
+        exemption = (
+            MakeUpExemption.objects.filter(professional=professional, year=year, revoked_at__isnull=True)
+            .order_by("-expires_at").first()
+        )
+        year_problem = filing_year_problem(year, now, exemption, filing_close=_filing_close(year))
+        if year_problem:
+            problems.append(year_problem)
+    return problems
+
+
+def _filing_close(year: int) -> dt.datetime | None:
+    try:
+        return RequirementPolicy.objects.for_year(year).filing_close
+    except RequirementPolicy.DoesNotExist:  # a year before any policy: the notice's default close applies
+        return None
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        first = problems[0]
+        raise DomainError(first.message, code=first.code, field=first.field)
+
+
+def _own_claim_for_update(actor, claim_id: int) -> Claim:
+    claim = (
+        # Lock the claim row only: it serialises every change to the claim and its evidence.
+        Claim.objects.select_for_update(of=("self",))
+        .filter(pk=claim_id, professional_id__in=scope_for(actor).professional_ids)
+        .select_related("professional")
+        .first()
+    )
+    if claim is None:
+        raise NotFound("未找到该申报。")
+    return claim
+
+
+def _require_editable(claim: Claim) -> None:
+    if claim.status not in EDITABLE_STATUSES:
+        raise DomainError(
+            f"该申报当前状态为“{claim.get_status_display()}”，不能修改内容或佐证材料。", code="claim_not_editable"
+        )
+
+
+def _snapshot(claim: Claim) -> dict:
+    return {
+        "status": claim.status, "version": claim.version, "year": claim.year, "category": claim.category,
+        "hours": str(claim.hours), "unit": claim.unit_id, "level1_due_on": claim.level1_due_on,
+    }
+
+
+@transaction.atomic
+def claim_save_draft(*, actor, professional: Professional, data: ClaimInput, now: dt.datetime,
+                     claim_id: int | None = None) -> Claim:
+    """Create a draft, or change the content of one's draft or returned claim."""
+    if professional.pk not in scope_for(actor).professional_ids:
+        raise NotFound("未找到该人员。")
+    if claim_id is None:
+        claim = Claim(professional=professional)
+    else:
+        claim = _own_claim_for_update(actor, claim_id)
+        _require_editable(claim)
+    _refuse(claim_input_problems(professional=professional, data=data, now=now))
+    for name, value in data.__dict__.items():
+        setattr(claim, name, value)
+    claim.year = data.start_date.year
+    claim.save()
+    return claim
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def upload_head(upload: UploadedFile) -> bytes:
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    return head
+
+
+@transaction.atomic
+def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime,
+                 supersedes_id: int | None = None) -> EvidenceFile:
+    """Attach a file; with `supersedes_id`, as the corrected version of a file, which is kept but taken out."""
+    claim = _own_claim_for_update(actor, claim_id)
+    _require_editable(claim)
+    head = upload_head(upload)
+    _refuse(evidence_problems(upload.name, head, upload.size))
+    current = claim.evidence.filter(removed_at__isnull=True)
+    superseded = None
+    if supersedes_id is not None:
+        superseded = current.filter(pk=supersedes_id).first()
+        if superseded is None:
+            raise NotFound("未找到要更正的佐证材料。")
+    else:
+        count_problem = evidence_count_problem(current.count(), 1)
+        _refuse([count_problem] if count_problem else [])
+    evidence = EvidenceFile(
+        claim=claim, original_name=upload.name[-200:], content_type=evidence_content_type(head), size=upload.size,
+        sha256=_sha256(upload), uploaded_by=actor, uploaded_at=now,
+    )
+    evidence.file.save(upload.name, upload, save=False)
+    evidence.save()
+    if superseded is not None:
+        superseded.removed_at = now
+        superseded.save(update_fields=["removed_at"])
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, actor, evidence_id: int, now: dt.datetime) -> EvidenceFile:
+    """Take a not-yet-submitted file out of a claim. The row and the file are kept (removed_at)."""
+    claim_id = EvidenceFile.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        raise NotFound("未找到该佐证材料。")
+    claim = _own_claim_for_update(actor, claim_id)
+    evidence = claim.evidence.get(pk=evidence_id)
+    if evidence.removed_at is not None:
+        raise DomainError("该佐证材料已经移除。", code="evidence_already_removed")
+    if evidence.submitted_at is not None:
+        raise DomainError(
+            "该材料已随申报提交，成为审核记录的一部分，不能删除或替换；如需更正，请上传更正版本。",
+            code="evidence_frozen",
+        )
+    _require_editable(claim)
+    evidence.removed_at = now
+    evidence.save(update_fields=["removed_at"])
+    return evidence
+
+
+def discard_stored_files(names: list[str]) -> None:
+    """Delete files written by evidence_add in a transaction that then rolled back (no row points at them)."""
+    for name in names:
+        default_storage.delete(name)
+
+
+Key = tuple[int, int]  # (professional_id, year)
+
+
+def year_deltas(items) -> dict[Key, tuple[Decimal, Decimal]]:
+    """Sum (professional_id, year, category, hours) items into per-person-year (public, professional)."""
+    sums: dict[Key, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for professional_id, year, category, hours in items:
+        sums[(professional_id, year)][0 if category == SubjectCategory.PUBLIC else 1] += hours
+    return {key: (pub, pro) for key, (pub, pro) in sums.items()}
+
+
+def add_to_year_totals(deltas: dict[Key, tuple[Decimal, Decimal]]) -> None:
+    """Add (or, with negative hours, subtract) in one upsert; concurrent callers never lose an update."""
+    if not deltas:
+        return
+    table = PersonYearTotal._meta.db_table
+    now = timezone.now()
+    rows = sorted(deltas.items())  # a fixed order: two batches lock the same rows in the same order
+    if connection.vendor == "postgresql":
+        # One array per column: a short statement that psycopg and PostgreSQL parse the same way whatever
+        # the number of rows (a 1,000-row VALUES list costs ≈ 5× more, mostly in parsing its 5,000 parameters).
+        source = "SELECT u.*, %s FROM unnest(%s::bigint[], %s::smallint[], %s::numeric[], %s::numeric[]) AS u"
+        params = [now, [pid for (pid, _), _ in rows], [year for (_, year), _ in rows],
+                  [pub for _, (pub, _) in rows], [pro for _, (_, pro) in rows]]
+    else:  # the SQLite demo
+        source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+        params = [p for (pid, year), (pub, pro) in rows for p in (pid, year, pub, pro, now)]
+    sql = (
+        f"INSERT INTO {table} (professional_id, year, public_hours, professional_hours, updated_at) "
+        f"{source} ON CONFLICT (professional_id, year) DO UPDATE SET "
+        f"public_hours = {table}.public_hours + excluded.public_hours, "
+        f"professional_hours = {table}.professional_hours + excluded.professional_hours, "
+        f"updated_at = excluded.updated_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def recompute_year_totals(keys: list[Key]) -> None:
+    """Rebuild the totals of these person-years from the credited source rows."""
+    for professional_id, year in keys:
+        sums = {SubjectCategory.PUBLIC: ZERO, SubjectCategory.PROFESSIONAL: ZERO}
+        for source in (
+            PlatformRecord.objects.filter(credit_revoked_at__isnull=True),
+            Claim.objects.filter(status=Claim.Status.APPROVED, credit_revoked_at__isnull=True),
+        ):
+            rows = source.filter(professional_id=professional_id, year=year).values("category").annotate(h=Sum("hours"))
+            for row in rows:
+                sums[row["category"]] += row["h"]
+        PersonYearTotal.objects.update_or_create(
+            professional_id=professional_id, year=year,
+            defaults={"public_hours": sums[SubjectCategory.PUBLIC],
+                      "professional_hours": sums[SubjectCategory.PROFESSIONAL]},
+        )
+
+
+def makeup_exemption_grant_check(*, professional: Professional, year: int, reason: str, expires_at: dt.datetime,
+                                 granted_by, now: dt.datetime) -> None:
+    """Raise the DomainError `makeup_exemption_grant` would refuse with, so a form can show it on its field."""
+    if not scope_for(granted_by).has(Role.CITY_HR):
+        raise DomainError("只有市人社局可以批准补学豁免。", code="not_city_hr")
+    if not (reason or "").strip():
+        raise DomainError("请填写批准理由。", code="reason_required", field="reason")
+    if expires_at <= now:
+        raise DomainError("有效期须晚于当前时间。", code="expiry_in_past", field="expires_at")
+    policy = RequirementPolicy.objects.filter(year=year).first()
+    refusal = claim_year_refusal(year, now, filing_close=policy.filing_close if policy else None)
+    if refusal is None:
+        raise DomainError(f"{year} 年度尚在申报期内，可直接申报，无需补学豁免。", code="year_not_closed", field="year")
+    if refusal.code != "year_closed":
+        raise DomainError(refusal.message, code=refusal.code, field="year")
+    current = next(
+        (e for e in MakeUpExemption.objects.filter(professional=professional, year=year) if e.is_valid_at(now)), None
+    )
+    if current is not None:
+        raise DomainError(
+            f"该人员已有 {year} 年度有效的补学豁免（有效期至 {timezone.localtime(current.expires_at):%Y-%m-%d %H:%M}）；"
+            "如需变更，请先撤销。",
+            code="exemption_exists", field="year",
+        )
+
+
+@transaction.atomic
+def makeup_exemption_grant(*, professional: Professional, year: int, reason: str, expires_at: dt.datetime,
+                           granted_by, now: dt.datetime, ip: str | None = None) -> MakeUpExemption:
+    """city_hr reopens one closed year for one person, with a written reason, until `expires_at` (rule 3)."""
+    # Serialises grants for the same person, so two city_hr clicks cannot both pass the "already has one" check.
+    Professional.objects.select_for_update().filter(pk=professional.pk).first()
+    makeup_exemption_grant_check(professional=professional, year=year, reason=reason, expires_at=expires_at,
+                                 granted_by=granted_by, now=now)
+    exemption = MakeUpExemption.objects.create(
+        professional=professional, year=year, reason=reason.strip(), granted_by=granted_by, expires_at=expires_at,
+    )
+    record_event(actor=granted_by, action="makeup_exemption.grant", target=exemption, ip=ip, after={
+        "professional": professional.pk, "year": year, "reason": exemption.reason,
+        "expires_at": expires_at.isoformat(),
+    })
+    return exemption
+
+
+@transaction.atomic
+def makeup_exemption_revoke(*, exemption: MakeUpExemption, reason: str, revoked_by, now: dt.datetime,
+                            ip: str | None = None) -> MakeUpExemption:
+    """city_hr withdraws a grant before it expires; the reason goes to the audit trail."""
+    if not scope_for(revoked_by).has(Role.CITY_HR):
+        raise DomainError("只有市人社局可以撤销补学豁免。", code="not_city_hr")
+    if not (reason or "").strip():
+        raise DomainError("请填写撤销理由。", code="reason_required", field="revoke_reason")
+    exemption = MakeUpExemption.objects.select_for_update().get(pk=exemption.pk)
+    if exemption.revoked_at is not None:
+        raise DomainError("该补学豁免已撤销。", code="already_revoked")
+    exemption.revoked_at = now
+    exemption.save(update_fields=["revoked_at"])
+    record_event(actor=revoked_by, action="makeup_exemption.revoke", target=exemption, ip=ip,
+                 before={"revoked_at": None}, after={"revoked_at": now.isoformat(), "reason": reason.strip()})
+    return exemption

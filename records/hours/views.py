@@ -1,0 +1,210 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from audits.review import services as review_services
+from audits.review.rules import Action, Actor, allowed_actions
+from audits.review.selectors import evidence_get
+from ce_portal.clock import business_now, business_today
+from ce_portal.errors import DomainError
+from ce_portal.http import client_ip
+from records.hours import services
+from records.hours.forms import ClaimForm, EvidenceCorrectionForm
+from records.hours.models import Claim, RequirementPolicy
+from records.hours.rules import MAX_EVIDENCE_FILES, evidence_download_name
+from records.hours.selectors import claim_get_own, evidence_list_for_claim, person_years, year_overview
+from records.hours.services import EDITABLE_STATUSES
+from records.people.access import role_required
+from records.people.models import Role
+from records.people.selectors import current_employment
+
+
+@role_required(Role.PROFESSIONAL)
+def my_home(request):
+    """This year at a glance: progress against the year's policy, what is credited, pending, or waiting on me."""
+    professional = request.user.professional
+    year = business_today().year
+    return render(request, "records/my_home.html", {
+        "professional": professional,
+        "employment": current_employment(professional),
+        "overview": year_overview(professional, year),
+        "past_years": person_years(professional, before=year),
+    })
+
+
+SUBMIT, SAVE_DRAFT = "submit", "draft"
+
+
+def _show_refusal(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _send(request, claim: Claim) -> Claim:
+    """Submit a draft, or resubmit a returned claim: which one is the workflow's question, not the button's."""
+    service = review_services.claim_resubmit if claim.status == Claim.Status.RETURNED else review_services.claim_submit
+    return service(actor=request.user, claim_id=claim.pk, now=business_now(), ip=client_ip(request))
+
+
+def _sent_message(request, claim: Claim) -> None:
+    provisional = "（暂定，待国务院公布放假安排后重新计算）" if claim.level1_due_provisional else ""
+    messages.success(
+        request, f"已提交至{claim.unit.name}审核，单位应于 {claim.level1_due_on:%Y年%m月%d日} 前完成审核{provisional}。"
+    )
+
+
+def _claim_form_page(request, *, claim: Claim | None):
+    """The new-claim and the correct-a-claim page: one form, two buttons (save as draft / submit)."""
+    professional = request.user.professional
+    current = evidence_list_for_claim(claim).filter(removed_at__isnull=True) if claim else []
+    submitting = request.POST.get("action") == SUBMIT
+    now = business_now()
+    form_kwargs = {"professional": professional, "now": now, "existing_evidence": len(current),
+                   "submitting": submitting}
+    if request.method != "POST":
+        initial = {name: getattr(claim, name) for name in services.ClaimInput.__dataclass_fields__} if claim else {}
+        form = ClaimForm(initial=initial, **form_kwargs)
+    else:
+        form = ClaimForm(request.POST, request.FILES, **form_kwargs)
+        if form.is_valid():
+            stored: list[str] = []
+            try:
+                with transaction.atomic():
+                    saved = services.claim_save_draft(actor=request.user, professional=professional,
+                                                    data=form.claim_input(), now=now, claim_id=claim and claim.pk)
+                    for upload in form.cleaned_data["evidence"]:
+                        stored.append(services.evidence_add(actor=request.user, claim_id=saved.pk, upload=upload,
+                                                          now=now).file.name)
+                    if submitting:
+                        saved = _send(request, saved)
+            except DomainError as exc:
+                services.discard_stored_files(stored)
+                _show_refusal(form, exc)
+            else:
+                if submitting:
+                    _sent_message(request, saved)
+                else:
+                    messages.success(request, "已保存为草稿，尚未提交审核。")
+                return redirect("hours:claim_detail", pk=saved.pk)
+    return render(request, "records/claim_form.html", {
+        "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
+        # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
+        "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
+    })
+
+
+@role_required(Role.PROFESSIONAL)
+def claim_new(request):
+    return _claim_form_page(request, claim=None)
+
+
+@role_required(Role.PROFESSIONAL)
+def claim_edit(request, pk: int):
+    claim = claim_get_own(request.user, pk)
+    if claim.status not in EDITABLE_STATUSES:
+        messages.error(request, f"该申报当前状态为“{claim.get_status_display()}”，不能修改。")
+        return redirect("hours:claim_detail", pk=claim.pk)
+    return _claim_form_page(request, claim=claim)
+
+
+@role_required(Role.PROFESSIONAL)
+def claim_detail(request, pk: int):
+    claim = claim_get_own(request.user, pk)
+    return render(request, "records/claim_detail.html", {
+        "claim": claim,
+        "evidence": evidence_list_for_claim(claim),
+        "decisions": claim.decisions.select_related("reviewer").order_by("at", "id"),
+        "editable": claim.status in EDITABLE_STATUSES,
+        "can_withdraw": Action.WITHDRAW in allowed_actions(claim.status, Actor.PROFESSIONAL),
+        "correction_form": EvidenceCorrectionForm(),
+    })
+
+
+@role_required(Role.PROFESSIONAL)
+@require_POST
+def claim_submit(request, pk: int):
+    claim = claim_get_own(request.user, pk)
+    try:
+        claim = _send(request, claim)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        _sent_message(request, claim)
+    return redirect("hours:claim_detail", pk=pk)
+
+
+@role_required(Role.PROFESSIONAL)
+@require_POST
+def claim_withdraw(request, pk: int):
+    claim = claim_get_own(request.user, pk)
+    try:
+        review_services.claim_withdraw(actor=request.user, claim_id=claim.pk, now=business_now(), ip=client_ip(request))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已撤回该申报。")
+    return redirect("hours:claim_detail", pk=pk)
+
+
+@role_required(Role.PROFESSIONAL)
+@require_POST
+def evidence_correct(request, pk: int):
+    """Upload the corrected version of one evidence file of a returned claim (pk: the file being corrected)."""
+    evidence = evidence_get(request.user, pk)
+    claim = claim_get_own(request.user, evidence.claim_id)
+    form = EvidenceCorrectionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, form.errors["file"][0])
+        return redirect("hours:claim_detail", pk=claim.pk)
+    try:
+        services.evidence_add(actor=request.user, claim_id=claim.pk, upload=form.cleaned_data["file"],
+                            now=business_now(), supersedes_id=evidence.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已上传“{evidence.original_name}”的更正版本，原文件作为历史版本保留。")
+    return redirect("hours:claim_detail", pk=claim.pk)
+
+
+@role_required(Role.PROFESSIONAL)
+@require_POST
+def evidence_remove(request, pk: int):
+    evidence = evidence_get(request.user, pk)
+    claim = claim_get_own(request.user, evidence.claim_id)
+    try:
+        services.evidence_remove(actor=request.user, evidence_id=evidence.pk, now=business_now())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已移除“{evidence.original_name}”。")
+    return redirect("hours:claim_detail", pk=claim.pk)
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin  # the review page shows PDFs and photos inline in a frame (?inline=1)
+def evidence_download(request, pk: int):
+    evidence = evidence_get(request.user, pk)
+    review_services.evidence_opened(user=request.user, evidence=evidence, now=business_now(), ip=client_ip(request))
+    response = FileResponse(
+        evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=request.GET.get("inline") != "1",
+        filename=evidence_download_name(evidence.original_name, evidence.content_type),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(Role.PROFESSIONAL)
+def my_year(request, year: int):
+    """A past year, read-only and assessed on its own hours."""
+    if year >= business_today().year:
+        return redirect("hours:my_home")
+    try:
+        overview = year_overview(request.user.professional, year)
+    except RequirementPolicy.DoesNotExist:
+        raise Http404("未找到。")
+    return render(request, "records/my_year.html", {"overview": overview})

@@ -1,0 +1,151 @@
+from dataclasses import dataclass, field, replace
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+
+from records.people.models import Professional, Role, RoleMembership, Unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    roles: frozenset[str] = frozenset()
+    professional_ids: frozenset[int] = frozenset()
+    unit_ids: frozenset[int] = frozenset()
+    authority_ids: frozenset[int] = frozenset()
+    region_ids: frozenset[int] = frozenset()  # county_hr regions; city_hr regions are in city_region_ids
+    city_region_ids: frozenset[int] = frozenset()
+    memberships: tuple = field(default=(), compare=False)
+
+    @property
+    def is_city(self) -> bool:
+        return bool(self.city_region_ids)
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    def unit_q(self, prefix: str = "") -> Q:
+        """Units the user oversees (not the professional's own employer), as a filter on `prefix` + unit."""
+        if self.is_city:
+            return Q()
+        q = Q(pk__in=[])
+        if self.unit_ids:
+            q |= Q(**{f"{prefix}pk__in": self.unit_ids})
+        if self.authority_ids:
+            q |= Q(**{f"{prefix}authority_id__in": self.authority_ids})
+        if self.region_ids:
+            q |= Q(**{f"{prefix}region_id__in": self.region_ids})
+        return q
+
+    @property
+    def oversees_units(self) -> bool:
+        return bool(self.is_city or self.unit_ids or self.authority_ids or self.region_ids)
+
+
+def scope_for(user) -> Scope:
+    if not getattr(user, "is_authenticated", False):
+        return Scope()
+    cached = getattr(user, "_ce_scope", None)
+    if cached is not None:
+        return cached
+    memberships = tuple(RoleMembership.objects.filter(user=user).select_related("region"))
+    scope = Scope(
+        roles=frozenset(m.role for m in memberships),
+        professional_ids=frozenset(m.professional_id for m in memberships if m.role == Role.PROFESSIONAL),
+        unit_ids=frozenset(m.unit_id for m in memberships if m.role == Role.UNIT_REVIEWER),
+        authority_ids=frozenset(m.authority_id for m in memberships if m.role == Role.AUTHORITY_REVIEWER),
+        region_ids=frozenset(m.region_id for m in memberships if m.role == Role.COUNTY_HR),
+        city_region_ids=frozenset(m.region_id for m in memberships if m.role == Role.CITY_HR),
+        memberships=memberships,
+    )
+    user._ce_scope = scope
+    return scope
+
+
+def units_in_scope(user) -> QuerySet[Unit]:
+    scope = scope_for(user)
+    if not scope.oversees_units:
+        return Unit.objects.none()
+    return Unit.objects.filter(scope.unit_q())
+
+
+def professionals_in_scope(user) -> QuerySet[Professional]:
+    """People the user may see: themself, and the current staff of the units they oversee."""
+    scope = scope_for(user)
+    q = Q(pk__in=scope.professional_ids)
+    if scope.is_city:
+        q = Q()
+    elif scope.oversees_units:
+        q |= Q(pk__in=_current_staff_ids(scope))
+    return Professional.objects.filter(q)
+
+
+def _current_staff_ids(scope: Scope):
+    from records.people.models import Employment
+
+    return Employment.objects.filter(scope.unit_q("unit__"), ended_on__isnull=True).values("professional_id")
+
+
+def may_see_full_id_number(user, professional: Professional) -> bool:
+    """The person themself, their unit's reviewers and the HR bureaus over them, who match people to papers.
+
+    Industry authorities review hours, not identities: they see the masked number.
+    """
+    from records.people.models import Employment
+
+    scope = scope_for(user)
+    if professional.pk in scope.professional_ids:
+        return True
+    if scope.is_city:
+        return True
+    without_authorities = replace(scope, authority_ids=frozenset())
+    if not without_authorities.oversees_units:
+        return False
+    return Employment.objects.filter(
+        without_authorities.unit_q("unit__"), professional=professional, ended_on__isnull=True
+    ).exists()
+
+
+def get_in_scope_or_404(queryset: QuerySet, **lookup):
+    """Fetch one object from an already-scoped queryset; anything else is 404."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError):
+        raise Http404("未找到。")
+
+
+def role_required(*roles):
+    """The page belongs to these roles; anyone else gets 404 (scope rule: never reveal what exists)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            scope = scope_for(request.user)
+            if not any(scope.has(role) for role in roles):
+                raise Http404("未找到。")
+            request.scope = scope
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# Order matters: a user with several roles lands on the first one they hold.
+HOME_URL_NAMES = {
+    Role.CITY_HR: "people:city_home",
+    Role.COUNTY_HR: "people:county_home",
+    Role.AUTHORITY_REVIEWER: "people:authority_home",
+    Role.UNIT_REVIEWER: "people:unit_home",
+    Role.PROFESSIONAL: "hours:my_home",
+}
+
+
+def role_homes(scope) -> list[tuple[str, str, str]]:
+    """(role code, Chinese label, URL) for every role the scope holds, in landing order."""
+    return [
+        (role.value, role.label, reverse(url_name)) for role, url_name in HOME_URL_NAMES.items() if scope.has(role)
+    ]

@@ -1,0 +1,190 @@
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from records.people.rules import TitleLevel, mask_id_number, validate_credit_code, validate_id_number
+
+
+class Role(models.TextChoices):
+    PROFESSIONAL = "professional", "专业技术人员"
+    UNIT_REVIEWER = "unit_reviewer", "用人单位审核员"
+    AUTHORITY_REVIEWER = "authority_reviewer", "行业主管部门审核员"
+    COUNTY_HR = "county_hr", "县（市、区）人社局"
+    CITY_HR = "city_hr", "市人社局"
+
+
+class Region(models.Model):
+    class Level(models.TextChoices):
+        CITY = "city", "市"
+        COUNTY = "county", "县（市、区）"
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=64, unique=True)
+    level = models.CharField("层级", max_length=8, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级区域", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "行政区域"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class IndustryAuthority(models.Model):
+    name = models.CharField("名称", max_length=128)
+    region = models.ForeignKey(Region, verbose_name="所属区域", on_delete=models.PROTECT, related_name="authorities")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "行业主管部门"
+        ordering = ["region__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="authority_unique_name_in_region")]
+
+    def __str__(self):
+        return self.name
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", "企业"
+        PUBLIC_INSTITUTION = "public_institution", "事业单位"
+        SOCIAL_ORGANISATION = "social_organisation", "社会组织"
+        STATIONED = "stationed", "驻平单位"
+
+    name = models.CharField("单位名称", max_length=128)
+    credit_code = models.CharField(
+        "统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code],
+        error_messages={"unique": "该统一社会信用代码已登记。"},
+    )
+    region = models.ForeignKey(Region, verbose_name="所属区域", on_delete=models.PROTECT, related_name="units")
+    authority = models.ForeignKey(
+        IndustryAuthority, verbose_name="行业主管部门", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="units", help_text="无行业主管部门的单位由所在县（市、区）人社局进行二级审核。",
+    )
+    kind = models.CharField("单位类型", max_length=24, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用人单位"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["region", "name"], name="unit_region_name")]  # county unit lists
+
+    def __str__(self):
+        return self.name
+
+
+class Professional(models.Model):
+    TitleLevel = TitleLevel  # the staff-file rules read the same choices
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待单位审核"
+        ACTIVE = "active", "已启用"
+        REJECTED = "rejected", "未通过"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="登录账号", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="professional",
+    )
+    name = models.CharField("姓名", max_length=64)
+    id_number = models.CharField(
+        "身份证号码", max_length=18, unique=True, validators=[validate_id_number],
+        error_messages={"unique": "该身份证号码已登记。"},
+    )
+    specialty = models.CharField("专业", max_length=64, blank=True)
+    title_level = models.CharField("职称等级", max_length=20, choices=TitleLevel.choices, default=TitleLevel.NONE)
+    phone = models.CharField("手机号码", max_length=20, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "专业技术人员"
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return f"{self.name}（{self.masked_id_number}）"
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class Employment(models.Model):
+    """Which unit a person worked for, when: claims go to the unit of the day they are filed."""
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="employments"
+    )
+    unit = models.ForeignKey(Unit, verbose_name="用人单位", on_delete=models.PROTECT, related_name="employments")
+    started_on = models.DateField("入职日期")
+    ended_on = models.DateField("离职日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任职记录"
+        ordering = ["-started_on"]
+        constraints = [
+            # At most one current employer per person.
+            models.UniqueConstraint(
+                fields=["professional"], condition=Q(ended_on__isnull=True), name="employment_one_current"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="employment_ends_after_start",
+            ),
+        ]
+        indexes = [
+            # A unit's current staff list.
+            models.Index(fields=["unit", "professional"], condition=Q(ended_on__isnull=True), name="employment_current"),
+        ]
+
+    def __str__(self):
+        return f"{self.professional.name} @ {self.unit.name}"
+
+
+class RoleMembership(models.Model):
+    """A user's role, bound to the one scope object that role works on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.CASCADE, related_name="role_memberships"
+    )
+    role = models.CharField("角色", max_length=24, choices=Role.choices)
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", null=True, blank=True, on_delete=models.CASCADE
+    )
+    unit = models.ForeignKey(Unit, verbose_name="用人单位", null=True, blank=True, on_delete=models.CASCADE)
+    authority = models.ForeignKey(
+        IndustryAuthority, verbose_name="行业主管部门", null=True, blank=True, on_delete=models.CASCADE
+    )
+    region = models.ForeignKey(Region, verbose_name="区域", null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "角色授权"
+        ordering = ["user", "role"]
+        constraints = [
+            # Exactly the scope object that fits the role, and no other.
+            models.CheckConstraint(
+                name="membership_scope_fits_role",
+                condition=(
+                    Q(role=Role.PROFESSIONAL, professional__isnull=False, unit__isnull=True,
+                      authority__isnull=True, region__isnull=True)
+                    | Q(role=Role.UNIT_REVIEWER, unit__isnull=False, professional__isnull=True,
+                        authority__isnull=True, region__isnull=True)
+                    | Q(role=Role.AUTHORITY_REVIEWER, authority__isnull=False, professional__isnull=True,
+                        unit__isnull=True, region__isnull=True)
+                    | Q(role__in=[Role.COUNTY_HR, Role.CITY_HR], region__isnull=False, professional__isnull=True,
+                        unit__isnull=True, authority__isnull=True)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "professional", "unit", "authority", "region"],
+                name="membership_unique", nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.scope_object}"
+
+    @property
+    def scope_object(self):
+        return self.professional or self.unit or self.authority or self.region

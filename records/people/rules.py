@@ -1,0 +1,381 @@
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+from ce_portal.errors import DomainError
+
+
+def normalize_id_number(value: str) -> str:
+    # stdnum keeps inner spaces, but people paste numbers grouped as "410402 19900101 1234".
+    return "".join(ric.compact(value or "").split()).upper()
+
+
+def validate_id_number(value: str) -> None:
+    """居民身份证号码 (GB 11643): 18 characters, valid birth date, ISO 7064 check digit (may be X)."""
+    try:
+        ric.validate(value)
+    except stdnum_errors.InvalidLength:
+        raise ValidationError("身份证号码应为 18 位。", code="id_number_length")
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError("身份证号码校验位不正确，请核对最后一位。", code="id_number_checksum")
+    except stdnum_errors.InvalidComponent:
+        raise ValidationError("身份证号码中的出生日期或地区码无效。", code="id_number_component")
+    except stdnum_errors.InvalidFormat:
+        raise ValidationError("身份证号码只能包含数字，最后一位可以是 X。", code="id_number_format")
+
+
+def normalize_credit_code(value: str) -> str:
+    return "".join(uscc.compact(value or "").split()).upper()
+
+
+def validate_credit_code(value: str) -> None:
+    """统一社会信用代码 (GB 32100): 18 characters with a check character."""
+    try:
+        uscc.validate(value)
+    except stdnum_errors.InvalidLength:
+        raise ValidationError("统一社会信用代码应为 18 位。", code="credit_code_length")
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError("统一社会信用代码校验位不正确，请核对最后一位。", code="credit_code_checksum")
+    except (stdnum_errors.InvalidFormat, stdnum_errors.InvalidComponent):
+        raise ValidationError("统一社会信用代码格式不正确（不得含 I、O、Z、S、V）。", code="credit_code_format")
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the region prefix and the last four: enough to tell people apart, not enough to impersonate."""
+    if len(value) < 10:
+        return "*" * len(value)
+    return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
+
+
+def validate_mobile(value: str) -> None:
+    """Mainland mobile numbers: 11 digits starting 13–19 (the unit calls people on these, not landlines)."""
+    if not (len(value) == 11 and value.isdigit() and value[0] == "1" and value[1] in "3456789"):
+        raise ValidationError("手机号码应为 11 位数字，以 13–19 开头。", code="phone_format")
+
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+MAX_ROWS = 5_000
+
+
+COLUMNS = ["姓名", "身份证号码", "专业", "职称等级", "手机号码", "入职日期"]
+
+
+REQUIRED_COLUMNS = COLUMNS[:5]  # 入职日期 may be left out: it defaults to the day of the import
+
+
+_FIELD_OF_COLUMN = dict(zip(COLUMNS, ["name", "id_number", "specialty", "title_level", "phone", "started_on"]))
+
+
+# What people type into the header instead of our exact words.
+_HEADER_ALIASES = {
+    "身份证号": "身份证号码", "身份证": "身份证号码", "手机号": "手机号码", "手机": "手机号码", "职称": "职称等级",
+}
+
+
+class TitleLevel(models.TextChoices):
+    NONE = "none", "未定级"
+    JUNIOR = "junior", "初级"
+    INTERMEDIATE = "intermediate", "中级"
+    ASSOCIATE_SENIOR = "associate_senior", "副高级"
+    SENIOR = "senior", "正高级"
+
+
+TITLE_LEVEL_BY_LABEL = {label: value for value, label in TitleLevel.choices}
+
+
+_TITLE_LEVEL_VALUES = set(TITLE_LEVEL_BY_LABEL.values())
+
+
+# Excel turns a long number into 4.10402E+17 (and loses the last digits) unless the column is text.
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+class StaffRowInvalid(DomainError):
+    """Every problem of one row at once, so a person fixes the row in one go; code/field are the first."""
+
+    def __init__(self, errors: list[DomainError]):
+        super().__init__("；".join(e.message for e in errors), code=errors[0].code, field=errors[0].field)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    name: str
+    id_number: str
+    started_on: dt.date
+    specialty: str = ""
+    title_level: str = TitleLevel.NONE
+    phone: str = ""
+
+
+@dataclass
+class RawRow:
+    """One data line of an upload as read, before cleaning; `line` is what the person sees in Excel."""
+
+    line: int
+    values: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return _text(self.values.get("name")) or "（未填姓名）"
+
+    @property
+    def id_text(self) -> str:
+        return _text(self.values.get("id_number"))
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _clean_id_number(value) -> str:
+    if isinstance(value, (int, float)) or _SCIENTIFIC.match(_text(value)):
+        raise DomainError(
+            "身份证号码被 Excel 存成了数字（末几位可能已丢失），请把该列设为“文本”格式后重新填写。",
+            code="id_number_as_number", field="id_number",
+        )
+    number = normalize_id_number(_text(value))
+    if not number:
+        raise DomainError("请填写身份证号码。", code="id_number_required", field="id_number")
+    try:
+        validate_id_number(number)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], code=exc.error_list[0].code, field="id_number")
+    return number
+
+
+def _clean_title_level(value) -> str:
+    text = _text(value)
+    if not text:
+        return TitleLevel.NONE
+    if text in _TITLE_LEVEL_VALUES:  # the API sends codes, spreadsheets send labels
+        return text
+    if text in TITLE_LEVEL_BY_LABEL:
+        return TITLE_LEVEL_BY_LABEL[text]
+    raise DomainError(
+        f"职称等级“{text}”无效，应为 {'、'.join(TITLE_LEVEL_BY_LABEL)} 之一。",
+        code="title_level_invalid", field="title_level",
+    )
+
+
+def _clean_phone(value) -> str:
+    phone = _text(value).replace(" ", "").replace("-", "")
+    if phone:
+        try:
+            validate_mobile(phone)
+        except ValidationError as exc:
+            raise DomainError(exc.messages[0], code="phone_format", field="phone")
+    return phone
+
+
+def _clean_started_on(value, *, today: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif not _text(value):
+        return today
+    else:
+        day = _parse_date(_text(value))
+    if day > today:
+        raise DomainError("入职日期不能晚于今天。", code="started_on_in_future", field="started_on")
+    return day
+
+
+def _parse_date(text: str) -> dt.date:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise DomainError(
+        f"入职日期“{text}”无法识别，请写成 2024-03-01 的格式。", code="started_on_format", field="started_on"
+    )
+
+
+def _clean_text(value, *, label: str, field_name: str, max_length: int, required: bool) -> str:
+    text = _text(value)
+    if required and not text:
+        raise DomainError(f"请填写{label}。", code=f"{field_name}_required", field=field_name)
+    if len(text) > max_length:
+        raise DomainError(f"{label}不能超过 {max_length} 个字。", code=f"{field_name}_too_long", field=field_name)
+    return text
+
+
+def clean_staff_row(*, today: dt.date, name=None, id_number=None, specialty=None, title_level=None, phone=None,
+                    started_on=None) -> StaffRow:
+    """Raw values (cells, form or JSON fields) → a StaffRow, or StaffRowInvalid listing every problem."""
+    cleaners = {
+        "name": lambda: _clean_text(name, label="姓名", field_name="name", max_length=64, required=True),
+        "id_number": lambda: _clean_id_number(id_number),
+        "specialty": lambda: _clean_text(specialty, label="专业", field_name="specialty", max_length=64,
+                                         required=False),
+        "title_level": lambda: _clean_title_level(title_level),
+        "phone": lambda: _clean_phone(phone),
+        "started_on": lambda: _clean_started_on(started_on, today=today),
+    }
+    values, errors = {}, []
+    for name_, clean in cleaners.items():
+        try:
+            values[name_] = clean()
+        except DomainError as exc:
+            errors.append(exc)
+    if errors:
+        raise StaffRowInvalid(errors)
+    return StaffRow(**values)
+
+
+class ImportFileError(DomainError):
+    """The file as a whole is refused: nothing in it is looked at further."""
+
+
+def read_staff_file(upload) -> list[RawRow]:
+    """An uploaded .xlsx or .csv → its data rows (blank lines skipped), or ImportFileError."""
+    name = (upload.name or "").lower()
+    if upload.size > MAX_FILE_BYTES:
+        raise ImportFileError("文件超过 2 MB，请拆分后分批导入。", code="import_too_large")
+    if name.endswith(".xls"):
+        raise ImportFileError("不支持旧版 .xls 文件，请在 Excel 中“另存为”.xlsx 后再导入。", code="import_file_type")
+    content = upload.read()
+    if name.endswith(".xlsx"):
+        lines = _xlsx_lines(content)
+    elif name.endswith(".csv"):
+        lines = _csv_lines(content)
+    else:
+        raise ImportFileError("仅支持 .xlsx 或 .csv 文件，请使用页面上的模板。", code="import_file_type")
+    return _rows_under_header(lines)
+
+
+def _xlsx_lines(content: bytes):
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        raise ImportFileError("该文件不是有效的 Excel（.xlsx）文件，请用模板重新填写。", code="import_bad_file")
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises whatever the broken zip member makes it raise
+        raise ImportFileError("无法读取该 Excel 文件，请确认文件未损坏、未加密。", code="import_bad_file")
+    try:
+        for number, row in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, list(row)
+    finally:
+        workbook.close()
+
+
+def _csv_lines(content: bytes):
+    if b"\x00" in content:
+        raise ImportFileError("该文件不是文本格式的 CSV 文件。", code="import_bad_file")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError("无法识别文件编码，请以 UTF-8 或 GB18030（GBK）编码保存 CSV。",
+                              code="import_bad_encoding")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _rows_under_header(lines) -> list[RawRow]:
+    columns = None
+    rows: list[RawRow] = []
+    for number, cells in lines:
+        if all(_text(c) == "" for c in cells):
+            continue
+        if columns is None:
+            columns = _header_columns(cells)
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ImportFileError(f"文件超过 {MAX_ROWS} 行，请拆分后分批导入。", code="import_too_many_rows")
+        rows.append(RawRow(line=number, values={
+            field_name: cells[index] if index < len(cells) else None for index, field_name in columns.items()
+        }))
+    if columns is None:
+        raise ImportFileError("文件是空的。", code="import_empty")
+    if not rows:
+        raise ImportFileError("表头下面没有人员数据。", code="import_empty")
+    return rows
+
+
+def _header_columns(cells) -> dict[int, str]:
+    """The first non-blank line must be the header; it maps column index → field."""
+    columns = {}
+    for index, cell in enumerate(cells):
+        title = _text(cell).replace(" ", "").rstrip("*＊")
+        title = _HEADER_ALIASES.get(title, title)
+        if title in _FIELD_OF_COLUMN:
+            columns[index] = _FIELD_OF_COLUMN[title]
+    missing = [c for c in REQUIRED_COLUMNS if _FIELD_OF_COLUMN[c] not in columns.values()]
+    if missing:
+        raise ImportFileError(
+            f"第一行应为表头（{'、'.join(COLUMNS)}），缺少：{'、'.join(missing)}。请使用页面上的模板。",
+            code="import_no_header",
+        )
+    return columns
+
+
+_INSTRUCTIONS = [
+    "1. 在“人员名单”工作表第 2 行起每行填写一人，不要修改第 1 行表头。",
+    "2. 姓名、身份证号码必填；身份证号码列已设为文本格式，请勿改成数字（否则末几位会丢失）。",
+    f"3. 职称等级填写：{'、'.join(TITLE_LEVEL_BY_LABEL)}；不填视为“未定级”。",
+    "4. 手机号码可不填；填写时应为 11 位手机号。",
+    "5. 入职日期可不填（默认为导入当天），格式如 2024-03-01，不能晚于今天。",
+    f"6. 每个文件最多 {MAX_ROWS} 人、不超过 2 MB；也可另存为 CSV（UTF-8 或 GBK 编码）导入。",
+    "7. 已在其他单位任职的人员不能导入，请使用“调入人员”办理。",
+    "8. 导入的人员暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
+]
+
+
+def template_xlsx() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "人员名单"
+    sheet.append(COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEF", (12, 22, 16, 10, 14, 14)):
+        sheet.column_dimensions[letter].width = width
+    last = MAX_ROWS + 1
+    # Column styles (not styled empty cells, which Excel would count as used rows): text, so Excel keeps all
+    # 18 digits (and an X) of an ID number; a plain date format for 入职日期.
+    for letter in "BE":
+        sheet.column_dimensions[letter].number_format = "@"
+    sheet.column_dimensions["F"].number_format = "yyyy-mm-dd"
+    levels = DataValidation(type="list", formula1=f'"{",".join(TITLE_LEVEL_BY_LABEL)}"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="职称等级", error="请从下拉列表中选择。")
+    levels.add(f"D2:D{last}")
+    sheet.add_data_validation(levels)
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填写说明")
+    for line in _INSTRUCTIONS:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 100
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def template_csv() -> bytes:
+    # With a BOM, so Excel on Windows opens the Chinese header as UTF-8 rather than as GBK gibberish.
+    return ("\ufeff" + ",".join(COLUMNS) + "\r\n").encode("utf-8")

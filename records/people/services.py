@@ -1,0 +1,391 @@
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from audits.trail.services import record_event
+from ce_portal.errors import DomainError, NotFound
+from records.people.access import scope_for
+from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
+from records.people.rules import RawRow, StaffRow, StaffRowInvalid, clean_staff_row
+
+ALREADY_REGISTERED = "该身份证号码已注册，请直接登录或联系单位。"
+
+
+EMPLOYED_ELSEWHERE = "该人员当前在其他单位任职，请通过调入办理。"
+
+
+@dataclass(frozen=True)
+class Registration:
+    professional: Professional
+    # True when the person linked to a record their unit had imported: the unit vouched, no review needed.
+    activated: bool
+
+
+@transaction.atomic
+def professional_register(*, id_number: str, name: str, phone: str, password: str, unit: Unit,
+                          today: dt.date) -> Registration:
+    """A person signs up (username = ID number). A record the unit imported earlier is linked, not duplicated.
+
+    `id_number` is already normalised and checksum-valid; the password already passed the validators.
+    """
+    User = get_user_model()
+    existing = (
+        Professional.objects.select_for_update(of=("self",)).select_related("user").filter(id_number=id_number).first()
+    )
+    reapplying = existing is not None and existing.user is not None and _was_rejected(existing)
+    if existing is not None and existing.user is not None and not reapplying:
+        raise DomainError(ALREADY_REGISTERED, code="already_registered", field="id_number")
+    if User.objects.filter(username=id_number).exclude(pk=existing.user_id if reapplying else None).exists():
+        raise DomainError(ALREADY_REGISTERED, code="already_registered", field="id_number")
+    if existing is not None and existing.name != name:
+        raise DomainError(
+            "姓名与单位登记的该身份证号码的姓名不一致，请核对；如单位登记有误，请联系单位更正。",
+            code="name_mismatch", field="name",
+        )
+    current = _current_employment(existing) if existing else None
+    if current is not None and current.unit_id != unit.pk:
+        raise DomainError(
+            "该身份证号码已由其他单位登记。请选择您当前所在的单位；如已更换单位，请联系新单位办理调入。",
+            code="employed_elsewhere", field="unit",
+        )
+    activated = current is not None
+
+    user = existing.user if reapplying else User(username=id_number)
+    user.first_name = name
+    user.is_active = activated
+    user.set_password(password)
+    user.save()
+    professional = existing or Professional(id_number=id_number, name=name)
+    professional.user = user
+    professional.phone = phone
+    professional.status = Professional.Status.ACTIVE if activated else Professional.Status.PENDING
+    professional.save()
+    if current is None:
+        _check_start_after_last_employment(professional, started_on=today)
+        Employment.objects.create(professional=professional, unit=unit, started_on=today)
+    RoleMembership.objects.get_or_create(user=user, role=Role.PROFESSIONAL, professional=professional)
+    record_event(actor=user, action="professional.register", target=professional, after={
+        "unit": unit.pk, "linked_existing": existing is not None, "activated": activated,
+    })
+    return Registration(professional=professional, activated=activated)
+
+
+def _was_rejected(professional: Professional) -> bool:
+    """A person whose unit turned the registration down may apply again (to the right unit, this time)."""
+    return professional.status == Professional.Status.REJECTED and not professional.user.is_active
+
+
+@transaction.atomic
+def registration_approve(*, professional: Professional, actor) -> Professional:
+    professional = _lock_pending(professional)
+    professional.status = Professional.Status.ACTIVE
+    professional.save(update_fields=["status"])
+    professional.user.is_active = True
+    professional.user.save(update_fields=["is_active"])
+    record_event(actor=actor, action="professional.registration_approve", target=professional,
+                 before={"status": Professional.Status.PENDING}, after={"status": professional.status})
+    return professional
+
+
+@transaction.atomic
+def registration_reject(*, professional: Professional, actor, reason: str) -> Professional:
+    """The unit says this person does not work here: the employment the registration claimed goes away."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写退回原因，申请人登录时会看到。", code="reason_required", field="reason")
+    professional = _lock_pending(professional)
+    claimed = _current_employment(professional)
+    professional.status = Professional.Status.REJECTED
+    professional.save(update_fields=["status"])
+    if claimed is not None:
+        claimed.delete()
+    record_event(actor=actor, action="professional.registration_reject", target=professional,
+                 before={"status": Professional.Status.PENDING, "unit": claimed.unit_id if claimed else None},
+                 after={"status": professional.status, "reason": reason})
+    return professional
+
+
+def _lock_pending(professional: Professional) -> Professional:
+    professional = Professional.objects.select_for_update(of=("self",)).select_related("user").get(pk=professional.pk)
+    if professional.status != Professional.Status.PENDING or professional.user is None:
+        raise DomainError("该注册申请已经处理过了。", code="not_pending")
+    return professional
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    name: str
+    id_number: str = ""
+    professional: Professional | None = None
+    error: DomainError | None = None
+
+    @property
+    def created(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ImportReport:
+    outcomes: list[RowOutcome]
+
+    @property
+    def created(self) -> list[RowOutcome]:
+        return [o for o in self.outcomes if o.created]
+
+    @property
+    def refused(self) -> list[RowOutcome]:
+        return [o for o in self.outcomes if not o.created]
+
+
+@transaction.atomic
+def staff_import(*, unit: Unit, rows: list[RawRow], actor, today: dt.date) -> ImportReport:
+    """Enrol every acceptable row, refuse the rest with a reason. One transaction; a row is all or nothing."""
+    outcomes, clean = [], []
+    for raw in rows:
+        # The number as typed, so a refused row can be found and fixed in the file.
+        outcome = RowOutcome(line=raw.line, name=raw.label, id_number=raw.id_text)
+        try:
+            row = clean_staff_row(today=today, **raw.values)
+        except StaffRowInvalid as exc:
+            outcome.error = exc
+        else:
+            outcome.id_number = row.id_number
+            clean.append((outcome, row))
+        outcomes.append(outcome)
+    clean = _refuse_duplicates_in_file(clean)
+    _enrol(unit=unit, rows=clean, actor=actor)
+    report = ImportReport(outcomes=outcomes)
+    record_event(actor=actor, action="unit.staff_import", target=unit, after={
+        "created": [o.professional.pk for o in report.created], "refused": len(report.refused),
+    })
+    return report
+
+
+@transaction.atomic
+def professional_enrol(*, unit: Unit, row: StaffRow, actor) -> Professional:
+    """One person added to the unit's staff by its reviewer (the form and the API)."""
+    outcome = RowOutcome(line=1, name=row.name, id_number=row.id_number)
+    _enrol(unit=unit, rows=[(outcome, row)], actor=actor)
+    if outcome.error is not None:
+        raise outcome.error
+    record_event(actor=actor, action="unit.staff_add", target=outcome.professional, after={"unit": unit.pk})
+    return outcome.professional
+
+
+def _refuse_duplicates_in_file(clean: list[tuple[RowOutcome, StaffRow]]) -> list[tuple[RowOutcome, StaffRow]]:
+    """Two lines with one ID number: we cannot tell which is right, so both go back to the unit."""
+    lines: dict[str, list[int]] = {}
+    for outcome, row in clean:
+        lines.setdefault(row.id_number, []).append(outcome.line)
+    kept = []
+    for outcome, row in clean:
+        same = lines[row.id_number]
+        if len(same) > 1:
+            outcome.error = DomainError(
+                f"文件中第 {'、'.join(map(str, same))} 行的身份证号码相同，请核对后只保留一行。",
+                code="duplicate_in_file", field="id_number",
+            )
+        else:
+            kept.append((outcome, row))
+    return kept
+
+
+def _enrol(*, unit: Unit, rows: list[tuple[RowOutcome, StaffRow]], actor) -> None:
+    """Look every ID number up once, decide each row, then write in bulk (5,000 rows in one request)."""
+    by_number = {
+        p.id_number: p
+        for p in Professional.objects.select_for_update().filter(id_number__in=[row.id_number for _, row in rows])
+    }
+    current_unit = dict(
+        Employment.objects.filter(professional__in=by_number.values(), ended_on__isnull=True)
+        .values_list("professional_id", "unit_id")
+    )
+    last_end = dict(
+        Employment.objects.filter(professional__in=by_number.values()).values("professional_id")
+        .annotate(last=Max("ended_on")).values_list("professional_id", "last")
+    )
+    new_people, returning, accepted = [], [], []
+    for outcome, row in rows:
+        existing = by_number.get(row.id_number)
+        try:
+            if existing is not None:
+                _check_returning(existing, row, unit=unit, current_unit_id=current_unit.get(existing.pk),
+                                 last_end=last_end.get(existing.pk))
+        except DomainError as exc:
+            outcome.error = exc
+            continue
+        if existing is None:
+            outcome.professional = Professional(
+                name=row.name, id_number=row.id_number, specialty=row.specialty, title_level=row.title_level,
+                phone=row.phone, status=Professional.Status.ACTIVE,
+            )
+            new_people.append(outcome.professional)
+        else:
+            # Back with a new employer: the unit's fresh details win over the old record's.
+            existing.specialty = row.specialty or existing.specialty
+            existing.title_level = row.title_level if row.title_level != Professional.TitleLevel.NONE else (
+                existing.title_level)
+            existing.phone = row.phone or existing.phone
+            outcome.professional = existing
+            returning.append(existing)
+        accepted.append((outcome, row))
+    Professional.objects.bulk_create(new_people, batch_size=1000)
+    Professional.objects.bulk_update(returning, ["specialty", "title_level", "phone"], batch_size=1000)
+    Employment.objects.bulk_create(
+        [Employment(professional=o.professional, unit=unit, started_on=row.started_on) for o, row in accepted],
+        batch_size=1000,
+    )
+
+
+def _check_returning(existing: Professional, row: StaffRow, *, unit: Unit, current_unit_id, last_end) -> None:
+    if current_unit_id == unit.pk:
+        raise DomainError("该人员已在本单位登记，无需重复导入。", code="duplicate_id_number", field="id_number")
+    if current_unit_id is not None:
+        raise DomainError(EMPLOYED_ELSEWHERE, code="employed_elsewhere", field="id_number")
+    if existing.name != row.name:
+        raise DomainError(
+            f"姓名与系统中该身份证号码登记的姓名（{existing.name}）不一致，请核对。", code="name_mismatch", field="name"
+        )
+    if last_end is not None and row.started_on <= last_end:
+        raise DomainError(
+            f"入职日期应晚于该人员上一段任职的离职日期（{last_end:%Y-%m-%d}）。",
+            code="started_on_before_last_end", field="started_on",
+        )
+
+
+def _check_start_after_last_employment(professional: Professional, *, started_on: dt.date) -> None:
+    last_end = professional.employments.aggregate(last=Max("ended_on"))["last"] if professional.pk else None
+    if last_end is not None and started_on <= last_end:
+        raise DomainError(
+            f"您上一段任职到 {last_end:%Y-%m-%d} 结束，请在该日期之后再注册，或联系单位。",
+            code="started_on_before_last_end",
+        )
+
+
+def _current_employment(professional: Professional) -> Employment | None:
+    return professional.employments.select_for_update().filter(ended_on__isnull=True).first()
+
+
+@transaction.atomic
+def professional_transfer(*, professional: Professional, to_unit: Unit, on: dt.date, actor) -> Employment:
+    """调入: the old employment ends the day before `on`, the new one starts on `on`; every record stays the
+    person's, and which unit a claim belongs to follows from these dates."""
+    current = _current_employment(professional)
+    if current is None:
+        raise DomainError("该人员当前没有任职单位，请直接添加为本单位人员。", code="not_employed")
+    if current.unit_id == to_unit.pk:
+        raise DomainError("该人员已在本单位任职，无需调入。", code="transfer_same_unit")
+    if Professional.objects.filter(pk=professional.pk, status=Professional.Status.PENDING).exists():
+        raise DomainError("该人员的注册申请尚待原单位审核，审核通过后才能调入。", code="pending_registration")
+    if on <= current.started_on:
+        raise DomainError(
+            f"调入日期必须晚于该人员在原单位的入职日期（{current.started_on:%Y-%m-%d}）。",
+            code="transfer_before_start", field="on",
+        )
+    current.ended_on = on - dt.timedelta(days=1)
+    current.save(update_fields=["ended_on"])
+    new = Employment.objects.create(professional=professional, unit=to_unit, started_on=on)
+    record_event(actor=actor, action="professional.transfer", target=professional, before={
+        "unit": current.unit_id, "started_on": current.started_on,
+    }, after={"unit": to_unit.pk, "started_on": on, "previous_ended_on": current.ended_on})
+    return new
+
+
+@transaction.atomic
+def unit_create(*, name: str, credit_code: str, kind: str, region: Region | None,
+                authority: IndustryAuthority | None, actor) -> Unit:
+    """City HR anywhere, county HR in its own county. `credit_code` is already normalised and valid."""
+    scope = scope_for(actor)
+    if region is None:
+        if not scope.is_city and len(scope.region_ids) == 1:
+            region = Region.objects.get(pk=next(iter(scope.region_ids)))
+        else:
+            raise DomainError("请选择单位所属区域。", code="region_required", field="region")
+    if not scope.is_city and region.pk not in scope.region_ids:
+        raise NotFound("未找到该区域。")
+    if authority is not None and authority.region_id not in (region.pk, region.parent_id):
+        raise DomainError(
+            f"行业主管部门“{authority.name}”不在{region.name}或其上级区域，请重新选择。",
+            code="authority_region_mismatch", field="authority",
+        )
+    if Unit.objects.filter(credit_code=credit_code).exists():
+        raise DomainError("该统一社会信用代码已登记，请勿重复添加。", code="duplicate_credit_code", field="credit_code")
+    unit = Unit.objects.create(name=name, credit_code=credit_code, kind=kind, region=region, authority=authority)
+    record_event(actor=actor, action="unit.create", target=unit, after={
+        "name": name, "credit_code": credit_code, "region": region.pk, "authority": authority and authority.pk,
+    })
+    return unit
+
+
+CITY_HR_GROUP = "市人社局管理员"
+
+
+CITY_HR_MODELS = (
+    ("audits", "workingdayoverride"),
+    ("audits", "officialcalendaryear"),
+    ("records", "makeupexemption"),
+    ("records", "requirementpolicy"),
+    ("platforms", "learningplatform"),
+    ("platforms", "trainingbase"),
+)
+
+
+CITY_HR_ACTIONS = ("add", "change", "view")  # no delete: the city corrects a row, it does not erase history
+
+
+def city_hr_group() -> Group:
+    """The group with exactly the city bureau's admin permissions (created or brought up to date)."""
+    group, _ = Group.objects.get_or_create(name=CITY_HR_GROUP)
+    wanted = {(app, f"{action}_{model}") for app, model in CITY_HR_MODELS for action in CITY_HR_ACTIONS}
+    permissions = [
+        p for p in Permission.objects.filter(content_type__app_label__in={app for app, _ in CITY_HR_MODELS})
+        .select_related("content_type")
+        if (p.content_type.app_label, p.codename) in wanted
+    ]
+    if len(permissions) != len(wanted):
+        found = {(p.content_type.app_label, p.codename) for p in permissions}
+        raise LookupError(f"missing permissions {sorted(wanted - found)}: run migrate first")
+    group.permissions.set(permissions)
+    return group
+
+
+@transaction.atomic
+def sync_staff_access(*, user) -> None:
+    """Give a city_hr member the admin group and staff status; take the group away when the role goes,
+    and staff status too unless something else (superuser, other groups or permissions) still needs it."""
+    is_city_hr = user.role_memberships.filter(role=Role.CITY_HR).exists()
+    in_group = user.groups.filter(name=CITY_HR_GROUP).exists()
+    if is_city_hr:
+        if not in_group:
+            user.groups.add(city_hr_group())
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+    elif in_group:
+        user.groups.remove(*user.groups.filter(name=CITY_HR_GROUP))
+        if user.is_staff and not (
+            user.is_superuser or user.groups.exists() or user.user_permissions.exists()
+        ):
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
+
+
+@receiver(post_save, sender=RoleMembership, dispatch_uid="records.membership_saved")
+def membership_saved(sender, instance, raw=False, **kwargs):
+    if not raw:  # loaddata writes fixtures as they are
+        sync_staff_access(user=instance.user)
+
+
+@receiver(post_delete, sender=RoleMembership, dispatch_uid="records.membership_deleted")
+def membership_deleted(sender, instance, **kwargs):
+    # Deleting a user cascades here: look the user up rather than trust the instance's cached one.
+    user = get_user_model().objects.filter(pk=instance.user_id).first()
+    if user is not None:
+        sync_staff_access(user=user)

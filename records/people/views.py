@@ -1,0 +1,318 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+
+from ce_portal.clock import business_today
+from ce_portal.errors import DomainError, add_domain_error
+from ce_portal.http import rate_limited
+from records.hours.selectors import recent_year_hours
+from records.people import services
+from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
+from records.people.forms import (
+    LoginForm,
+    RegistrationForm,
+    RejectRegistrationForm,
+    StaffAddForm,
+    StaffImportForm,
+    TransferForm,
+    UnitForm,
+)
+from records.people.models import Role
+from records.people.rules import MAX_ROWS, ImportFileError, read_staff_file, template_csv, template_xlsx
+from records.people.selectors import (
+    county_list,
+    creatable_regions,
+    professional_get,
+    registration_pending_get,
+    registration_pending_list,
+    reviewer_units,
+    staff_list,
+    unit_choices,
+    unit_list,
+)
+
+PAGE_SIZE = 50
+
+
+# A person's page shows their recent years' hours: what a reviewer checks before title evaluation.
+PERSON_YEARS_SHOWN = 3
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request):
+    homes = role_homes(scope_for(request.user))
+    if homes:
+        return redirect(homes[0][2])
+    return render(request, "records/no_role.html")
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@role_required(Role.UNIT_REVIEWER)
+def unit_home(request):
+    search = request.GET.get("q", "").strip()
+    units = unit_list(request.user).filter(pk__in=request.scope.unit_ids)
+    staff = staff_list(request.user, unit_ids=request.scope.unit_ids, search=search)
+    return render(request, "records/unit_home.html", {
+        "units": units, "page": _page(request, staff), "q": search,
+        "pending": registration_pending_list(request.user),
+    })
+
+
+@role_required(Role.AUTHORITY_REVIEWER)
+def authority_home(request):
+    search = request.GET.get("q", "").strip()
+    units = unit_list(request.user, search=search).filter(authority_id__in=request.scope.authority_ids)
+    return render(request, "records/units_overview.html", {
+        "title": "行业主管部门工作台", "scope_names": [m.authority for m in request.scope.memberships if m.authority],
+        "page": _page(request, units), "q": search,
+    })
+
+
+@role_required(Role.COUNTY_HR)
+def county_home(request):
+    search = request.GET.get("q", "").strip()
+    units = unit_list(request.user, search=search).filter(region_id__in=request.scope.region_ids)
+    return render(request, "records/units_overview.html", {
+        "title": "县（市、区）人社局工作台",
+        "scope_names": [m.region for m in request.scope.memberships if m.role == Role.COUNTY_HR],
+        "page": _page(request, units), "q": search,
+    })
+
+
+@role_required(Role.CITY_HR)
+def city_home(request):
+    region_id = request.GET.get("region") or None
+    search = request.GET.get("q", "").strip()
+    units = unit_list(request.user, region_id=region_id, search=search)
+    return render(request, "records/city_home.html", {
+        "counties": county_list(), "page": _page(request, units), "q": search, "region_id": region_id,
+    })
+
+
+@login_required
+def professional_detail(request, pk: int):
+    professional = professional_get(request.user, pk)
+    return render(request, "records/professional_detail.html", {
+        "professional": professional,
+        "years": recent_year_hours(professional, current_year=business_today().year, years=PERSON_YEARS_SHOWN),
+        "employments": professional.employments.select_related("unit").order_by("-started_on"),
+        "show_full_id": may_see_full_id_number(request.user, professional),
+    })
+
+
+# Per client address and minute: far above what a person filling in the form does.
+REGISTER_RATE_PER_MINUTE = 10
+
+
+REGISTER_RATE_MESSAGE = f"注册提交过于频繁（每分钟最多 {REGISTER_RATE_PER_MINUTE} 次），请稍后再试；已填写的内容未保存。"
+
+
+UNIT_SEARCH_RATE_PER_MINUTE = 60
+
+
+UNIT_SEARCH_RATE_MESSAGE = f"查询过于频繁（每分钟最多 {UNIT_SEARCH_RATE_PER_MINUTE} 次），请稍后再试。"
+
+
+def register(request):
+    form = RegistrationForm(_posted(request)[0])
+    if request.method == "POST" and rate_limited(request, "register", REGISTER_RATE_PER_MINUTE):
+        # Each try tells whether an ID number is already registered: not at machine speed. What was typed
+        # stays (but the passwords), and nothing is saved.
+        messages.error(request, REGISTER_RATE_MESSAGE)
+        form = RegistrationForm(initial={k: v for k, v in request.POST.items() if not k.startswith("password")})
+        return _register_page(request, form, status=429)
+    if request.method == "POST" and "find" in request.POST:
+        # Without JavaScript the search button posts the form: show the matches, keep what was typed.
+        form = RegistrationForm(initial=request.POST.dict())
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.professional_register(
+                id_number=data["id_number"], name=data["name"], phone=data["phone"], password=data["password1"],
+                unit=data["unit"], today=business_today(),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        except IntegrityError:
+            # The same ID number registered a moment ago in another request: the unique username caught it.
+            form.add_error("id_number", services.ALREADY_REGISTERED)
+        else:
+            if result.activated:
+                messages.success(request, "注册成功：已与单位登记的信息关联，账号已启用，请用身份证号码登录。")
+            else:
+                messages.success(request, "注册成功，请等待单位审核；审核通过后即可用身份证号码登录。")
+            return redirect("login")
+    return _register_page(request, form)
+
+
+def _register_page(request, form, status: int = 200):
+    query, selected = form["q"].value() or "", str(form["unit"].value() or "")
+    return render(request, "records/register.html", {
+        "form": form, "units": unit_choices(query, selected), "q": query, "selected": selected,
+    }, status=status)
+
+
+@require_GET
+def register_units(request):
+    """The unit choices fragment the registration page's search box swaps in."""
+    if rate_limited(request, "register-units", UNIT_SEARCH_RATE_PER_MINUTE):
+        return HttpResponse(f'<p class="errors" role="alert">{UNIT_SEARCH_RATE_MESSAGE}</p>', status=429)
+    query, selected = request.GET.get("q", ""), request.GET.get("selected", "")
+    return render(request, "records/partials/unit_choices.html", {
+        "units": unit_choices(query, selected), "q": query, "selected": selected,
+    })
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def registration_approve(request, pk: int):
+    professional = registration_pending_get(request.user, pk)
+    try:
+        services.registration_approve(professional=professional, actor=request.user)
+    except DomainError as exc:  # another reviewer decided it a moment ago
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已通过 {professional.name} 的注册申请，其账号已启用。")
+    return redirect("people:unit_home")
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def registration_reject(request, pk: int):
+    professional = registration_pending_get(request.user, pk)
+    form = RejectRegistrationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未退回 {professional.name} 的申请：{form.errors['reason'][0]}")
+        return redirect("people:unit_home")
+    try:
+        services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已退回 {professional.name} 的注册申请。")
+    return redirect("people:unit_home")
+
+
+def _posted(request):
+    """The form's data on a POST (even an empty one, which must show "required"), else unbound."""
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+
+
+def _unit_form(form_class, request):
+    return form_class(*_posted(request), units=reviewer_units(request.user), today=business_today())
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_import(request):
+    form = _unit_form(StaffImportForm, request)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = read_staff_file(form.cleaned_data["file"])
+            report = services.staff_import(unit=form.cleaned_data["unit"], rows=rows, actor=request.user,
+                                           today=form.today)
+        except ImportFileError as exc:
+            add_domain_error(form, exc)
+        except IntegrityError:
+            # Someone registered one of these people while the import ran: nothing was saved, just retry.
+            form.add_error(None, "导入期间有人员信息发生变化，本次导入未保存任何数据，请重新导入。")
+    return render(request, "records/staff_import.html", {"form": form, "report": report, "max_rows": MAX_ROWS})
+
+
+@require_GET
+@role_required(Role.UNIT_REVIEWER)
+def staff_import_template(request, fmt: str):
+    if fmt == "xlsx":
+        content = template_xlsx()
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        content, content_type = template_csv(), "text/csv; charset=utf-8"
+    else:
+        raise Http404("未找到。")
+    return HttpResponse(content, content_type=content_type, headers={
+        "Content-Disposition": content_disposition_header(as_attachment=True, filename=f"人员导入模板.{fmt}"),
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_add(request):
+    form = _unit_form(StaffAddForm, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            professional = services.professional_enrol(unit=form.cleaned_data["unit"], row=form.row,
+                                                       actor=request.user)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。")
+            return redirect("people:unit_home")
+    return render(request, "records/form_page.html", {
+        "form": form, "title": "添加本单位人员", "submit": "添加",
+        "intro": "添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_transfer(request):
+    form = _unit_form(TransferForm, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.professional_transfer(professional=form.professional, to_unit=form.cleaned_data["unit"],
+                                           on=form.cleaned_data["on"], actor=request.user)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"{form.professional.name} 已于 {form.cleaned_data['on']:%Y-%m-%d} 调入本单位，"
+                                      f"其原有学时记录全部保留。")
+            return redirect("people:unit_home")
+    return render(request, "records/form_page.html", {
+        "form": form, "title": "调入人员", "submit": "办理调入",
+        "intro": "输入在其他单位任职的人员的身份证号码和调入日期："
+                 "原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
+    })
+
+
+@role_required(Role.COUNTY_HR, Role.CITY_HR)
+def unit_create(request):
+    form = UnitForm(_posted(request)[0], regions=creatable_regions(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.unit_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已添加单位：{unit.name}。")
+            return redirect("home")
+    return render(request, "records/form_page.html", {
+        "form": form, "title": "添加用人单位", "submit": "添加",
+        "intro": "统一社会信用代码须校验正确且未登记过；县（市、区）人社局只能在本县区添加单位。",
+    })
+
+
+def nav_context(request):
+    """The roles the signed-in user holds (the navigation's role switcher), whether they watch a review
+    monitor, and their unread notifications."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = scope_for(user)
+    return {
+        "role_homes": role_homes(scope),
+        "sees_monitor": bool(scope.is_city or scope.region_ids or scope.authority_ids),
+        "unread_notifications": user.notifications.filter(read_at__isnull=True).count,  # lazy: counted if shown
+    }

@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.monitor.views import CLAIM_PAGE_SIZE
 from audits.review import rules as workflow
 from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
 from audits.review.models import Notification
@@ -192,7 +191,7 @@ def queue_rows_html(rows) -> SafeString:
 @login_required
 def notifications(request):
     items = Notification.objects.filter(user=request.user).order_by("-created_at", "-pk")
-    page = Paginator(items, CLAIM_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audits/monitor/notifications.html", {
         "page": page, "unread": items.filter(read_at__isnull=True).count(),
     })

@@ -14,6 +14,7 @@ from audits.screening.rules import ClaimFacts, EvidenceFacts, KnownProviders, Pl
 from audits.screening.selectors import certificates_at_stake
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.queue import enqueue_on_commit
 from platforms.registry.models import LearningPlatform, TrainingBase
 from records.certificates.services import certificate_revoke, certificates_supersede_for
 from records.hours.models import Claim, EvidenceFile, PlatformRecord
@@ -305,9 +306,7 @@ def screening_request(*, actor, now: dt.datetime) -> None:
     """city_hr asks for a run now: queued for a worker, after this transaction commits."""
     _require_city(actor)
     record_event(actor=actor, action="screening.request", target=("screening", "run"), at=now)
-    from audits.screening.tasks import screen_incremental
-
-    transaction.on_commit(lambda: screen_incremental.delay(requested_by_id=actor.pk))
+    enqueue_on_commit("audits.screening.tasks.screen_incremental", requested_by_id=actor.pk)
 
 
 class Resolution(TextChoices):

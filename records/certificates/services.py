@@ -21,6 +21,7 @@ from django.utils import timezone
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.pdf import CJK_FAMILY, render_pdf
+from ce_portal.queue import enqueue, enqueue_on_commit
 from records.certificates.models import (
     Certificate,
     CertificateBundle,
@@ -109,10 +110,7 @@ def _lock_person(professional_id: int) -> Professional:
 
 
 def _enqueue_render(certificate: Certificate) -> None:
-    from records.certificates.tasks import certificate_render_task
-
-    certificate_id = certificate.pk
-    transaction.on_commit(lambda: certificate_render_task.delay(certificate_id))
+    enqueue_on_commit("records.certificates.tasks.certificate_render_task", certificate.pk)
 
 
 def _issue(*, professional: Professional, year: int, content: dict, now: dt.datetime, actor,
@@ -271,9 +269,7 @@ def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.dateti
         return running
     bundle = CertificateBundle.objects.create(unit=unit, year=year, requested_by=actor, created_at=now)
     record_event(actor=actor, action="certificate.bundle_request", target=bundle, after={"unit": unit.pk, "year": year})
-    from records.certificates.tasks import certificate_bundle_task
-
-    transaction.on_commit(lambda: certificate_bundle_task.delay(bundle.pk))
+    enqueue_on_commit("records.certificates.tasks.certificate_bundle_task", bundle.pk)
     return bundle
 
 
@@ -353,12 +349,10 @@ def _bundle_certificate(person: Professional, bundle: CertificateBundle, now: dt
 
 
 def _fan_out_renders(certificates: list[Certificate]) -> None:
-    from records.certificates.tasks import certificate_render_task
-
     waiting = [c.pk for c in certificates if c.render_status == Certificate.RenderStatus.PENDING]
     if len(waiting) >= BUNDLE_FAN_OUT_MIN:
         for certificate_id in waiting:
-            certificate_render_task.delay(certificate_id)
+            enqueue("records.certificates.tasks.certificate_render_task", certificate_id)
 
 
 def _bundle_entry(archive: zipfile.ZipFile, index: int, outcome: Certificate | str,

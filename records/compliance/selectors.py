@@ -13,7 +13,7 @@ from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, O
 from django.db.models.functions import Coalesce
 
 from ce_portal.errors import DomainError, NotFound
-from ce_portal.templatetags.hours import shortfall as shortfall_wording
+from ce_portal.formatting import shortfall_text as shortfall_wording
 from records.hours.models import RequirementPolicy
 from records.hours.rules import Assessment, assess
 from records.hours.selectors import credited_hours

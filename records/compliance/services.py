@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audits.trail.services import record_event
 from ce_portal.exports import Heading, csv_response, xlsx_write
+from ce_portal.queue import enqueue_on_commit
 from records.certificates.models import CertificateBundle
 from records.compliance.models import ExportJob, export_storage_name
 from records.compliance.selectors import ComplianceList, Filters, compliance_list, list_label
@@ -94,9 +95,7 @@ def compliance_export_request(*, actor, filters: Filters, now: dt.datetime) -> E
     job = ExportJob.objects.create(requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params,
                                    created_at=now)
     record_event(actor=actor, action="compliance.export_request", target=job, after=params)
-    from records.compliance.tasks import compliance_export_task
-
-    transaction.on_commit(lambda: compliance_export_task.delay(job.pk))
+    enqueue_on_commit("records.compliance.tasks.compliance_export_task", job.pk)
     return job
 
 

@@ -172,7 +172,7 @@ def test_the_shortfall_a_person_reads_does_not_repeat_the_total():
 
 
 def test_the_shortfall_reads_as_one_sentence():
-    from ce_portal.templatetags.hours import shortfall
+    from ce_portal.formatting import shortfall_text as shortfall
 
     assert shortfall(assess(D("26"), D("42.5"), STANDARD)) == "公需科目 4 学时、专业科目 17.5 学时"
     wider = SimpleNamespace(total=D("100"), public=D("30"), professional=D("60"))

@@ -225,13 +225,13 @@ def main() -> None:
     county_user, county_cookie = who["users"]["bench_county"]
     city_user, city_cookie = who["users"]["bench_city"]
 
-    base = reverse("compliance:compliance")
+    base = reverse("records:compliance")
     pages = {
         "county page 1": f"{base}?year={year}",
         "county page 200": f"{base}?year={year}&page=200",
         "county non-compliant": f"{base}?year={year}&compliant=no",
         # Not ours: the county desk's first page of units, for what this machine gives any page right now.
-        "reference: county desk": reverse("people:county_home"),
+        "reference: county desk": reverse("records:county_home"),
     }
     report = [f"# compliance bench, {time.strftime('%Y-%m-%d %H:%M')}, year {year}, "
               f"county {who['county'].name} ({who['county_people']:,} people)"]
@@ -256,7 +256,7 @@ def main() -> None:
             log(line)
             report.append(line)
         for name, user_cookie in (("county", county_cookie), ("city", city_cookie)):
-            seconds, first, size = stream_csv(f"{reverse('compliance:compliance_csv')}?year={year}", user_cookie)
+            seconds, first, size = stream_csv(f"{reverse('records:compliance_csv')}?year={year}", user_cookie)
             line = f"{name} CSV streamed: first byte {first * 1000:.0f} ms, all {size / 1e6:.1f} MB in {seconds:.1f} s"
             log(line)
             report.append(line)

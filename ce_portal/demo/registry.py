@@ -464,17 +464,17 @@ class DemoLogin:
 
 
 DEMO_LOGINS = (
-    DemoLogin("demo_professional", Role.PROFESSIONAL, "Professional", "hours:my_home",
+    DemoLogin("demo_professional", Role.PROFESSIONAL, "Professional", "records:my_home",
     "我的继续教育", "my CE hours"),
     DemoLogin("demo_unit", Role.UNIT_REVIEWER, "Unit reviewer (unit with an industry authority)",
-    "people:unit_home", "用人单位工作台", "unit desk", "王芳"),
+    "records:unit_home", "用人单位工作台", "unit desk", "王芳"),
     DemoLogin("demo_unit2", Role.UNIT_REVIEWER, "Unit reviewer (unit without an authority)",
-    "people:unit_home", "用人单位工作台", "unit desk", "刘洋"),
+    "records:unit_home", "用人单位工作台", "unit desk", "刘洋"),
     DemoLogin("demo_authority", Role.AUTHORITY_REVIEWER, "Industry authority reviewer",
-    "people:authority_home", "行业主管部门工作台", "authority desk", "陈静"),
-    DemoLogin("demo_county", Role.COUNTY_HR, "County HR bureau", "people:county_home",
+    "records:authority_home", "行业主管部门工作台", "authority desk", "陈静"),
+    DemoLogin("demo_county", Role.COUNTY_HR, "County HR bureau", "records:county_home",
     "县（市、区）人社局工作台", "county desk", "赵磊"),
-    DemoLogin("demo_city", Role.CITY_HR, "City HR bureau, also admin", "people:city_home",
+    DemoLogin("demo_city", Role.CITY_HR, "City HR bureau, also admin", "records:city_home",
     "市人社局工作台（及 /admin/）", "city desk (and /admin/)", "孙丽"),
 )
 

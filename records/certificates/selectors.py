@@ -106,7 +106,7 @@ def bundle_get(user, pk: int) -> CertificateBundle:
 
 def verification_link(serial: str) -> str:
     """The public address a certificate's QR code opens."""
-    path = reverse("certificates:verify", args=[serial])
+    path = reverse("records:verify", args=[serial])
     return verification_url(settings.SITE_URL, path, serial, settings.CERTIFICATE_HMAC_KEY)
 
 

@@ -411,7 +411,7 @@ def certificate_context(certificate) -> dict:
         ],
         "issued_on": f"{issued.year}年{issued.month}月{issued.day}日",
         "verification_link": link,
-        "verification_page": settings.SITE_URL.rstrip("/") + reverse("certificates:verify_search"),
+        "verification_page": settings.SITE_URL.rstrip("/") + reverse("records:verify_search"),
         # SVG keeps the modules sharp at any print resolution; "M" correction survives a crease or a stamp.
         "qr_data_uri": segno.make(link, error="m").svg_data_uri(scale=4, border=2),
         "cjk_family": CJK_FAMILY,

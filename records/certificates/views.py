@@ -70,13 +70,13 @@ def my_certificates(request):
         year = _year_from(request.POST.get("year"))
         if year is None:
             messages.error(request, "请选择正确的学时年度。")
-            return redirect("certificates:my_certificates")
+            return redirect("records:my_certificates")
         try:
             certificate = certificate_request(actor=request.user, professional=professional, year=year, now=now)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect("certificates:my_certificates")
-        return redirect("certificates:certificate_download", pk=certificate.pk)
+            return redirect("records:my_certificates")
+        return redirect("records:certificate_download", pk=certificate.pk)
     return render(request, "records/certificates/mine.html", {
         "professional": professional, "years": _year_rows(professional, now.year),
     })
@@ -88,7 +88,7 @@ def _certificate_state(certificate: Certificate) -> dict:
         "status": certificate.status, "status_label": certificate.get_status_display(),
         "render_status": certificate.render_status, "render_label": certificate.get_render_status_display(),
         "ready": ready, "failed": certificate.render_status == Certificate.RenderStatus.FAILED,
-        "download_url": reverse("certificates:certificate_download", args=[certificate.pk]) if ready else None,
+        "download_url": reverse("records:certificate_download", args=[certificate.pk]) if ready else None,
     }
 
 
@@ -123,13 +123,13 @@ def bundles(request):
         unit_id = request.POST.get("unit")
         if year is None or not str(unit_id or "").isdigit():
             messages.error(request, "请选择单位和正确的学时年度。")
-            return redirect("certificates:certificate_bundles")
+            return redirect("records:certificate_bundles")
         try:
             bundle = certificate_bundle_request(actor=request.user, unit_id=int(unit_id), year=year, now=now)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect("certificates:certificate_bundles")
-        return redirect("certificates:certificate_bundle", pk=bundle.pk)
+            return redirect("records:certificate_bundles")
+        return redirect("records:certificate_bundle", pk=bundle.pk)
     search = request.GET.get("q", "").strip()
     units = unit_list(request.user, search=search)
     return render(request, "records/certificates/bundles.html", {
@@ -141,7 +141,7 @@ def bundles(request):
 
 
 def _bundle_state(bundle: CertificateBundle) -> dict:
-    return {**download_state(bundle, "certificates:certificate_bundle_zip"), "included": bundle.included}
+    return {**download_state(bundle, "records:certificate_bundle_zip"), "included": bundle.included}
 
 
 @role_required(*OVERSEERS)
@@ -164,7 +164,7 @@ def bundle_status(request, pk: int):
 def bundle_zip(request, pk: int):
     bundle = bundle_get(request.user, pk)
     if bundle.status != CertificateBundle.Status.READY:
-        return redirect("certificates:certificate_bundle", pk=bundle.pk)
+        return redirect("records:certificate_bundle", pk=bundle.pk)
     return FileResponse(
         bundle.file.open("rb"), content_type="application/zip", as_attachment=True,
         filename=f"{bundle.unit.name}_{bundle.year}年继续教育学时证明.zip",
@@ -186,7 +186,7 @@ def verify_search(request):
             "result": None, "typed": typed,
             "error": "证书编号格式不正确：应为“年份-四位-四位-四位”，如 2025-7K3M-Q9TD-X2HF。",
         })
-    return redirect("certificates:verify", serial=serial)
+    return redirect("records:verify", serial=serial)
 
 
 @require_GET

@@ -89,7 +89,7 @@ def compliance_page(request):
                 "filters": filters, "listing": listing, "title": title, "policy": listing.policy,
                 "page": page, "rows_html": compliance_rows_html(page),
                 "counts": listing.counts,
-                "csv_url": f"{reverse('compliance:compliance_csv')}?{request.GET.urlencode()}",
+                "csv_url": f"{reverse('records:compliance_csv')}?{request.GET.urlencode()}",
                 **_filter_options(request, filters),
             })
     context["exports"] = ExportJob.objects.filter(requested_by=request.user)[:RECENT_EXPORTS]
@@ -109,14 +109,14 @@ def _filters_or_none(request, data):
 def compliance_csv_download(request):
     filters = _filters_or_none(request, request.GET)
     if filters is None:
-        return redirect("compliance:compliance")
+        return redirect("records:compliance")
     try:
         return compliance_csv(request.user, filters, now=business_now())
     except NotFound:
         raise Http404("未找到。")
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("compliance:compliance")
+        return redirect("records:compliance")
 
 
 @role_required(*OVERSEERS)
@@ -124,15 +124,15 @@ def compliance_csv_download(request):
 def compliance_export(request):
     filters = _filters_or_none(request, request.POST)
     if filters is None:
-        return redirect("compliance:compliance")
+        return redirect("records:compliance")
     try:
         job = compliance_export_request(actor=request.user, filters=filters, now=business_now())
     except NotFound:
         raise Http404("未找到。")
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("compliance:compliance")
-    return redirect("compliance:export_job", pk=job.pk)
+        return redirect("records:compliance")
+    return redirect("records:export_job", pk=job.pk)
 
 
 def _job_get(request, pk: int) -> ExportJob:
@@ -148,7 +148,7 @@ def _job_get(request, pk: int) -> ExportJob:
 def export_job(request, pk: int):
     job = _job_get(request, pk)
     return render(request, "records/compliance/export.html", {
-        "job": job, "state": download_state(job, "compliance:export_job_file"), "name": export_download_name(job),
+        "job": job, "state": download_state(job, "records:export_job_file"), "name": export_download_name(job),
         "retention_days": DOWNLOAD_RETENTION.days,
     })
 
@@ -156,7 +156,7 @@ def export_job(request, pk: int):
 @role_required(*OVERSEERS)
 @require_GET
 def export_job_status(request, pk: int):
-    return JsonResponse(download_state(_job_get(request, pk), "compliance:export_job_file"))
+    return JsonResponse(download_state(_job_get(request, pk), "records:export_job_file"))
 
 
 @role_required(*OVERSEERS)
@@ -164,7 +164,7 @@ def export_job_status(request, pk: int):
 def export_job_file(request, pk: int):
     job = _job_get(request, pk)
     if job.status != ExportJob.Status.READY:
-        return redirect("compliance:export_job", pk=job.pk)
+        return redirect("records:export_job", pk=job.pk)
     return FileResponse(
         job.file.open("rb"), as_attachment=True, filename=export_download_name(job),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

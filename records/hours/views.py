@@ -88,7 +88,7 @@ def _claim_form_page(request, *, claim: Claim | None):
                     _sent_message(request, saved)
                 else:
                     messages.success(request, "已保存为草稿，尚未提交审核。")
-                return redirect("hours:claim_detail", pk=saved.pk)
+                return redirect("records:claim_detail", pk=saved.pk)
     return render(request, "records/claim_form.html", {
         "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
         # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
@@ -106,7 +106,7 @@ def claim_edit(request, pk: int):
     claim = claim_get_own(request.user, pk)
     if claim.status not in EDITABLE_STATUSES:
         messages.error(request, f"该申报当前状态为“{claim.get_status_display()}”，不能修改。")
-        return redirect("hours:claim_detail", pk=claim.pk)
+        return redirect("records:claim_detail", pk=claim.pk)
     return _claim_form_page(request, claim=claim)
 
 
@@ -133,7 +133,7 @@ def claim_submit(request, pk: int):
         messages.error(request, exc.message)
     else:
         _sent_message(request, claim)
-    return redirect("hours:claim_detail", pk=pk)
+    return redirect("records:claim_detail", pk=pk)
 
 
 @role_required(Role.PROFESSIONAL)
@@ -146,7 +146,7 @@ def claim_withdraw(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, "已撤回该申报。")
-    return redirect("hours:claim_detail", pk=pk)
+    return redirect("records:claim_detail", pk=pk)
 
 
 @role_required(Role.PROFESSIONAL)
@@ -158,7 +158,7 @@ def evidence_correct(request, pk: int):
     form = EvidenceCorrectionForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, form.errors["file"][0])
-        return redirect("hours:claim_detail", pk=claim.pk)
+        return redirect("records:claim_detail", pk=claim.pk)
     try:
         services.evidence_add(actor=request.user, claim_id=claim.pk, upload=form.cleaned_data["file"],
                             now=business_now(), supersedes_id=evidence.pk)
@@ -166,7 +166,7 @@ def evidence_correct(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已上传“{evidence.original_name}”的更正版本，原文件作为历史版本保留。")
-    return redirect("hours:claim_detail", pk=claim.pk)
+    return redirect("records:claim_detail", pk=claim.pk)
 
 
 @role_required(Role.PROFESSIONAL)
@@ -180,7 +180,7 @@ def evidence_remove(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已移除“{evidence.original_name}”。")
-    return redirect("hours:claim_detail", pk=claim.pk)
+    return redirect("records:claim_detail", pk=claim.pk)
 
 
 @login_required
@@ -202,7 +202,7 @@ def evidence_download(request, pk: int):
 def my_year(request, year: int):
     """A past year, read-only and assessed on its own hours."""
     if year >= business_today().year:
-        return redirect("hours:my_home")
+        return redirect("records:my_home")
     try:
         overview = year_overview(request.user.professional, year)
     except RequirementPolicy.DoesNotExist:

@@ -136,11 +136,11 @@ def role_required(*roles):
 
 # Order matters: a user with several roles lands on the first one they hold.
 HOME_URL_NAMES = {
-    Role.CITY_HR: "people:city_home",
-    Role.COUNTY_HR: "people:county_home",
-    Role.AUTHORITY_REVIEWER: "people:authority_home",
-    Role.UNIT_REVIEWER: "people:unit_home",
-    Role.PROFESSIONAL: "hours:my_home",
+    Role.CITY_HR: "records:city_home",
+    Role.COUNTY_HR: "records:county_home",
+    Role.AUTHORITY_REVIEWER: "records:authority_home",
+    Role.UNIT_REVIEWER: "records:unit_home",
+    Role.PROFESSIONAL: "records:my_home",
 }
 
 

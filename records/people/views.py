@@ -188,7 +188,7 @@ def registration_approve(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已通过 {professional.name} 的注册申请，其账号已启用。")
-    return redirect("people:unit_home")
+    return redirect("records:unit_home")
 
 
 @require_POST
@@ -198,14 +198,14 @@ def registration_reject(request, pk: int):
     form = RejectRegistrationForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"未退回 {professional.name} 的申请：{form.errors['reason'][0]}")
-        return redirect("people:unit_home")
+        return redirect("records:unit_home")
     try:
         services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已退回 {professional.name} 的注册申请。")
-    return redirect("people:unit_home")
+    return redirect("records:unit_home")
 
 
 def _posted(request):
@@ -260,7 +260,7 @@ def staff_add(request):
             add_domain_error(form, exc)
         else:
             messages.success(request, f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。")
-            return redirect("people:unit_home")
+            return redirect("records:unit_home")
     return render(request, "records/form_page.html", {
         "form": form, "title": "添加本单位人员", "submit": "添加",
         "intro": "添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
@@ -279,7 +279,7 @@ def staff_transfer(request):
         else:
             messages.success(request, f"{form.professional.name} 已于 {form.cleaned_data['on']:%Y-%m-%d} 调入本单位，"
                                       f"其原有学时记录全部保留。")
-            return redirect("people:unit_home")
+            return redirect("records:unit_home")
     return render(request, "records/form_page.html", {
         "form": form, "title": "调入人员", "submit": "办理调入",
         "intro": "输入在其他单位任职的人员的身份证号码和调入日期："

@@ -22,6 +22,6 @@ def at_level_2(professional, **fields):
 
 
 def open_all(reviewer, claim, now=NOW):
-    """What the evidence view (hours:evidence_download) logs when a reviewer opens each current file."""
+    """What the evidence view (records:evidence_download) logs when a reviewer opens each current file."""
     for evidence in claim.evidence.filter(removed_at__isnull=True):
         evidence_opened(user=reviewer, evidence=evidence, now=now)

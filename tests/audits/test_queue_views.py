@@ -185,7 +185,7 @@ def test_the_queue_needs_a_login(client):
 
 def test_role_homes_link_to_the_queue_with_its_count(client, alice, ada):
     claim_with_evidence(alice)
-    page = login(client, ada).get(reverse("people:unit_home")).content.decode()
+    page = login(client, ada).get(reverse("records:unit_home")).content.decode()
     assert f'href="{QUEUE}" data-pending="1"' in page
 
 
@@ -198,7 +198,7 @@ def test_the_claim_page_shows_evidence_inline_and_the_forms(client, alice, ada):
 
     page = login(client, ada).get(reverse("review:claim", args=[claim.pk])).content.decode()
 
-    src = reverse("hours:evidence_download", args=[evidence.pk]) + "?inline=1"
+    src = reverse("records:evidence_download", args=[evidence.pk]) + "?inline=1"
     assert f'<iframe class="evidence-frame" src="{src}"' in page
     assert 'value="approve"' in page and 'value="reject"' in page and 'value="return"' in page
 
@@ -208,7 +208,7 @@ def test_opening_the_inline_file_is_recorded_and_makes_the_row_approvable(client
     evidence = claim.evidence.get()
     client = login(client, ada)
 
-    response = client.get(reverse("hours:evidence_download", args=[evidence.pk]), {"inline": "1"})
+    response = client.get(reverse("records:evidence_download", args=[evidence.pk]), {"inline": "1"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

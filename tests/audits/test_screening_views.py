@@ -86,7 +86,7 @@ def test_a_flag_page_shows_every_claim_with_its_files(client, cheng, flagged, al
     assert page.count('data-claim="') == 2
     for claim in (flagged.claim, bob.claims.order_by("pk").first()):
         evidence = claim.evidence.get()
-        assert reverse("hours:evidence_download", args=[evidence.pk]) in page
+        assert reverse("records:evidence_download", args=[evidence.pk]) in page
     assert page.count("相同文件") == 2
     assert alice.masked_id_number in page and alice.id_number not in page
 
@@ -144,4 +144,4 @@ def test_city_hr_starts_a_run_from_the_queue(client, cheng, django_capture_on_co
 
 def test_the_city_home_links_to_the_queue(client, cheng):
     client.force_login(cheng)
-    assert reverse("screening:flags") in client.get(reverse("people:city_home")).content.decode()
+    assert reverse("screening:flags") in client.get(reverse("records:city_home")).content.decode()

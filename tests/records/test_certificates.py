@@ -203,7 +203,7 @@ def test_the_qr_code_decodes_to_the_signed_verification_link(alice, tmp_path):
     assert [c.text for c in codes] == [verification_link(certificate.serial)]
     url = urlsplit(codes[0].text)
     assert f"{url.scheme}://{url.netloc}" == "https://ce.pds.example.cn"
-    assert url.path == reverse("certificates:verify", args=[certificate.serial])
+    assert url.path == reverse("records:verify", args=[certificate.serial])
     assert parse_qs(url.query)["c"] == [verification_code(certificate.serial, "certificate-test-key")]
 
 
@@ -217,7 +217,7 @@ def test_a_document_that_would_print_boxes_or_japanese_forms_is_refused():
 # --- verification ------------------------------------------------------------------------------------------
 
 def _verify(client, serial, code=None, api=False):
-    name = "certificates:verify_api" if api else "certificates:verify"
+    name = "records:verify_api" if api else "records:verify"
     return client.get(reverse(name, args=[serial]), {"c": code} if code is not None else {})
 
 
@@ -237,8 +237,8 @@ def test_the_public_page_shows_a_valid_certificate_without_login(client, alice):
 def test_a_serial_typed_from_paper_verifies_without_a_code(client, alice):
     make_compliant(alice)
     certificate = _issued(alice)
-    response = client.get(reverse("certificates:verify_search"), {"serial": certificate.serial.lower().replace("-", " ")})
-    assert response.status_code == 302 and response.url == reverse("certificates:verify", args=[certificate.serial])
+    response = client.get(reverse("records:verify_search"), {"serial": certificate.serial.lower().replace("-", " ")})
+    assert response.status_code == 302 and response.url == reverse("records:verify", args=[certificate.serial])
     assert 'data-verdict="valid"' in client.get(response.url).content.decode()
 
 
@@ -274,7 +274,7 @@ def test_an_unknown_or_malformed_serial_is_not_found_never_an_error(client, db, 
 
 
 def test_a_malformed_serial_in_the_search_form_gets_a_chinese_message(client, db):
-    response = client.get(reverse("certificates:verify_search"), {"serial": "2025/../x"})
+    response = client.get(reverse("records:verify_search"), {"serial": "2025/../x"})
     assert response.status_code == 200 and "证书编号格式不正确" in response.content.decode()
 
 
@@ -299,7 +299,7 @@ def test_verification_is_rate_limited_per_client_address(client, alice):
     limited = _verify(client, certificate.serial)
     assert limited.status_code == 429 and "核验请求过于频繁" in limited.content.decode()
     assert _verify(client, certificate.serial, api=True).json()["code"] == "rate_limited"
-    other = client.get(reverse("certificates:verify", args=[certificate.serial]), REMOTE_ADDR="10.1.2.3")
+    other = client.get(reverse("records:verify", args=[certificate.serial]), REMOTE_ADDR="10.1.2.3")
     assert other.status_code == 200
     with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
         assert _verify(client, certificate.serial).status_code == 200  # a new minute, a new budget
@@ -415,17 +415,17 @@ def test_a_new_certificate_may_be_issued_after_a_revocation_when_the_year_still_
 
 def test_my_certificates_page_lists_years_and_refuses_in_chinese(client, alice):
     client.force_login(alice.user)
-    assert "2025 年度" in client.get(reverse("certificates:my_certificates")).content.decode()
-    response = client.post(reverse("certificates:my_certificates"), {"year": "2025"}, follow=True)
+    assert "2025 年度" in client.get(reverse("records:my_certificates")).content.decode()
+    response = client.post(reverse("records:my_certificates"), {"year": "2025"}, follow=True)
     assert "未达到要求" in response.content.decode()
-    assert client.post(reverse("certificates:my_certificates"), {"year": "abc"}, follow=True).status_code == 200
+    assert client.post(reverse("records:my_certificates"), {"year": "abc"}, follow=True).status_code == 200
     assert not Certificate.objects.exists()
 
 
 def test_the_page_offers_the_request_only_for_a_year_that_qualifies_and_says_why_not_otherwise(client, alice):
     make_compliant(alice)  # 2025
     client.force_login(alice.user)
-    page = client.get(reverse("certificates:my_certificates")).content.decode()
+    page = client.get(reverse("records:my_certificates")).content.decode()
 
     year_2025 = re.search(r'<section class="card" data-year="2025">.*?</section>', page, re.S)[0]
     year_2024 = re.search(r'<section class="card" data-year="2024">.*?</section>', page, re.S)[0]
@@ -437,16 +437,16 @@ def test_the_page_offers_the_request_only_for_a_year_that_qualifies_and_says_why
 def test_a_download_while_rendering_shows_progress_then_the_pdf(client, alice):
     make_compliant(alice)
     client.force_login(alice.user)
-    response = client.post(reverse("certificates:my_certificates"), {"year": "2025"})
+    response = client.post(reverse("records:my_certificates"), {"year": "2025"})
     certificate = Certificate.objects.get()
-    assert response.url == reverse("certificates:certificate_download", args=[certificate.pk])
+    assert response.url == reverse("records:certificate_download", args=[certificate.pk])
 
     waiting = client.get(response.url)
     assert waiting.status_code == 202 and "排队等待生成" in waiting.content.decode()
-    assert client.get(reverse("certificates:certificate_status", args=[certificate.pk])).json()["ready"] is False
+    assert client.get(reverse("records:certificate_status", args=[certificate.pk])).json()["ready"] is False
 
     certificate_render(certificate_id=certificate.pk, now=NOW)
-    state = client.get(reverse("certificates:certificate_status", args=[certificate.pk])).json()
+    state = client.get(reverse("records:certificate_status", args=[certificate.pk])).json()
     assert state["ready"] is True and state["download_url"] == response.url
     pdf = client.get(response.url)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
@@ -459,10 +459,10 @@ def test_a_failed_render_is_explained_and_asking_again_requeues_it(client, alice
     Certificate.objects.filter(pk=certificate.pk).update(render_status=Certificate.RenderStatus.FAILED,
                                                          render_error="字体缺失")
     client.force_login(alice.user)
-    page = client.get(reverse("certificates:certificate_download", args=[certificate.pk]))
+    page = client.get(reverse("records:certificate_download", args=[certificate.pk]))
     assert page.status_code == 200 and "生成失败" in page.content.decode() and "字体缺失" in page.content.decode()
     with django_capture_on_commit_callbacks() as queued:
-        client.post(reverse("certificates:my_certificates"), {"year": "2025"})
+        client.post(reverse("records:my_certificates"), {"year": "2025"})
     certificate.refresh_from_db()
     assert certificate.render_status == Certificate.RenderStatus.PENDING and len(queued) == 1
 
@@ -472,8 +472,8 @@ def test_nobody_else_sees_a_persons_certificate(client, alice, bob, ada):
     certificate = _issued(alice)
     for user in (bob.user, ada):
         client.force_login(user)
-        assert client.get(reverse("certificates:certificate_download", args=[certificate.pk])).status_code == 404
-        assert client.get(reverse("certificates:certificate_status", args=[certificate.pk])).status_code == 404
+        assert client.get(reverse("records:certificate_download", args=[certificate.pk])).status_code == 404
+        assert client.get(reverse("records:certificate_status", args=[certificate.pk])).status_code == 404
 
 
 # --- a unit's bundle ---------------------------------------------------------------------------------------
@@ -485,15 +485,15 @@ def test_a_unit_reviewer_bundles_the_units_certificates_with_a_manifest(client, 
     short = ProfessionalFactory(name="赵短缺", unit=unit_a)
     platform_record(short, hours="10")
     client.force_login(ada)
-    response = client.post(reverse("certificates:certificate_bundles"), {"unit": unit_a.pk, "year": "2025"})
+    response = client.post(reverse("records:certificate_bundles"), {"unit": unit_a.pk, "year": "2025"})
     bundle = CertificateBundle.objects.get()
-    assert response.url == reverse("certificates:certificate_bundle", args=[bundle.pk])
-    assert client.get(reverse("certificates:certificate_bundle_status", args=[bundle.pk])).json()["ready"] is False
+    assert response.url == reverse("records:certificate_bundle", args=[bundle.pk])
+    assert client.get(reverse("records:certificate_bundle_status", args=[bundle.pk])).json()["ready"] is False
 
     assert certificate_bundle_build(bundle_id=bundle.pk, now=NOW) is True
     assert certificate_bundle_build(bundle_id=bundle.pk, now=NOW) is False  # claimed once
 
-    state = client.get(reverse("certificates:certificate_bundle_status", args=[bundle.pk])).json()
+    state = client.get(reverse("records:certificate_bundle_status", args=[bundle.pk])).json()
     assert state == {**state, "ready": True, "done": 2, "total": 2, "included": 1, "percent": 100}
     download = client.get(state["download_url"])
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
@@ -509,10 +509,10 @@ def test_a_bundle_outside_ones_scope_is_refused(client, ada, unit_b, carol):
     with pytest.raises(NotFound):
         certificate_bundle_request(actor=ada, unit_id=unit_b.pk, year=2025, now=NOW)
     client.force_login(ada)
-    client.post(reverse("certificates:certificate_bundles"), {"unit": unit_b.pk, "year": "2025"})
+    client.post(reverse("records:certificate_bundles"), {"unit": unit_b.pk, "year": "2025"})
     assert not CertificateBundle.objects.exists()
     client.force_login(carol.user)
-    assert client.get(reverse("certificates:certificate_bundles")).status_code == 404
+    assert client.get(reverse("records:certificate_bundles")).status_code == 404
 
 
 def test_county_and_city_see_only_their_own_bundles(client, ada, xin, cheng, unit_a):
@@ -520,13 +520,13 @@ def test_county_and_city_see_only_their_own_bundles(client, ada, xin, cheng, uni
     assert certificate_bundle_request(actor=ada, unit_id=unit_a.pk, year=2025, now=NOW) == bundle  # still running
     assert certificate_bundle_request(actor=xin, unit_id=unit_a.pk, year=2025, now=NOW) != bundle
     client.force_login(cheng)
-    assert client.get(reverse("certificates:certificate_bundle", args=[bundle.pk])).status_code == 404
-    assert client.get(reverse("certificates:certificate_bundles")).status_code == 200
+    assert client.get(reverse("records:certificate_bundle", args=[bundle.pk])).status_code == 404
+    assert client.get(reverse("records:certificate_bundles")).status_code == 200
 
 
 def test_the_bundle_page_finds_units_for_the_city(client, cheng, unit_a, unit_c):
     client.force_login(cheng)
-    page = client.get(reverse("certificates:certificate_bundles"), {"q": "叶县"}).content.decode()
+    page = client.get(reverse("records:certificate_bundles"), {"q": "叶县"}).content.decode()
     assert "叶县第一高级中学" in page and "新华区第一医院" not in page
 
 

@@ -467,23 +467,23 @@ def test_without_an_employer_a_claim_cannot_be_routed(alice):
 def test_filing_a_claim_through_the_page_submits_it(client, alice):
     client.force_login(alice.user)
     with time_machine.travel(FRIDAY, tick=False):
-        response = client.post(reverse("hours:claim_new"), {
+        response = client.post(reverse("records:claim_new"), {
             **form_data(), "action": "submit", "evidence": [upload(), upload("现场照片.jpg", JPEG, "image/jpeg")],
         })
     claim = Claim.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("hours:claim_detail", args=[claim.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("records:claim_detail", args=[claim.pk])
     assert claim.status == "submitted" and claim.level1_due_on == dt.date(2025, 10, 10)
     assert sorted(claim.evidence.values_list("content_type", flat=True)) == ["application/pdf", "image/jpeg"]
 
     with time_machine.travel(FRIDAY, tick=False):
-        page = client.get(reverse("hours:my_home")).content.decode()
+        page = client.get(reverse("records:my_home")).content.decode()
     assert "专业技术人员职业道德研修班" in page and "2025-10-10" in page and "待单位审核" in page
 
 
 def test_a_bad_page_submission_saves_nothing(client, alice):
     client.force_login(alice.user)
     with time_machine.travel(FRIDAY, tick=False):
-        response = client.post(reverse("hours:claim_new"), {
+        response = client.post(reverse("records:claim_new"), {
             **form_data(hours="0.25"), "action": "submit", "evidence": [upload(), upload("b.pdf", TEXT)],
         })
     assert response.status_code == 200
@@ -498,7 +498,7 @@ def test_a_refusal_after_files_were_stored_removes_them(client, alice):
     alice.employments.update(ended_on=dt.date(2025, 9, 1))  # no unit to route to: the service refuses at submit
     client.force_login(alice.user)
     with time_machine.travel(FRIDAY, tick=False):
-        response = client.post(reverse("hours:claim_new"), {**form_data(), "action": "submit", "evidence": [upload()]})
+        response = client.post(reverse("records:claim_new"), {**form_data(), "action": "submit", "evidence": [upload()]})
     assert response.status_code == 200 and "无法确定审核单位" in response.content.decode()
     assert not Claim.objects.exists() and stored_files() == []
 
@@ -506,14 +506,14 @@ def test_a_refusal_after_files_were_stored_removes_them(client, alice):
 def test_saving_a_draft_then_submitting_from_its_page(client, alice):
     client.force_login(alice.user)
     with time_machine.travel(FRIDAY, tick=False):
-        client.post(reverse("hours:claim_new"), {**form_data(), "action": "draft", "evidence": [upload()]})
+        client.post(reverse("records:claim_new"), {**form_data(), "action": "draft", "evidence": [upload()]})
         claim = Claim.objects.get()
         assert claim.status == "draft"
-        client.post(reverse("hours:claim_submit", args=[claim.pk]))
+        client.post(reverse("records:claim_submit", args=[claim.pk]))
     claim.refresh_from_db()
     assert claim.status == "submitted"
     with time_machine.travel(FRIDAY, tick=False):
-        client.post(reverse("hours:claim_withdraw", args=[claim.pk]))
+        client.post(reverse("records:claim_withdraw", args=[claim.pk]))
     assert Claim.objects.get(pk=claim.pk).status == "withdrawn"
 
 
@@ -523,12 +523,12 @@ def test_the_year_page_shows_progress_and_what_is_missing(client, alice):
     add_to_year_totals({(alice.pk, 2025): (D("30"), D("42.5")), (alice.pk, 2024): (D("40"), D("60"))})
     client.force_login(alice.user)
     with time_machine.travel(FRIDAY, tick=False):
-        page = client.get(reverse("hours:my_home")).content.decode()
-        past = client.get(reverse("hours:my_year", args=[2024])).content.decode()
+        page = client.get(reverse("records:my_home")).content.decode()
+        past = client.get(reverse("records:my_year", args=[2024])).content.decode()
     assert "<strong>30</strong> / 30 学时" in page and "<strong>42.5</strong> / 60 学时" in page
     assert "<strong>72.5</strong> / 90 学时" in page
     assert "尚未达标，还差：专业科目 17.5 学时。" in page
-    assert reverse("hours:my_year", args=[2024]) in page
+    assert reverse("records:my_year", args=[2024]) in page
     # 2024's surplus public hours do nothing for 2025, and 2024 is assessed on its own.
     assert "已达到 2024 年度继续教育学时要求。" in past and "申报学时</a>" not in past
 
@@ -536,20 +536,20 @@ def test_the_year_page_shows_progress_and_what_is_missing(client, alice):
 def test_claim_pages_of_another_person_are_404(client, alice, bob):
     claim = draft(alice)
     client.force_login(bob.user)
-    for name in ("hours:claim_detail", "hours:claim_edit"):
+    for name in ("records:claim_detail", "records:claim_edit"):
         assert client.get(reverse(name, args=[claim.pk])).status_code == 404
-    for name in ("hours:claim_submit", "hours:claim_withdraw"):
+    for name in ("records:claim_submit", "records:claim_withdraw"):
         assert client.post(reverse(name, args=[claim.pk])).status_code == 404
     evidence = claim.evidence.get()
-    for name in ("hours:evidence_remove", "hours:evidence_correct"):
+    for name in ("records:evidence_remove", "records:evidence_correct"):
         assert client.post(reverse(name, args=[evidence.pk])).status_code == 404
     assert Claim.objects.get(pk=claim.pk).status == "draft" and evidence.removed_at is None
 
 
 def test_reviewers_have_no_filing_pages(client, ada):
     client.force_login(ada)
-    assert client.get(reverse("hours:claim_new")).status_code == 404
-    assert client.get(reverse("hours:my_home")).status_code == 404
+    assert client.get(reverse("records:claim_new")).status_code == 404
+    assert client.get(reverse("records:my_home")).status_code == 404
 
 
 def test_a_correction_is_uploaded_on_the_claim_page(client, alice, ada):
@@ -558,10 +558,10 @@ def test_a_correction_is_uploaded_on_the_claim_page(client, alice, ada):
     old = claim.evidence.get()
     client.force_login(alice.user)
     with time_machine.travel(at(2025, 10, 9, 9), tick=False):
-        page = client.get(reverse("hours:claim_detail", args=[claim.pk])).content.decode()
+        page = client.get(reverse("records:claim_detail", args=[claim.pk])).content.decode()
         assert "考勤记录不清晰，请补充" in page and "上传更正版本" in page
-        client.post(reverse("hours:evidence_correct", args=[old.pk]), {"file": upload("考勤.jpg", JPEG)})
-        client.post(reverse("hours:claim_submit", args=[claim.pk]))
+        client.post(reverse("records:evidence_correct", args=[old.pk]), {"file": upload("考勤.jpg", JPEG)})
+        client.post(reverse("records:claim_submit", args=[claim.pk]))
     claim.refresh_from_db()
     assert claim.status == "submitted" and claim.level1_due_on == dt.date(2025, 10, 15)
     assert claim.evidence.count() == 2 and claim.evidence.filter(removed_at__isnull=True).get().content_type == "image/jpeg"
@@ -574,9 +574,9 @@ def test_the_year_page_lists_what_waits_on_the_person_and_what_waits_on_review(c
     claim_submit(actor=alice.user, claim_id=draft(alice, title="研修班丙").pk, now=FRIDAY)
     client.force_login(alice.user)
     with time_machine.travel(at(2025, 9, 30, 9), tick=False):
-        page = client.get(reverse("hours:my_home")).content.decode()
+        page = client.get(reverse("records:my_home")).content.decode()
     action = page[page.index('id="needs-action"'):page.index('id="under-review"')]
     review = page[page.index('id="under-review"'):page.index('id="credited"')]
     assert "学术讲座甲" in action and "原因：请补充签到表" in action and "草稿乙" in action
     assert "研修班丙" in review and "2025-10-10" in review and "学术讲座甲" not in review
-    assert reverse("hours:claim_detail", args=[returned.pk]) in action
+    assert reverse("records:claim_detail", args=[returned.pk]) in action

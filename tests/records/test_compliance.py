@@ -238,17 +238,17 @@ def test_the_page_shows_counts_and_pages_of_fifty_for_this_year_by_default(clien
     for person in people[:20]:
         credit(person, 2025, "30", "60")
     client.force_login(xin)
-    response = client.get(reverse("compliance:compliance"))
+    response = client.get(reverse("records:compliance"))
     assert response.status_code == 200
     assert response.context["filters"].year == 2025
     html = response.content.decode()
     assert 'data-count="compliant">达标<strong>20</strong>' in html
     assert 'data-count="non_compliant">未达标<strong>40</strong>' in html
     assert html.count("data-professional=") == 50
-    only_short = client.get(reverse("compliance:compliance"), {"compliant": "no"})
+    only_short = client.get(reverse("records:compliance"), {"compliant": "no"})
     assert only_short.context["page"].paginator.num_pages == 1
     assert only_short.content.decode().count('data-compliant="no"') == 40
-    assert client.get(reverse("compliance:compliance"), {"page": 2}).content.decode().count("data-professional=") == 10
+    assert client.get(reverse("records:compliance"), {"page": 2}).content.decode().count("data-professional=") == 10
 
 
 @pytest.mark.django_db
@@ -257,7 +257,7 @@ def test_a_row_shows_hours_flag_and_shortfall_with_its_texts_escaped(client, xin
     unit_a.name = "新华区<第一>医院 & 分院"
     unit_a.save()
     client.force_login(xin)
-    html = client.get(reverse("compliance:compliance"), {"year": 2025}).content.decode()
+    html = client.get(reverse("records:compliance"), {"year": 2025}).content.decode()
 
     bob_row = re.search(rf'<tr data-professional="{bob.pk}" data-compliant="no">.*?</tr>', html, re.S)[0]
     assert "<td>李博</td>" in bob_row
@@ -271,19 +271,19 @@ def test_a_row_shows_hours_flag_and_shortfall_with_its_texts_escaped(client, xin
 @pytest.mark.django_db
 def test_the_page_refuses_bad_filters_with_a_reason(client, xin, ye, unit_a, unit_c):
     client.force_login(xin)
-    response = client.get(reverse("compliance:compliance"), {"year": "2031"})
+    response = client.get(reverse("records:compliance"), {"year": "2031"})
     assert response.status_code == 400
     assert "请选择正确的年度" in response.content.decode()
-    response = client.get(reverse("compliance:compliance"), {"compliant": "maybe", "unit": "x"})
+    response = client.get(reverse("records:compliance"), {"compliant": "maybe", "unit": "x"})
     assert response.status_code == 400
     html = response.content.decode()
     assert "“是否达标”只能选全部、达标或未达标" in html and "请选择正确的单位" in html
-    assert client.get(reverse("compliance:compliance"), {"unit": unit_c.pk}).status_code == 404
+    assert client.get(reverse("records:compliance"), {"unit": unit_c.pk}).status_code == 404
 
 
 @pytest.mark.django_db
 def test_the_page_belongs_to_reviewers_and_bureaus_only(client, alice, ada, hank, xin, cheng):
-    url = reverse("compliance:compliance")
+    url = reverse("records:compliance")
     assert client.get(url).status_code == 302  # to the log-in page
     client.force_login(alice.user)
     assert client.get(url).status_code == 404
@@ -296,7 +296,7 @@ def test_the_page_belongs_to_reviewers_and_bureaus_only(client, alice, ada, hank
 def test_the_role_homes_link_to_the_list(client, ada, hank, xin, cheng):
     for user, home in ((ada, "unit_home"), (hank, "authority_home"), (xin, "county_home"), (cheng, "city_home")):
         client.force_login(user)
-        assert reverse("compliance:compliance") in client.get(reverse(f"people:{home}")).content.decode(), home
+        assert reverse("records:compliance") in client.get(reverse(f"records:{home}")).content.decode(), home
 
 
 # --- exports --------------------------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def csv_lines(response) -> list[list[str]]:
 def test_the_csv_streams_the_filtered_list_and_names_who_made_it_when_and_the_policy(client, world, xin, unit_a):
     alice, bob, _ = world
     client.force_login(xin)
-    response = client.get(reverse("compliance:compliance_csv"), {"year": 2025})
+    response = client.get(reverse("records:compliance_csv"), {"year": 2025})
     assert response.streaming and response["Content-Type"].startswith("text/csv")
     lines = csv_lines(response)
     assert lines[0] == ["新华区2025年度专业技术人员继续教育学时达标名单"]
@@ -326,14 +326,14 @@ def test_the_csv_streams_the_filtered_list_and_names_who_made_it_when_and_the_po
     event = AuditEvent.objects.get(action="compliance.export_csv")
     assert (event.actor_id, event.object_id, event.after["compliant"]) == (xin.pk, "2025", None)
 
-    only = csv_lines(client.get(reverse("compliance:compliance_csv"), {"year": 2025, "compliant": "no"}))
+    only = csv_lines(client.get(reverse("records:compliance_csv"), {"year": 2025, "compliant": "no"}))
     assert only[4] == ["本表只含：仅未达标人员"] and [line[0] for line in only[7:]] == ["李博"]
 
 
 @pytest.mark.django_db
 def test_the_authority_csv_masks_id_numbers(client, world, hank):
     client.force_login(hank)
-    lines = csv_lines(client.get(reverse("compliance:compliance_csv")))
+    lines = csv_lines(client.get(reverse("records:compliance_csv")))
     assert lines[6][1] == world[0].masked_id_number
 
 
@@ -348,14 +348,14 @@ def test_the_xlsx_is_built_by_the_task_with_progress_and_only_its_requester_down
     monkeypatch.setattr(compliance_exports, "PROGRESS_EVERY", 1)
     client.force_login(xin)
     with django_capture_on_commit_callbacks() as queued:
-        response = client.post(reverse("compliance:compliance_export"), {"year": "2025"})
+        response = client.post(reverse("records:compliance_export"), {"year": "2025"})
     job = ExportJob.objects.get()
-    assert response.status_code == 302 and response.url == reverse("compliance:export_job", args=[job.pk])
+    assert response.status_code == 302 and response.url == reverse("records:export_job", args=[job.pk])
     assert len(queued) == 1  # the task is queued once the job is committed
     assert (job.status, job.params["year"], job.requested_by) == (ExportJob.Status.PENDING, 2025, xin)
     assert AuditEvent.objects.filter(action="compliance.export_request", object_id=str(job.pk)).exists()
-    assert client.get(reverse("compliance:export_job", args=[job.pk])).status_code == 200
-    assert client.get(reverse("compliance:export_job_status", args=[job.pk])).json()["ready"] is False
+    assert client.get(reverse("records:export_job", args=[job.pk])).status_code == 200
+    assert client.get(reverse("records:export_job_status", args=[job.pk])).json()["ready"] is False
 
     with CaptureQueriesContext(connection) as queries:
         assert compliance_export_task.apply(args=[job.pk]).get() is True
@@ -373,7 +373,7 @@ def test_the_xlsx_is_built_by_the_task_with_progress_and_only_its_requester_down
     assert rows[5][:2] == ("姓名", "身份证号码")
     assert {r[0]: r[5:9] for r in rows[6:]} == {"张爱丽": (32, 64, 96, "达标"), "李博": (29.5, 70, 99.5, "未达标")}
 
-    status = client.get(reverse("compliance:export_job_status", args=[job.pk])).json()
+    status = client.get(reverse("records:export_job_status", args=[job.pk])).json()
     assert status["ready"] and status["percent"] == 100
     download = client.get(status["download_url"])
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
@@ -381,7 +381,7 @@ def test_the_xlsx_is_built_by_the_task_with_progress_and_only_its_requester_down
 
     client.force_login(ye)
     for name in ("export_job", "export_job_status", "export_job_file"):
-        assert client.get(reverse(f"compliance:{name}", args=[job.pk])).status_code == 404, name
+        assert client.get(reverse(f"records:{name}", args=[job.pk])).status_code == 404, name
 
 
 @pytest.mark.django_db
@@ -395,8 +395,8 @@ def test_asking_again_while_an_export_runs_gives_the_same_job_and_another_filter
 @pytest.mark.django_db
 def test_an_export_outside_the_scope_is_refused_before_anything_is_queued(client, world, xin, unit_c):
     client.force_login(xin)
-    assert client.post(reverse("compliance:compliance_export"), {"year": "2025", "unit": unit_c.pk}).status_code == 404
-    response = client.post(reverse("compliance:compliance_export"), {"year": "1999"}, follow=True)
+    assert client.post(reverse("records:compliance_export"), {"year": "2025", "unit": unit_c.pk}).status_code == 404
+    response = client.post(reverse("records:compliance_export"), {"year": "1999"}, follow=True)
     assert "请选择正确的年度" in response.content.decode()
     assert not ExportJob.objects.exists()
 

@@ -74,12 +74,12 @@ def test_demo_people_are_valid_and_each_has_exactly_one_current_employment(seede
 
 
 LANDINGS = {
-    "demo_professional": "hours:my_home",
-    "demo_unit": "people:unit_home",
-    "demo_unit2": "people:unit_home",
-    "demo_authority": "people:authority_home",
-    "demo_county": "people:county_home",
-    "demo_city": "people:city_home",
+    "demo_professional": "records:my_home",
+    "demo_unit": "records:unit_home",
+    "demo_unit2": "records:unit_home",
+    "demo_authority": "records:authority_home",
+    "demo_county": "records:county_home",
+    "demo_city": "records:city_home",
 }
 
 

@@ -59,9 +59,9 @@ def test_the_expired_export_page_says_why_and_the_file_link_leads_back_to_it(cli
         purge_expired_downloads.apply()  # the beat task, which reads the clock itself
     client.force_login(xin)
 
-    status = client.get(reverse("compliance:export_job_status", args=[job.pk])).json()
+    status = client.get(reverse("records:export_job_status", args=[job.pk])).json()
     assert (status["expired"], status["ready"], status["download_url"]) == (True, False, None)
-    page = client.get(reverse("compliance:export_job", args=[job.pk])).content.decode()
+    page = client.get(reverse("records:export_job", args=[job.pk])).content.decode()
     assert "文件已超过 7 天保存期限，已按规定清理" in page and "已过期" in page
-    assert client.get(reverse("compliance:export_job_file", args=[job.pk]))["Location"] == reverse(
-        "compliance:export_job", args=[job.pk])
+    assert client.get(reverse("records:export_job_file", args=[job.pk]))["Location"] == reverse(
+        "records:export_job", args=[job.pk])

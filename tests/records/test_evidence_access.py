@@ -28,7 +28,7 @@ def bobs_file(bob):
 def download(client, user, evidence, **params):
     client.force_login(user)
     with time_machine.travel(OPENED, tick=False):
-        return client.get(reverse("hours:evidence_download", args=[evidence.pk]), params)
+        return client.get(reverse("records:evidence_download", args=[evidence.pk]), params)
 
 
 def test_the_claimant_downloads_their_file_without_a_review_log(client, alice, alices_file):
@@ -103,7 +103,7 @@ def test_the_download_name_follows_the_content_not_the_claimed_extension(client,
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, alices_file):
-    response = client.get(reverse("hours:evidence_download", args=[alices_file.pk]))
+    response = client.get(reverse("records:evidence_download", args=[alices_file.pk]))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 

@@ -6,12 +6,12 @@ from django.urls import reverse
 @pytest.mark.parametrize(
     "persona, home, targets",
     [
-        ("alice", "hours:my_home", ["hours:claim_new", "certificates:my_certificates"]),
-        ("ada", "people:unit_home", ["review:queue", "compliance:compliance", "certificates:certificate_bundles",
-                                      "people:staff_import"]),
-        ("hank", "people:authority_home", ["review:queue", "compliance:compliance", "certificates:certificate_bundles"]),
-        ("xin", "people:county_home", ["review:queue", "compliance:compliance", "certificates:certificate_bundles"]),
-        ("cheng", "people:city_home", ["review:queue", "compliance:compliance", "certificates:certificate_bundles",
+        ("alice", "records:my_home", ["records:claim_new", "records:my_certificates"]),
+        ("ada", "records:unit_home", ["review:queue", "records:compliance", "records:certificate_bundles",
+                                      "records:staff_import"]),
+        ("hank", "records:authority_home", ["review:queue", "records:compliance", "records:certificate_bundles"]),
+        ("xin", "records:county_home", ["review:queue", "records:compliance", "records:certificate_bundles"]),
+        ("cheng", "records:city_home", ["review:queue", "records:compliance", "records:certificate_bundles",
                                         "screening:flags"]),
     ],
 )
@@ -25,8 +25,8 @@ def test_role_home_links_to_its_pages(db, client, request, persona, home, target
 
 def test_the_login_page_links_to_registration_and_certificate_verification(client, db):
     page = client.get(reverse("login")).content.decode()
-    assert f'href="{reverse("people:register")}"' in page
-    assert f'href="{reverse("certificates:verify_search")}"' in page
+    assert f'href="{reverse("records:register")}"' in page
+    assert f'href="{reverse("records:verify_search")}"' in page
 
 
 def test_the_monitor_is_in_the_navigation_of_those_who_watch_reviews(client, alice, ada, hank, xin, cheng):
@@ -46,7 +46,7 @@ def test_unread_notifications_are_counted_in_the_navigation(client, xin):
     for key in ("a", "b"):
         Notification.objects.create(user=xin, kind="digest", text="逾期汇总", dedupe_key=key, created_at=timezone.now())
     client.force_login(xin)
-    page = client.get(reverse("people:county_home")).content.decode()
+    page = client.get(reverse("records:county_home")).content.decode()
     assert 'data-unread="2"' in page
 
 

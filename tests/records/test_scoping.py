@@ -105,7 +105,7 @@ def test_the_county_desk_lists_its_units_with_their_current_staff(client, xin, a
     Employment.objects.filter(professional=left).update(ended_on="2025-01-31")  # has left: not counted
     client.force_login(xin)
 
-    response = client.get(reverse("people:county_home"))
+    response = client.get(reverse("records:county_home"))
 
     counts = {unit.pk: unit.staff_count for unit in response.context["page"]}
     assert counts[unit_a.pk] == 2  # alice and the new colleague

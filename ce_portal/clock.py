@@ -1,3 +1,8 @@
+"""The one clock: read once at the edge (a view, a task) and passed down as `today=`/`now=`.
+
+Business time is Asia/Shanghai (settings.TIME_ZONE): deadlines, filing closes and working days are all
+judged on the Beijing calendar day.
+"""
 import datetime as dt
 from zoneinfo import ZoneInfo
 

@@ -1,3 +1,8 @@
+"""Refusals: a `DomainError` carries a Chinese message a person can act on and a stable code a program can
+test; `NotFound` is answered like a page outside one's scope (404). This module is the one place where they
+become responses: next to a form field (`add_domain_error`) and in the API, as
+{"code": ..., "message": ..., "errors": {...}} (`exception_handler`, named in settings.REST_FRAMEWORK).
+"""
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.exceptions import ValidationError as DjangoValidationError

@@ -1,3 +1,9 @@
+"""PDF documents rendered by WeasyPrint from templates, with the CJK font checked on every render.
+
+A missing CJK font fails silently in WeasyPrint: every character a blank box, exit code 0, while pdftotext
+still reads the right text (docs/measurements.md). So the render watches WeasyPrint's log for `.notdef`
+glyphs and fails loudly instead.
+"""
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string

@@ -1,3 +1,4 @@
+"""city_hr keeps the calendar's overrides and official years in the admin; every edit is audited."""
 from django.contrib import admin
 
 from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride

@@ -1,3 +1,6 @@
+"""What city_hr enters on top of the holiday library: date-by-date overrides and the years whose official
+arrangement is known.
+"""
 from django.conf import settings
 from django.db import models
 

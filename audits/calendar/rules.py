@@ -1,3 +1,15 @@
+"""China's official working days (rule 5 in docs/rules.md), as a pure value.
+
+A working day is Monday–Friday minus statutory holidays plus the adjusted working weekends (调休补班).
+The `holidays` library's `China` calendar knows both for every year whose State Council notice it ships;
+the `WorkingDayOverride` table corrects it date by date and always wins. A year is *official* when its
+arrangement is known: the library ships that year's notice, or city_hr marked it official
+(`OfficialCalendarYear`) after entering the notice as overrides. A deadline that reaches into a year that
+is not official is computed from the library's holidays and weekends and marked provisional.
+
+`WorkingCalendar` holds arrays of working days over whole years, so that adding working days is two list
+look-ups, not a day-by-day walk.
+"""
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

@@ -1,3 +1,10 @@
+"""The calendar in force: one `WorkingCalendar` per process, loaded lazily from the database and rebuilt
+when overrides or official years change (see `_ProcessCalendar` for how every process notices an edit).
+
+`review_due` is what review deadlines are computed with; a deadline reaching into a year whose official
+arrangement is not yet known is provisional and recomputed when it becomes known
+(audits.review.tasks.recompute_provisional_due_dates).
+"""
 import datetime as dt
 import logging
 import time

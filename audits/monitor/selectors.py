@@ -1,3 +1,10 @@
+"""Reads for the county, authority and city monitors of overdue reviews (rule 5 in docs/rules.md).
+
+The tables read `OverdueSnapshot` (written by `audits.monitor.services.snapshot_refresh` every 15 minutes), so a
+page costs as many rows as it shows units, whatever the number of claims; the drill-down to one unit's
+overdue claims is live, through the unit's queue index. Scope: a county bureau sees its region's units,
+an authority its own units, the city bureau everything; anything else is 404 before any figure is read.
+"""
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal

@@ -1,3 +1,8 @@
+"""The monitors' figures and the HR bureaus' daily digest of overdue reviews (rule 5 in docs/rules.md).
+
+Each function takes the clock from its caller and keeps no state outside the database, so it may run late,
+twice, or twice at once: figures are upserts a second run overwrites, notices carry a deterministic key.
+"""
 import datetime as dt
 from collections import defaultdict
 

@@ -1,3 +1,4 @@
+"""The monitors' timers on Celery beat: the backlog snapshot and the county digest."""
 from celery import shared_task
 
 from audits.monitor import services as overdue

@@ -1,3 +1,6 @@
+"""Monitor pages: county / authority / city tables of overdue reviews, drill-down to a unit's overdue claims,
+chart, exports. Access is checked first (role, then the object's scope → 404).
+"""
 import threading
 from collections import OrderedDict
 

@@ -1,3 +1,11 @@
+"""Fraud screening rules (rule 9 in docs/rules.md): plain functions from facts to findings, no database, no clock.
+
+audits/screening/services.py decides which facts to look at (everything, or what changed since the last
+run plus whatever it must be compared with), loads them and stores the findings as `ScreeningFlag`s. A
+finding is about one claim or one platform record and names everything else involved, so that city_hr can
+confirm the copy and dismiss the original. Its `dedupe_key` is derived from what was found, so running a
+rule twice over the same facts gives the same keys.
+"""
 import datetime as dt
 import hashlib
 import json

@@ -1,3 +1,4 @@
+"""Reads for city_hr's screening queue: the flags, what each one involves, the last run."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 

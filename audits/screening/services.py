@@ -1,3 +1,15 @@
+"""Screening runs and the resolution of their flags (rule 9 in docs/rules.md; the rules are audits/screening/rules.py).
+
+A run first picks what to look at, then loads those facts together with everything they must be compared
+with, applies every rule and stores the new findings:
+
+- full: candidates found by GROUP BY in the database (a SHA-256 behind two claims, a certificate number of
+  two people, a person with an overloaded day or overlapping sessions, a provider nobody approved);
+- incremental: the claims changed and platform records received since the last run, compared through
+  indexed look-ups (sha256, external_certificate_no, (professional, year)) against the whole tables.
+
+A finding already stored (same dedupe key) is not stored again, so runs may overlap, repeat or fail halfway.
+"""
 import datetime as dt
 import json
 import logging

@@ -1,3 +1,4 @@
+"""Screening in the background: nightly, and on city_hr's request."""
 from celery import shared_task
 from django.contrib.auth import get_user_model
 

@@ -1,3 +1,4 @@
+"""city_hr's screening pages: the flag queue, a flag with everything it involves, its resolution, a run now."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404

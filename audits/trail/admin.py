@@ -1,3 +1,4 @@
+"""The audit log in the admin (read-only), and the admin base that audits city_hr's edits of reference data."""
 from django.contrib import admin
 from django.forms.models import model_to_dict
 

@@ -1,3 +1,9 @@
+"""The audit trail: append-only, hash-chained events.
+
+Each event's hash covers its own content and the previous event's hash, so editing or deleting any row
+(possible only by bypassing the database triggers) breaks every later link; `verify_audit_chain` finds the
+first broken one.
+"""
 import datetime as dt
 import hashlib
 import json

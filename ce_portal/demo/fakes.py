@@ -1,3 +1,7 @@
+"""Checksum-correct identifiers for demo data and tests. Clearly fake: every demo ID number's
+sequence part is 9xx and every demo credit code has "DD" where a real one has its organisation code,
+so none of them can be mistaken for a real person's or a real organisation's.
+"""
 import datetime as dt
 
 from stdnum.cn import ric, uscc

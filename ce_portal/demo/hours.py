@@ -1,3 +1,16 @@
+"""Demo stage (ce_portal/demo/seed.py STAGES): credited hours for the last three years, so the compliance lists, the
+year pages and the certificates have something to show.
+
+Most people meet a past year's requirement; some fall short in one category (public hours beyond 30 never
+make up for professional ones), a few did almost nothing. The current year is still under way: fewer are
+done. Hours arrive as platform records (自动登记学时) from the approved platforms and are credited through
+`add_to_year_totals`, as the ingestion API does. Each record is at most 10 hours and each of a person's
+records falls on a day of its own, so the screening rule "more than 10 hours a day" finds nothing; the
+last 60 days stay free for the claims other stages plant.
+
+Deterministic (one random stream per person and year) and idempotent: people who already have demo
+records are left alone. The city size goes in by COPY, 5,000 people at a time.
+"""
 import datetime as dt
 import multiprocessing
 import random

@@ -1,3 +1,10 @@
+"""Demo data, first stages: the registry (units, people, employments) of a believable small Pingdingshan
+(`demo`) or of the whole city at scale (`city`), the demo log-ins and the platforms' approved years.
+
+Everything is generated from fixed seeds, so every run plans the same rows. The registry is written in
+batches; a batch whose first unit is already there is skipped, and log-ins are only created when missing,
+so `seed_demo` can run again without changing anything.
+"""
 import datetime as dt
 import random
 from bisect import bisect

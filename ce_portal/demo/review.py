@@ -1,3 +1,12 @@
+"""Demo stage (ce_portal/demo/seed.py STAGES): a month of review traffic in the demo county.
+
+Staff of the county's units file claims day by day over the last 30 days; the demo reviewers (the two demo
+units' reviewers, the authority reviewer and county HR) open the evidence and decide some of them each day,
+through the real review service. Units without a demo reviewer, and the claims the reviewers do not get
+to, run past their deadlines; the real mark-overdue and snapshot jobs run for each simulated day. So the
+queues, the due dates (holidays included), the overdue flags, the county monitor and its chart all show
+real figures. Runs once (an audit event marks it).
+"""
 import datetime as dt
 import hashlib
 import random

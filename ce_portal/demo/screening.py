@@ -1,3 +1,11 @@
+"""Demo stage (ce_portal/demo/seed.py STAGES): planted duplicates, so the demo city_hr has screening flags to resolve.
+
+Four colleagues at the demo unit: the first's approved claim and the second's pending one carry the same
+scanned certificate; the third's approved claim and the fourth's pending one the same external certificate
+number. A screening run then puts four flags in city_hr's queue, and the two pending claims cannot be
+approved until city_hr has dealt with them; the last two also name a provider that is no CE base (a hint,
+not a block). Nothing is planted twice.
+"""
 import datetime as dt
 import hashlib
 from decimal import Decimal

@@ -1,3 +1,6 @@
+"""The demo's stages in order (`seed_demo`): registry, log-ins, platform years, three years of credited
+hours, a month of review traffic, planted screening examples. Each stage is idempotent.
+"""
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable

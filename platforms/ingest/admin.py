@@ -1,3 +1,4 @@
+"""city_hr issues and revokes platform API tokens in the admin (a token is shown once)."""
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html

@@ -1,3 +1,6 @@
+"""The platform ingestion API: platforms push completed online-learning records (自动登记学时), and the
+platform's credentials: `Authorization: Bearer <token>`, where only the token's SHA-256 is stored.
+"""
 import datetime as dt
 import json
 from dataclasses import dataclass

@@ -1,3 +1,18 @@
+"""The platform ingestion API's rules on a batch and its records, as plain functions without I/O.
+
+Validation is hand-written rather than a DRF serializer per record: a serializer per record costs more than
+the database work of the whole record (bench/ingest_bench.py), and these functions are the contract that
+the tests pin down. The stable codes a platform sees are listed once, in BATCH_CODES and RECORD_CODES;
+the OpenAPI description is built from them.
+
+A resend of an already registered record is `duplicate` even when it would now be refused for another
+reason (the year closed since, the learner renamed): a platform retrying after a timeout must be able to
+tell that its record is in.
+
+A learner whose registration is still pending (待单位审核) is accepted: the ID number and name identify a
+real registered person, the hours belong to the year the learning happened and there is no make-up after
+the year closes, so refusing now would lose them for good. Only a refused registration is rejected.
+"""
 import datetime as dt
 import hashlib
 import re

@@ -1,3 +1,4 @@
+"""Writes of the platform API: its tokens, and registering the records a platform pushes (自动登记学时)."""
 import datetime as dt
 
 from django.db import connection, transaction

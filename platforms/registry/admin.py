@@ -1,3 +1,4 @@
+"""city_hr keeps the approved platforms and CE bases in the admin; every edit is audited."""
 from django.contrib import admin
 
 from audits.trail.admin import AuditedReferenceAdmin

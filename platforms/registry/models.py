@@ -1,3 +1,4 @@
+"""The approved online-learning platforms (附件1 public, 附件2 professional subjects) and the CE bases (附件3)."""
 from django.db import models
 
 from records.hours.models import SubjectCategory

@@ -1,3 +1,9 @@
+"""What makes a certificate: its serial, its verification code and who may have one, as plain functions.
+
+The serial is random (60 bits), so nobody can walk through the public verification page by counting.
+The code on the QR link is an HMAC of the serial with a server secret: a link whose code does not match
+was not made by the portal, whatever its serial says.
+"""
 import base64
 import hashlib
 import hmac

@@ -1,3 +1,4 @@
+"""Reads for certificates: what a year's credited records are, who belongs to a unit's year, what a serial says."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal

@@ -1,3 +1,10 @@
+"""Writes on certificates: issue, supersede, revoke, render, and a unit's bundle (rule 9 in docs/rules.md).
+
+A certificate states one year's credited records as they were at issue (its content snapshot). When those
+records change, the valid certificate is superseded and, if the year still qualifies, a new one is issued
+in its place; a revoked certificate is never brought back. Every write of one person's certificates
+first locks that person's row, so two requests cannot both issue.
+"""
 import csv
 import datetime as dt
 import hashlib

@@ -1,3 +1,4 @@
+"""Certificate work in the background: take ids, call one service, safe to run twice."""
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone

@@ -1,3 +1,4 @@
+"""Certificate pages: a person's certificates, a unit's bulk ZIP, and the public verification page and API."""
 from django.contrib import messages
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render

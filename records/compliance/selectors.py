@@ -1,3 +1,17 @@
+"""Reads for the compliance lists (rule 10 in docs/rules.md): who met a year's requirement, per unit, industry
+authority, county and the city — what title evaluation (职称评审), appointment and annual assessment look up.
+
+Whose list a person is on: the unit they worked for in that year, i.e. of their employments that overlap the
+year the one that started last — the unit a certificate of that year names
+(`selectors_certificates.employment_of_year`). Who moved in July is on the new unit's list; who left in June
+and joined nobody, on the old one's. So each person is on exactly one unit's list of a year, and a
+reviewer's past-year list still shows the people who have left since.
+
+Hours are the kept credited totals (`PersonYearTotal`); a person without a row has 0/0 and is not compliant.
+Whether a row is compliant is `records.rules.assess`. Counting and filtering by compliance must happen in
+SQL (a county has 20,000 people), so `compliant_q` states the same three inequalities on the annotated
+hours; tests/records/test_compliance.py holds the two to one table of edge cases.
+"""
 import datetime as dt
 import hashlib
 from dataclasses import asdict, dataclass, field, replace

@@ -1,3 +1,8 @@
+"""Downloads of the compliance lists. A CSV streams within the request, row by row as the database hands them
+over. An XLSX is built by a Celery task (openpyxl's write-only mode; rows read 5,000 at a time), so the whole
+city's 200,000 rows are never in memory at once; the file is kept under MEDIA_ROOT with a non-guessable name
+and only its requester downloads it. Every file opens with who generated it, when, and the year's policy.
+"""
 import datetime as dt
 import logging
 import tempfile

@@ -1,3 +1,4 @@
+"""Compliance work in the background: the XLSX export, and the nightly purge of expired downloads."""
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone

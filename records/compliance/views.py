@@ -1,3 +1,6 @@
+"""Compliance lists (rule 10 in docs/rules.md) for unit reviewers, industry authorities and the HR bureaus:
+the page, its CSV and XLSX downloads, and the API that title evaluation asks about one person and year.
+"""
 from html import escape  # django.utils.html.escape without its lazy-string wrapper per call
 
 from django.contrib import messages

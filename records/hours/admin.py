@@ -1,3 +1,4 @@
+"""city_hr keeps the yearly requirement policy and grants make-up exemptions in the admin."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError

@@ -1,3 +1,6 @@
+"""Hours: the yearly requirement policy, make-up exemptions, hand-filed claims with their evidence, the
+records platforms push, and the per-person-year totals of what is credited.
+"""
 import datetime as dt
 from decimal import Decimal
 

@@ -1,3 +1,6 @@
+"""Reads on a person's hours: the credited totals, a year's overview (progress against the policy, credited,
+pending and returned claims), their claims and the earlier years.
+"""
 from dataclasses import dataclass
 from decimal import Decimal
 

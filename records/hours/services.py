@@ -1,3 +1,13 @@
+"""Writes on a person's hours: drafts of hand-filed claims and their evidence (rules 2, 3 and 8 in
+docs/rules.md), the credited totals, and city_hr's make-up exemptions (rule 3).
+
+One function per action, keyword-only and atomic; every refusal is a DomainError with a Chinese message and
+a stable code, raised before anything is written. Sending a claim for review is audits.review's: review
+starts there. The clock is read by the caller and passed in as `now`.
+
+Credited = platform records not revoked + claims approved and not revoked. Whoever credits or revokes calls
+`add_to_year_totals` in the same transaction; `recompute_year_totals` rebuilds from the source rows.
+"""
 import datetime as dt
 import hashlib
 from collections import defaultdict

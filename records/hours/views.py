@@ -1,3 +1,6 @@
+"""A professional's pages: this year at a glance, a year's page, claims (file, correct, submit, withdraw) and
+the scoped evidence download.
+"""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction

@@ -1,3 +1,9 @@
+"""The one place that says who may see and do what. Every list and every object look-up goes through here.
+
+A user's scope is the union of their role memberships. Anything outside it is answered with 404, so a
+request can never tell "not yours" from "does not exist". Also here: the decorator that gives a page to
+its roles, and where each role lands after log-in.
+"""
 from dataclasses import dataclass, field, replace
 from functools import wraps
 

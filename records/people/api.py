@@ -1,3 +1,6 @@
+"""Registry API: HR bureaus add units, unit reviewers add staff. Refusals are 400 with a stable code and save
+nothing (ce_portal.errors shapes them); a caller without the role, or a region outside theirs, gets 404.
+"""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail

@@ -1,3 +1,4 @@
+"""Forms for getting people in: log-in, self-registration, staff import and entry, 调入, new units."""
 import datetime as dt
 
 from django import forms

@@ -1,4 +1,6 @@
-
+"""The registry: regions, industry authorities, units, professionals, their dated employments and the role
+memberships that bind a user to the one object their role works on.
+"""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

@@ -1,3 +1,10 @@
+"""Rules on people and identifiers, free of the database: the checksums of Chinese identifiers (身份证号,
+统一社会信用代码) with messages a person can act on, and staff lists in and out of spreadsheets (the
+download template, reading an upload, cleaning one row).
+
+One row cleaner serves the file import, the single-person form and the API, so the three can never
+disagree; `records.people.services.staff_import` decides what a clean row means for the registry.
+"""
 import csv
 import datetime as dt
 import io

@@ -1,4 +1,6 @@
-
+"""Reads on the registry: staff and unit lists in the user's scope, a person's employments, pending
+registrations, the public unit look-up of self-registration.
+"""
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 

@@ -1,3 +1,9 @@
+"""Writes on the registry: who works where, and who may log in (self-registration and the unit's review of
+it, staff import, 调入, new units), and the admin access that follows the city_hr role.
+
+One function per action, each atomic and audited; a refusal is a DomainError with a Chinese message and a
+stable code, and changes nothing.
+"""
 import datetime as dt
 from dataclasses import dataclass
 

@@ -1,3 +1,6 @@
+"""Pages of the registry: log-in and the role homes (desks), a person's page, self-registration and the
+unit's review of it, staff import, 调入, new units; and the navigation context every page reads.
+"""
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required

@@ -75,9 +75,9 @@ def prepare(env: dict) -> tuple[str, int, list[tuple[str, str]]]:
     """Issue a token for an approved public platform; return it, the platform id and (ID number, name) pairs."""
     script = (
         "import json;"
-        "from platforms.models import LearningPlatform;"
-        "from platforms.services import platform_token_issue;"
-        "from records.models import Professional;"
+        "from platforms.registry.models import LearningPlatform;"
+        "from platforms.ingest.services import platform_token_issue;"
+        "from records.people.models import Professional;"
         "p = LearningPlatform.objects.filter(category='public', active=True).order_by('id').first();"
         "_, token = platform_token_issue(platform=p, label='bench', actor=None, ip=None);"
         "print(json.dumps({'token': token, 'platform': p.pk, 'years': p.years_approved,"

@@ -130,21 +130,20 @@ def load_claims(n: int, *, today: dt.date, seed: int = 20251015) -> dict:
                 overdue_since=flagged,
             )
             if kind.endswith("_l1"):
-                row.update(status="submitted", level1_due_on=due)
+                row.update(status="submitted", review_started_on=filed, due_on=due)
             elif level2:
-                row.update(status="unit_approved", level1_due_on=filed + dt.timedelta(days=7),
-                           unit_approved_on=filed + dt.timedelta(days=6), level2_due_on=due)
+                row.update(status="unit_approved", review_started_on=filed + dt.timedelta(days=6), due_on=due)
                 decisions.append((pk, 1, "approve", at(filed + dt.timedelta(days=6)), True))
             elif kind == "draft":
                 row.update(status="draft", version=0, submitted_at=None, filed_on=None)
             else:
                 on_time = rng.random() < 0.9
                 decided = at(due - dt.timedelta(days=0 if on_time else -2), 15)
-                row.update(status=kind, level1_due_on=due, decided_at=decided)
+                row.update(status=kind, review_started_on=filed, due_on=due, decided_at=decided)
                 if kind in ("approved", "rejected", "returned"):
                     decisions.append((pk, 1, "approve" if kind == "approved" else "return", decided, on_time))
                 if kind == "approved":
-                    row.update(unit_approved_on=decided.date(), level2_due_on=due + dt.timedelta(days=7))
+                    row.update(review_started_on=decided.date(), due_on=due + dt.timedelta(days=7))
                     decisions.append((pk, 2, "approve", decided + dt.timedelta(days=5), rng.random() < 0.9))
             if row["filed_on"]:
                 evidence.append((pk, row["submitted_at"]))
@@ -261,8 +260,7 @@ def time_mark_overdue(today: dt.date, runs: int = 5) -> tuple[list[float], int, 
     yesterday = today - dt.timedelta(days=1)
 
     def reset():
-        Claim.objects.filter(status="submitted", level1_due_on=yesterday).update(overdue_since=None)
-        Claim.objects.filter(status="unit_approved", level2_due_on=yesterday).update(overdue_since=None)
+        Claim.objects.filter(status__in=["submitted", "unit_approved"], due_on=yesterday).update(overdue_since=None)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE records_claim")
 

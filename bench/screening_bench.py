@@ -160,7 +160,7 @@ def seed(url: str, *, people: int, claims: int, platform_records: int, now: dt.d
                 yield (person, unit, region_of_unit[unit], None, region_of_unit[unit], start.year, "professional",
                        "face_to_face", f"面授培训第{i % 500}期", "", base_id, provider, start, end, hours, "合格",
                        number(i), status, 1, changed, changed, changed, start + dt.timedelta(days=days + 1),
-                       None, False, None, None, False, decided, None, None)
+                       None, None, False, decided, None, None)
 
         copy(conn, "records_claim", CLAIM_COLUMNS, claim_rows())
         claim_ids = ids(conn, "SELECT id FROM records_claim ORDER BY id")
@@ -195,7 +195,7 @@ CLAIM_COLUMNS = [
     "professional_id", "unit_id", "region_id", "level2_authority_id", "level2_region_id", "year", "category", "kind",
     "title", "content", "provider_base_id", "provider_name", "start_date", "end_date", "hours", "result",
     "external_certificate_no", "status", "version", "created_at", "updated_at", "submitted_at", "filed_on",
-    "level1_due_on", "level1_due_provisional", "unit_approved_on", "level2_due_on", "level2_due_provisional",
+    "review_started_on", "due_on", "due_provisional",
     "decided_at", "overdue_since", "credit_revoked_at",
 ]
 EVIDENCE_COLUMNS = ["claim_id", "file", "original_name", "content_type", "size", "sha256", "uploaded_by_id",
@@ -232,7 +232,7 @@ def add_new_claims(url: str, *, count: int, uploader: int, now: dt.datetime, see
                 number = old_nos[i - 20]
             rows.append((person, unit, regions[unit], None, regions[unit], start.year, "professional", "workshop",
                          f"新申报{i}", "", None, "平顶山学院", start, start, hours, "合格", number, "submitted", 1, now,
-                         now, now, now.date(), now.date() + dt.timedelta(days=7), False, None, None, False, None, None,
+                         now, now, now.date(), now.date(), now.date() + dt.timedelta(days=7), False, None, None,
                          None))
         copy(conn, "records_claim", CLAIM_COLUMNS, rows)
         new_ids = ids(conn, f"SELECT id FROM records_claim ORDER BY id DESC LIMIT {count}")[::-1]

@@ -25,7 +25,7 @@ def approved_claim(professional, *, hours="30", category="professional", year=20
     claim = ClaimFactory(
         professional=professional, status="approved", category=category, year=year, hours=Decimal(hours),
         start_date=start, end_date=start + dt.timedelta(days=days - 1), filed_on=start + dt.timedelta(days=days + 3),
-        level1_due_on=None, decided_at=dt.datetime.combine(start, dt.time(12), tzinfo=SHANGHAI) + dt.timedelta(days=20),
+        due_on=None, decided_at=dt.datetime.combine(start, dt.time(12), tzinfo=SHANGHAI) + dt.timedelta(days=20),
         **extra,
     )
     recompute_year_totals([(professional.pk, year)])

@@ -115,7 +115,9 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyAttribute(
         lambda c: dt.datetime.combine(c.filed_on, dt.time(10), tzinfo=SHANGHAI) if c.filed_on else None
     )
-    level1_due_on = dt.date(2025, 10, 10)
+    # The level the claim waits on started on its filing day; its deadline is 5 working days later.
+    review_started_on = factory.LazyAttribute(lambda c: c.filed_on)
+    due_on = dt.date(2025, 10, 10)
 
 
 class EvidenceFileFactory(factory.django.DjangoModelFactory):

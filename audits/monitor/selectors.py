@@ -15,7 +15,7 @@ from django.http import Http404
 
 from audits.calendar.selectors import current_calendar
 from audits.monitor.models import OverdueSnapshot
-from audits.review.services import CURRENT_DUE, overdue_q
+from audits.review.services import overdue_q
 from records.hours.models import Claim
 from records.people.access import Scope
 from records.people.models import IndustryAuthority, Region, Unit
@@ -250,9 +250,8 @@ def overdue_claims(unit: Unit, *, today: dt.date) -> QuerySet[Claim]:
     """The unit's overdue claims, the longest waiting first (live; through the (unit, status, due) index)."""
     return (
         Claim.objects.filter(overdue_q(today), unit=unit)
-        .annotate(due_on=CURRENT_DUE)
         .select_related("professional", "level2_authority", "level2_region")
-        .only("title", "hours", "category", "status", "filed_on", "level1_due_on", "level2_due_on", "overdue_since",
-              "unit_approved_on", "professional__name", "level2_authority__name", "level2_region__name")
+        .only("title", "hours", "category", "status", "filed_on", "review_started_on", "due_on", "overdue_since",
+              "professional__name", "level2_authority__name", "level2_region__name")
         .order_by("due_on", "pk")
     )

@@ -4,7 +4,7 @@ Each function takes the clock from its caller and keeps no state outside the dat
 twice, or twice at once: figures are upserts a second run overwrites, notices carry a deterministic key.
 """
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q
@@ -12,17 +12,11 @@ from django.urls import reverse
 
 from audits.monitor.models import OverdueSnapshot
 from audits.review.models import Notification, ReviewDecision
-from audits.review.services import (
-    CURRENT_DUE,
-    PENDING,
-    SUBMITTED,
-    UNIT_APPROVED,
-    _create_and_email,
-    _reviewers_by_scope,
-    overdue_q,
-)
+from audits.review.rules import LEVELS
+from audits.review.services import create_and_email, level_counts_text, overdue_q, waiting_statuses
 from ce_portal.clock import SHANGHAI
 from records.hours.models import Claim
+from records.people.access import scope_holders
 from records.people.models import Unit
 
 DIGEST_TOP_UNITS = 10
@@ -34,18 +28,20 @@ def send_overdue_digests(*, today: dt.date, now: dt.datetime) -> int:
     One GROUP BY over the overdue claims, through the (status, due date) indexes; nothing is sent to a
     bureau with nothing overdue. Returns how many notices were new.
     """
-    per_region = defaultdict(list)  # region id → [(unit id, level 1, level 2, oldest due)]
+    per_region = defaultdict(list)  # region id → [(unit id, overdue claims by level, oldest due)]
     rows = (Claim.objects.filter(overdue_q(today)).values_list("region_id", "unit_id")
-            .annotate(l1=Count("id", filter=Q(status=SUBMITTED)), l2=Count("id", filter=Q(status=UNIT_APPROVED)),
-                      oldest=Min(CURRENT_DUE))
+            .annotate(oldest=Min("due_on"),
+                      **{f"l{level.number}": Count("id", filter=Q(status=level.waiting_status)) for level in LEVELS})
             .order_by())
-    for region_id, unit_id, l1, l2, oldest in rows:
-        per_region[region_id].append((unit_id, l1, l2, oldest))
+    for region_id, unit_id, oldest, *by_level in rows:
+        counts = Counter({level.number: n for level, n in zip(LEVELS, by_level)})
+        per_region[region_id].append((unit_id, counts, oldest))
     if not per_region:
         return 0
     unit_names = dict(Unit.objects.filter(
         pk__in={unit_id for units in per_region.values() for unit_id, *_ in units}).values_list("pk", "name"))
-    reviewers = _reviewers_by_scope()
+    # The HR bureau of a region receives its digest.
+    bureaus = scope_holders("hr_region_ids")
     notices = []
     for region_id, units in sorted(per_region.items()):
         text = _digest_text(units, unit_names, today=today)
@@ -53,21 +49,21 @@ def send_overdue_digests(*, today: dt.date, now: dt.datetime) -> int:
         notices.extend(
             Notification(user_id=user_id, kind="overdue_digest", text=text, link=link, created_at=now,
                          dedupe_key=f"digest:{user_id}:{region_id}:{today.isoformat()}")
-            for user_id in reviewers["region", region_id]
+            for user_id in bureaus.get(region_id, ())
         )
-    return _create_and_email(notices, now=now, subject=f"【继续教育】{today:%Y-%m-%d} 逾期未审核学时申报汇总")
+    return create_and_email(notices, now=now, subject=f"【继续教育】{today:%Y-%m-%d} 逾期未审核学时申报汇总")
 
 
 def _digest_text(units, unit_names, *, today: dt.date) -> str:
-    level1, level2 = sum(u[1] for u in units), sum(u[2] for u in units)
-    oldest = min(u[3] for u in units)
+    by_level = sum((counts for _, counts, _ in units), Counter())
+    oldest = min(u[2] for u in units)
     lines = [
-        f"截至 {today:%Y-%m-%d}，本辖区共有 {level1 + level2} 条学时申报逾期未审核"
-        f"（单位审核 {level1} 条、二级审核 {level2} 条），涉及 {len(units)} 家单位，最早的审核期限为 {oldest:%Y-%m-%d}。"
+        f"截至 {today:%Y-%m-%d}，本辖区共有 {by_level.total()} 条学时申报逾期未审核"
+        f"（{level_counts_text(by_level)}），涉及 {len(units)} 家单位，最早的审核期限为 {oldest:%Y-%m-%d}。"
         "逾期申报不会自动通过，请督促相关单位尽快审核。"
     ]
-    worst = sorted(units, key=lambda u: (-(u[1] + u[2]), u[3], unit_names.get(u[0], "")))[:DIGEST_TOP_UNITS]
-    lines += [f"· {unit_names.get(u[0], '（单位已删除）')}：{u[1] + u[2]} 条，最早期限 {u[3]:%Y-%m-%d}" for u in worst]
+    worst = sorted(units, key=lambda u: (-u[1].total(), u[2], unit_names.get(u[0], "")))[:DIGEST_TOP_UNITS]
+    lines += [f"· {unit_names.get(u[0], '（单位已删除）')}：{u[1].total()} 条，最早期限 {u[2]:%Y-%m-%d}" for u in worst]
     if len(units) > DIGEST_TOP_UNITS:
         lines.append(f"……另有 {len(units) - DIGEST_TOP_UNITS} 家单位，详见监控页面。")
     return "\n".join(lines)
@@ -82,9 +78,9 @@ def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
     backlog = {
         unit_id: (pending, overdue, oldest)
         for unit_id, pending, overdue, oldest in (
-            Claim.objects.filter(status__in=PENDING).values_list("unit_id")
+            Claim.objects.filter(status__in=waiting_statuses()).values_list("unit_id")
             .annotate(pending=Count("id"), overdue=Count("id", filter=overdue_q(today)),
-                      oldest=Min(CURRENT_DUE, filter=overdue_q(today)))
+                      oldest=Min("due_on", filter=overdue_q(today)))
             .order_by()
         )
     }

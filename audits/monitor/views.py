@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from audits.monitor import selectors as monitor
+from audits.review.rules import waiting_level
 from ce_portal.clock import business_clock
 from ce_portal.exports import FORMATS, table_response
 from records.people.access import role_required
@@ -189,9 +190,10 @@ def authority_export(request, pk: int, fmt: str):
 
 
 def _claim_rows(claims, today):
+    """(claim, working days late, the level it waits on) for each overdue claim."""
     late = monitor.working_days_late((c.due_on for c in claims), today)
     for c in claims:
-        yield c, late[c.due_on]
+        yield c, late[c.due_on], waiting_level(c.status)
 
 
 @role_required(*MONITOR_ROLES)
@@ -210,9 +212,9 @@ def unit_overdue_export(request, pk: int, fmt: str):
     today, now = business_clock()
     claims = list(monitor.overdue_claims(unit, today=today))
     rows = (
-        [c.pk, c.professional.name, c.title, c.hours, "单位审核" if c.status == "submitted" else "二级审核",
+        [c.pk, c.professional.name, c.title, c.hours, level.label,
          c.filed_on, c.due_on, days, c.overdue_since and f"{c.overdue_since.astimezone(now.tzinfo):%Y-%m-%d %H:%M}"]
-        for c, days in _claim_rows(claims, today)
+        for c, days, level in _claim_rows(claims, today)
     )
     return table_response(
         _fmt(fmt), filename=f"{unit.name}逾期申报_{today:%Y%m%d}", title=f"{unit.name}逾期未审核学时申报",

@@ -1,7 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from audits.review.rules import REASON_REQUIRED, Action
+from audits.review.rules import LEVELS, REASON_REQUIRED, Action
 from records.hours.models import ActivityKind, SubjectCategory
 
 ACTION_CHOICES = [(Action.APPROVE.value, "审核通过"), (Action.REJECT.value, "审核不通过"), (Action.RETURN.value, "退回修改")]
@@ -22,7 +22,7 @@ class QueueFilterForm(forms.Form):
     unit = forms.TypedChoiceField(label="单位", required=False, coerce=int, empty_value=None,
                                   error_messages={"invalid_choice": "所选单位不在您的待审核范围内。"})
     level = forms.TypedChoiceField(label="审核环节", required=False, coerce=int, empty_value=None, choices=[
-        ("", "全部"), ("1", "单位审核"), ("2", "二级审核"),
+        ("", "全部"), *((str(level.number), level.label) for level in LEVELS),
     ])
 
     def __init__(self, *args, units: list[tuple[int, str]], show_level: bool, **kwargs):

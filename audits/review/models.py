@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from audits.review.rules import LEVELS
+
 
 class EvidenceView(models.Model):
     """A reviewer opened an evidence file: the must-view rule of batch approval reads these."""
@@ -26,23 +28,21 @@ class EvidenceView(models.Model):
 class ReviewDecision(models.Model):
     """One decision on a claim at one level (the claim's history)."""
 
-    class Level(models.IntegerChoices):
-        UNIT = 1, "单位审核"
-        SECOND = 2, "主管部门/人社部门审核"
-
     class Action(models.TextChoices):
         APPROVE = "approve", "通过"
         REJECT = "reject", "不通过"
         RETURN = "return", "退回修改"
 
     claim = models.ForeignKey("records.Claim", verbose_name="学时申报", on_delete=models.PROTECT, related_name="decisions")
-    level = models.PositiveSmallIntegerField("审核级别", choices=Level.choices)
+    level = models.PositiveSmallIntegerField("审核级别", choices=[(level.number, level.label) for level in LEVELS])
     action = models.CharField("审核结果", max_length=10, choices=Action.choices)
     reason = models.TextField("理由", blank=True)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, related_name="review_decisions"
     )
     at = models.DateTimeField("审核时间")
+    # The level's deadline the decision was judged against (empty for decisions recorded before it was kept).
+    due_on = models.DateField("当时的审核期限", null=True, blank=True)
     on_time = models.BooleanField("按期审核", help_text="审核日期不晚于当时的期限（北京时间）。")
     batch_id = models.UUIDField("批量操作编号", null=True, blank=True)
 

@@ -1,16 +1,59 @@
+"""How a claim is reviewed (rules 5 and 6 in docs/rules.md), as plain data and functions without I/O.
+
+The review levels are one description, `LEVELS`: which status waits on each level, who reviews it, its
+label and its deadline. The state machine, the queues, the deadlines, the reminders, mark-overdue and the
+monitors all read it, so a third level is one more `ReviewLevel` here (plus the status that waits on it,
+declared with the others in records.hours.rules.ClaimStatus, and whatever field names its reviewers).
+
+The moves: the person submits; each level approves (on to the next level, or approved and credited after
+the last), rejects or returns (a reason required); the person may withdraw before the first decision and
+resubmit a returned claim, which starts over at the first level.
+"""
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from ce_portal.errors import DomainError
+from records.hours.rules import ClaimStatus
+
+# 自专业技术人员申报学时之日起，用人单位、行业主管部门学时审核时限均不得超过5个工作日.
+REVIEW_WORKING_DAYS = 5
 
 
-class Status(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    UNIT_APPROVED = "unit_approved"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    RETURNED = "returned"
-    WITHDRAWN = "withdrawn"
+@dataclass(frozen=True)
+class ReviewerRoute:
+    """One way a level's reviewers are found: the users whose `Scope.<scope_field>` holds the claim's
+    `<claim_field>` (an id, or a path to one such as "region__parent_id")."""
+
+    scope_field: str
+    claim_field: str
+    # The submitting unit's attribute that fills `claim_field` at submission ("" when the route reads a field
+    # the claim has anyway, such as its unit). A level's first route the unit can fill is the one it takes.
+    unit_attribute: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewLevel:
+    number: int
+    label: str  # the level as the pages name it: 单位审核
+    waiting_status: str  # the status of a claim that waits on this level
+    routes: tuple[ReviewerRoute, ...]
+    working_days: int = REVIEW_WORKING_DAYS
+
+    @property
+    def waiting_label(self) -> str:
+        return f"待{self.label}"
+
+
+LEVELS: tuple[ReviewLevel, ...] = (
+    ReviewLevel(1, "单位审核", ClaimStatus.SUBMITTED, (ReviewerRoute("unit_ids", "unit_id"),)),
+    # The unit's industry authority; a unit without one is reviewed by the HR bureau of its region (the
+    # county's; the city's for a unit registered at city level).
+    ReviewLevel(2, "主管部门/人社部门审核", ClaimStatus.UNIT_APPROVED, (
+        ReviewerRoute("authority_ids", "level2_authority_id", unit_attribute="authority_id"),
+        ReviewerRoute("hr_region_ids", "level2_region_id", unit_attribute="region_id"),
+    )),
+)
 
 
 class Action(StrEnum):
@@ -22,68 +65,89 @@ class Action(StrEnum):
     RETURN = "return"
 
 
-class Actor(StrEnum):
-    PROFESSIONAL = "professional"  # the claimant
-    LEVEL1 = "level1"  # a unit_reviewer of the claim's unit
-    LEVEL2 = "level2"  # the unit's authority reviewer, else the region's county_hr (city_hr for city units)
-
-
-TRANSITIONS: dict[tuple[Status, Action], tuple[Status, Actor]] = {
-    (Status.DRAFT, Action.SUBMIT): (Status.SUBMITTED, Actor.PROFESSIONAL),
-    (Status.SUBMITTED, Action.WITHDRAW): (Status.WITHDRAWN, Actor.PROFESSIONAL),
-    (Status.RETURNED, Action.RESUBMIT): (Status.SUBMITTED, Actor.PROFESSIONAL),
-    (Status.SUBMITTED, Action.APPROVE): (Status.UNIT_APPROVED, Actor.LEVEL1),
-    (Status.SUBMITTED, Action.REJECT): (Status.REJECTED, Actor.LEVEL1),
-    (Status.SUBMITTED, Action.RETURN): (Status.RETURNED, Actor.LEVEL1),
-    (Status.UNIT_APPROVED, Action.APPROVE): (Status.APPROVED, Actor.LEVEL2),
-    (Status.UNIT_APPROVED, Action.REJECT): (Status.REJECTED, Actor.LEVEL2),
-    (Status.UNIT_APPROVED, Action.RETURN): (Status.RETURNED, Actor.LEVEL2),
-}
-
-
-REASON_REQUIRED = frozenset({Action.REJECT, Action.RETURN})
-
-
-# Which review level a pending status waits on.
-PENDING_LEVEL = {Status.SUBMITTED: 1, Status.UNIT_APPROVED: 2}
-
+# Who acts: the claimant, or a reviewer at a level (its number).
+PROFESSIONAL = "professional"
+Actor = str | int
 
 REVIEW_ACTIONS = frozenset({Action.APPROVE, Action.REJECT, Action.RETURN})
+REASON_REQUIRED = frozenset({Action.REJECT, Action.RETURN})
 
-
-_ACTION_LABELS = {
+ACTION_LABELS = {
     Action.SUBMIT: "提交", Action.WITHDRAW: "撤回", Action.RESUBMIT: "重新提交",
     Action.APPROVE: "审核通过", Action.REJECT: "审核不通过", Action.RETURN: "退回修改",
 }
 
 
-_STATUS_LABELS = {
-    Status.DRAFT: "草稿", Status.SUBMITTED: "待单位审核", Status.UNIT_APPROVED: "待主管部门审核",
-    Status.APPROVED: "已通过", Status.REJECTED: "未通过", Status.RETURNED: "退回修改", Status.WITHDRAWN: "已撤回",
-}
+@cache
+def transitions(levels: tuple[ReviewLevel, ...] = LEVELS) -> dict[tuple[str, Action], tuple[str, Actor]]:
+    """(status, action) → (new status, who may do it), derived from the levels."""
+    first = levels[0].waiting_status
+    table: dict[tuple[str, Action], tuple[str, Actor]] = {
+        (ClaimStatus.DRAFT, Action.SUBMIT): (first, PROFESSIONAL),
+        (first, Action.WITHDRAW): (ClaimStatus.WITHDRAWN, PROFESSIONAL),
+        (ClaimStatus.RETURNED, Action.RESUBMIT): (first, PROFESSIONAL),
+    }
+    for level, following in zip(levels, [*levels[1:], None]):
+        passed = following.waiting_status if following else ClaimStatus.APPROVED
+        table[level.waiting_status, Action.APPROVE] = (passed, level.number)
+        table[level.waiting_status, Action.REJECT] = (ClaimStatus.REJECTED, level.number)
+        table[level.waiting_status, Action.RETURN] = (ClaimStatus.RETURNED, level.number)
+    return table
 
 
-def transition(status: str, action: str, actor: str, *, reason: str = "") -> Status:
+def waiting_level(status: str, levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewLevel | None:
+    """The level a claim in `status` waits on, or None when it waits on nobody."""
+    return next((level for level in levels if level.waiting_status == status), None)
+
+
+def level_numbered(number: int, levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewLevel:
+    return next(level for level in levels if level.number == number)
+
+
+def status_label(status: str, levels: tuple[ReviewLevel, ...] = LEVELS) -> str:
+    if status in ClaimStatus.values:
+        return ClaimStatus(status).label
+    level = waiting_level(status, levels)
+    return level.waiting_label if level is not None else status
+
+
+def transition(status: str, action: str, actor: Actor, *, reason: str = "",
+               levels: tuple[ReviewLevel, ...] = LEVELS) -> str:
     """The status after `actor` does `action` on a claim in `status`, or a DomainError saying why not."""
-    status, action, actor = Status(status), Action(action), Actor(actor)
-    move = TRANSITIONS.get((status, action))
+    action = Action(action)
+    move = transitions(levels).get((status, action))
     if move is None:
-        if action in REVIEW_ACTIONS and status not in PENDING_LEVEL:
-            raise DomainError(f"该申报已处理（当前状态：{_STATUS_LABELS[status]}），无需再审。", code="already_decided")
-        raise DomainError(
-            f"当前状态为「{_STATUS_LABELS[status]}」的申报不能{_ACTION_LABELS[action]}。", code="invalid_transition"
-        )
+        if action in REVIEW_ACTIONS and waiting_level(status, levels) is None:
+            raise DomainError(f"该申报已处理（当前状态：{status_label(status, levels)}），无需再审。",
+                              code="already_decided")
+        raise DomainError(f"当前状态为「{status_label(status, levels)}」的申报不能{ACTION_LABELS[action]}。",
+                          code="invalid_transition")
     new_status, allowed_actor = move
     if actor != allowed_actor:
-        if action in REVIEW_ACTIONS and actor in (Actor.LEVEL1, Actor.LEVEL2):
-            # A reviewer of the other level: the claim has moved on (or not yet arrived) — say so plainly.
-            raise DomainError(f"该申报当前为「{_STATUS_LABELS[status]}」，不在您的审核环节。", code="already_decided")
-        raise DomainError(f"您不能对该申报执行「{_ACTION_LABELS[action]}」。", code="not_allowed")
+        if action in REVIEW_ACTIONS and actor != PROFESSIONAL:
+            # A reviewer of another level: the claim has moved on (or not yet arrived) — say so plainly.
+            raise DomainError(f"该申报当前为「{status_label(status, levels)}」，不在您的审核环节。",
+                              code="already_decided")
+        raise DomainError(f"您不能对该申报执行「{ACTION_LABELS[action]}」。", code="not_allowed")
     if action in REASON_REQUIRED and not reason.strip():
-        raise DomainError(f"{_ACTION_LABELS[action]}必须填写理由。", code="reason_required", field="reason")
+        raise DomainError(f"{ACTION_LABELS[action]}必须填写理由。", code="reason_required", field="reason")
     return new_status
 
 
-def allowed_actions(status: str, actor: str) -> list[Action]:
+def allowed_actions(status: str, actor: Actor, levels: tuple[ReviewLevel, ...] = LEVELS) -> list[Action]:
     """What `actor` may do now (for showing buttons)."""
-    return [action for (st, action), (_, who) in TRANSITIONS.items() if st == status and who == actor]
+    return [action for (st, action), (_, who) in transitions(levels).items() if st == status and who == actor]
+
+
+def routing(level: ReviewLevel, unit: dict) -> dict[str, int | None]:
+    """The claim fields that name `level`'s reviewers for a claim from `unit` (its attributes by name): the
+    first route the unit can fill gets the unit's value, every later route of the level is emptied."""
+    fields: dict[str, int | None] = {}
+    taken = False
+    for route in level.routes:
+        if not route.unit_attribute:
+            continue
+        value = None if taken else unit.get(route.unit_attribute)
+        fields[route.claim_field] = value
+        taken = taken or value is not None
+    return fields

@@ -11,7 +11,6 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -22,76 +21,64 @@ from django.http import Http404
 
 from audits.calendar.selectors import add_working_days
 from audits.review.models import ReviewDecision
-from audits.review.rules import PENDING_LEVEL, Actor, Status
+from audits.review.rules import LEVELS, ReviewLevel, waiting_level
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import BLOCKING_RULES
 from audits.trail.models import AuditEvent
 from ce_portal.formatting import hours_text as format_hours
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
+from records.hours.rules import ClaimStatus
 from records.people.access import Scope, scope_for
 from records.people.models import Unit
-
-LEVELS = (1, 2)
-
-
-LEVEL_ACTORS = {1: Actor.LEVEL1, 2: Actor.LEVEL2}
-
 
 BATCH_OBJECT_TYPE = "review_batch"
 
 
-def level_q(scope: Scope, level: int) -> Q | None:
+def level_q(scope: Scope, level: ReviewLevel, prefix: str = "") -> Q | None:
     """Claims `scope` reviews at `level` (whatever their status), or None when it reviews none there."""
-    if level == 1:
-        return Q(unit_id__in=scope.unit_ids) if scope.unit_ids else None
-    parts = []
-    if scope.authority_ids:
-        parts.append(Q(level2_authority_id__in=scope.authority_ids))
-    hr_regions = scope.region_ids | scope.city_region_ids
-    if hr_regions:
-        # Only units without an authority go to the HR bureau (DESIGN.md §2 rule 5).
-        parts.append(Q(level2_authority__isnull=True, level2_region_id__in=hr_regions))
+    parts = [Q(**{f"{prefix}{route.claim_field}__in": ids}) for route in level.routes
+             if (ids := getattr(scope, route.scope_field))]
     return reduce(or_, parts) if parts else None
 
 
-def review_level_annotations(scope: Scope) -> dict:
-    """`reviews_l1` / `reviews_l2`: whether the user reviews each row at that level."""
+def review_level_annotations(scope: Scope, levels: tuple[ReviewLevel, ...] = LEVELS) -> dict:
+    """`reviews_l<n>` for each level n: whether the user reviews the row at that level."""
     annotations = {}
-    for level in LEVELS:
+    for level in levels:
         q = level_q(scope, level)
-        annotations[f"reviews_l{level}"] = (
+        annotations[f"reviews_l{level.number}"] = (
             ExpressionWrapper(q, output_field=BooleanField()) if q is not None else Value(False)
         )
     return annotations
 
 
-def levels_of(claim: Claim) -> frozenset[int]:
-    """The levels read from a row annotated with `review_level_annotations`."""
-    return frozenset(level for level in LEVELS if getattr(claim, f"reviews_l{level}"))
+def levels_of(claim: Claim, levels: tuple[ReviewLevel, ...] = LEVELS) -> frozenset[int]:
+    """The level numbers read from a row annotated with `review_level_annotations`."""
+    return frozenset(level.number for level in levels if getattr(claim, f"reviews_l{level.number}"))
 
 
-def acting_level(claim: Claim) -> int:
+def acting_level(claim: Claim, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
     """The level at which the user acts on an annotated claim they review at some level.
 
-    A reviewer at both levels acts at the one the claim waits on; otherwise the workflow explains why not.
+    A reviewer at several levels acts at the one the claim waits on; otherwise the workflow explains why not.
     """
-    levels = levels_of(claim)
-    pending = PENDING_LEVEL.get(Status(claim.status))
-    return pending if pending in levels else min(levels)
+    mine = levels_of(claim, levels)
+    waiting = waiting_level(claim.status, levels)
+    return waiting.number if waiting is not None and waiting.number in mine else min(mine)
 
 
-def reviewable_claims(user) -> QuerySet[Claim]:
+def reviewable_claims(user, levels: tuple[ReviewLevel, ...] = LEVELS) -> QuerySet[Claim]:
     """Every submitted-at-least-once claim the user reviews at some level, annotated with the levels.
 
     Drafts are the person's own business: to a reviewer they do not exist yet.
     """
     scope = scope_for(user)
-    qs = [level_q(scope, level) for level in LEVELS]
-    qs = [q for q in qs if q is not None]
+    qs = [q for level in levels if (q := level_q(scope, level)) is not None]
     if not qs:
         return Claim.objects.none()
     return (
-        Claim.objects.exclude(status=Status.DRAFT).filter(reduce(or_, qs)).annotate(**review_level_annotations(scope))
+        Claim.objects.exclude(status=ClaimStatus.DRAFT).filter(reduce(or_, qs))
+        .annotate(**review_level_annotations(scope, levels))
     )
 
 
@@ -111,18 +98,14 @@ def is_approvable(files: int, opened: int, blocked: bool) -> bool:
     return bool(files) and opened == files and not blocked
 
 
-def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_id: int | None = None
-           ) -> QuerySet[Claim]:
+def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_id: int | None = None,
+           levels: tuple[ReviewLevel, ...] = LEVELS) -> QuerySet[Claim]:
     scope = scope_for(user)
-    pending = []
-    for lvl in LEVELS:
-        q = level_q(scope, lvl) if level in (None, lvl) else None
-        if q is not None:
-            status = next(s for s, pending_level in PENDING_LEVEL.items() if pending_level == lvl)
-            pending.append((lvl, Q(status=status) & q))
-    if not pending:
+    waiting = [(lvl, Q(status=lvl.waiting_status) & q) for lvl in levels
+               if level in (None, lvl.number) and (q := level_q(scope, lvl)) is not None]
+    if not waiting:
         return Claim.objects.none()
-    qs = Claim.objects.filter(reduce(or_, [q for _, q in pending]))
+    qs = Claim.objects.filter(reduce(or_, [q for _, q in waiting]))
     # Claims without evidence (the platforms' records never are claims) have nothing to review.
     qs = qs.filter(Exists(_current_evidence()))
     if category:
@@ -131,18 +114,10 @@ def _queue(user, *, level: int | None, category: str = "", kind: str = "", unit_
         qs = qs.filter(kind=kind)
     if unit_id:
         qs = qs.filter(unit_id=unit_id)
-    if len(pending) == 1:
-        # One level: the due column itself, so the queue index (…, status, due) gives the order.
-        column = f"level{pending[0][0]}_due"
-        return qs.annotate(queue_level=Value(pending[0][0]), due_on=F(f"{column}_on"),
-                           due_provisional=F(f"{column}_provisional"))
-    at_level_1 = Q(status=Status.SUBMITTED)
-    return qs.annotate(
-        queue_level=Case(When(at_level_1, then=Value(1)), default=Value(2)),
-        due_on=Case(When(at_level_1, then=F("level1_due_on")), default=F("level2_due_on")),
-        due_provisional=Case(When(at_level_1, then=F("level1_due_provisional")),
-                             default=F("level2_due_provisional")),
-    )
+    if len(waiting) == 1:
+        return qs.annotate(queue_level=Value(waiting[0][0].number))
+    return qs.annotate(queue_level=Case(*[When(status=lvl.waiting_status, then=Value(lvl.number))
+                                          for lvl, _ in waiting]))
 
 
 def _due_soon_q(today: dt.date) -> Q:
@@ -151,14 +126,15 @@ def _due_soon_q(today: dt.date) -> Q:
 
 
 def review_queue(user, *, today: dt.date, level: int | None = None, due: str = "", category: str = "",
-                 kind: str = "", unit_id: int | None = None) -> QuerySet[Claim]:
+                 kind: str = "", unit_id: int | None = None, levels: tuple[ReviewLevel, ...] = LEVELS
+                 ) -> QuerySet[Claim]:
     """The claims waiting for this user's decision, earliest due first.
 
     `due` is "" (all), "overdue" (due date passed) or "soon" (due today or on the next working day). Each
     row carries `queue_level`, `due_on` and `due_provisional`; `review_queue_page_rows` adds what the page
     shows of each row's evidence.
     """
-    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
+    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id, levels=levels)
     if due == "overdue":
         qs = qs.filter(due_on__lt=today)
     elif due == "soon":
@@ -167,9 +143,9 @@ def review_queue(user, *, today: dt.date, level: int | None = None, due: str = "
 
 
 def review_queue_counts(user, *, today: dt.date, level: int | None = None, category: str = "", kind: str = "",
-                        unit_id: int | None = None) -> dict[str, int]:
+                        unit_id: int | None = None, levels: tuple[ReviewLevel, ...] = LEVELS) -> dict[str, int]:
     """Totals over the queue (with the same category/kind/unit filters), in one query: total, overdue, soon."""
-    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id)
+    qs = _queue(user, level=level, category=category, kind=kind, unit_id=unit_id, levels=levels)
     return qs.aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=Q(due_on__lt=today)),
@@ -180,8 +156,10 @@ def review_queue_counts(user, *, today: dt.date, level: int | None = None, categ
 def review_queue_units(user, *, level: int | None = None) -> list[tuple[int, str]]:
     """(id, name) of the units that have claims in the user's queue, by name (for the unit filter)."""
     scope = scope_for(user)
-    if len(scope.unit_ids) == 1 and (level == 1 or level_q(scope, 2) is None):
-        # The reviewer of one unit, and nothing else: that unit, without a query over the queue on every view.
+    first, *later = LEVELS
+    if len(scope.unit_ids) == 1 and (level == first.number or all(level_q(scope, lvl) is None for lvl in later)):
+        # The reviewer of one unit (the first level is the unit's own), and nothing else: that unit, without a
+        # query over the queue on every view.
         return [next((m.unit_id, m.unit.name) for m in scope.memberships if m.unit_id in scope.unit_ids)]
     units = Unit.objects.filter(pk__in=_queue(user, level=level).values("unit_id"))
     return list(units.order_by("name", "pk").values_list("pk", "name"))
@@ -191,6 +169,7 @@ _CATEGORY_LABELS = dict(SubjectCategory.choices)
 
 
 _KIND_LABELS = dict(ActivityKind.choices)
+_LEVEL_LABELS = {level.number: level.label for level in LEVELS}
 
 
 class QueueRow(NamedTuple):
@@ -220,6 +199,10 @@ class QueueRow(NamedTuple):
     @property
     def kind_label(self) -> str:
         return _KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def level_label(self) -> str:
+        return _LEVEL_LABELS[self.queue_level]
 
     @property
     def hours_text(self) -> str:
@@ -310,21 +293,17 @@ def review_batch_get(user, batch_id: uuid.UUID) -> AuditEvent:
 def evidence_in_scope(user) -> QuerySet[EvidenceFile]:
     """Evidence the user may open: their own, and once submitted, that of claims they review or oversee.
 
-    Reviewers are those fixed on the claim at submission (unit, level-2 authority or HR bureau), and the
-    county HR bureau of the claim's unit; the city sees every submitted file. A later change of the unit's
-    reviewers or of the person's employer does not move a submitted claim.
+    Reviewers are those fixed on the claim at submission (every level's), and the county HR bureau of the
+    claim's unit; the city sees every submitted file. A later change of the unit's reviewers or of the
+    person's employer does not move a submitted claim.
     """
     scope = scope_for(user)
     own = Q(claim__professional_id__in=scope.professional_ids)
     if scope.is_city:
         oversees = Q()
     else:
-        oversees = (
-            Q(claim__unit_id__in=scope.unit_ids)
-            | Q(claim__level2_authority_id__in=scope.authority_ids)
-            | Q(claim__level2_region_id__in=scope.region_ids)
-            | Q(claim__region_id__in=scope.region_ids)
-        )
+        oversees = reduce(or_, [q for level in LEVELS if (q := level_q(scope, level, "claim__")) is not None],
+                          Q(claim__region_id__in=scope.region_ids))
     return EvidenceFile.objects.filter(own | (oversees & Q(submitted_at__isnull=False))).select_related("claim")
 
 

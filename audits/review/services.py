@@ -1,59 +1,163 @@
+"""Writes of review (rules 5 and 6 in docs/rules.md): sending a claim for review, the decisions at each
+level, the overdue flag, the reviewers' reminders and the notifications they become.
+
+Who may decide is `selectors.level_q`; what may happen is `rules.transition`, derived from the review levels;
+this module writes the outcome (decision row, deadline of the next level, crediting, audit event). Two
+reviewers deciding the same claim at once: the second waits for the first's row lock, then sees the new
+status and gets `already_decided`. The timers take the clock from their caller and keep no state outside the
+database, so each may run late, twice, or twice at once: flags are conditional UPDATEs, notices carry a
+deterministic `dedupe_key`, and a mail goes out only for a notice this worker has locked and not yet mailed.
+An overdue claim is never decided here: it is flagged and stays in its reviewer's queue.
+"""
 import datetime as dt
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, When
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from audits.calendar.selectors import add_working_days, review_due
-from audits.review import rules as workflow
 from audits.review.models import EvidenceView, Notification, ReviewDecision
-from audits.review.rules import Action, Actor, Status, transition
-from audits.review.selectors import (
-    BATCH_OBJECT_TYPE,
-    LEVEL_ACTORS,
-    acting_level,
-    blocking_flags,
-    levels_of,
-    review_level_annotations,
+from audits.review.rules import (
+    LEVELS,
+    PROFESSIONAL,
+    REASON_REQUIRED,
+    REVIEW_ACTIONS,
+    Action,
+    ReviewLevel,
+    routing,
+    transition,
+    waiting_level,
 )
+from audits.review.selectors import BATCH_OBJECT_TYPE, acting_level, blocking_flags, levels_of, review_level_annotations
 from audits.screening.models import ScreeningFlag
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import Claim, EvidenceFile
+from records.hours.rules import ClaimStatus
 from records.hours.services import (
     ClaimInput,
-    _own_claim_for_update,
-    _refuse,
     add_to_year_totals,
     claim_input_problems,
+    own_claim_for_update,
+    refuse_problems,
     year_deltas,
 )
-from records.people.access import scope_for
-from records.people.models import Role, RoleMembership
+from records.people.access import scope_for, scope_holders
 from records.people.selectors import employment_on
 
+logger = logging.getLogger(__name__)
+
 NOT_FOUND = "未找到该申报。"
-
-
 MAX_BATCH = 200
-
-
 _BATCH_LABELS = {Action.APPROVE: "批量审核通过", Action.REJECT: "批量审核不通过", Action.RETURN: "批量退回修改"}
 
 
-def _snapshot(claim: Claim) -> dict:
+def claim_snapshot(claim: Claim) -> dict:
+    """What the audit trail keeps of a claim before and after each move."""
     return {
-        "status": claim.status, "version": claim.version, "unit_approved_on": claim.unit_approved_on,
-        "level2_due_on": claim.level2_due_on, "decided_at": claim.decided_at, "overdue_since": claim.overdue_since,
+        "status": claim.status, "version": claim.version, "year": claim.year, "category": claim.category,
+        "hours": str(claim.hours), "unit": claim.unit_id, "review_started_on": claim.review_started_on,
+        "due_on": claim.due_on, "decided_at": claim.decided_at, "overdue_since": claim.overdue_since,
     }
 
+
+def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date) -> None:
+    """Start `level`'s clock: its deadline is so many working days after today (today itself not counted)."""
+    due = review_due(today, level.working_days)
+    claim.review_started_on, claim.due_on, claim.due_provisional = today, due.on, due.provisional
+    # Lateness is counted afresh at every level.
+    claim.overdue_since = None
+
+
+# --- sending a claim for review ---------------------------------------------------------------------------
+
+def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, ip: str | None,
+                     levels: tuple[ReviewLevel, ...]) -> Claim:
+    """Submission and resubmission alike: re-check, route to the unit of the day, start the first level."""
+    new_status = transition(claim.status, action, PROFESSIONAL, levels=levels)
+    refuse_problems(claim_input_problems(professional=claim.professional, data=ClaimInput.from_claim(claim),
+                                         now=now))
+    evidence = list(claim.evidence.filter(removed_at__isnull=True).order_by("pk"))
+    if not evidence:
+        raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
+                          field="evidence")
+    today = timezone.localdate(now)
+    employment = employment_on(claim.professional, today)
+    if employment is None:
+        raise DomainError(
+            "系统中没有您今天的在职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
+        )
+    before = claim_snapshot(claim)
+    unit = employment.unit
+    claim.status = new_status
+    claim.unit, claim.region = unit, unit.region
+    # Every level's reviewers are fixed now, from the unit of the day: a later change of employer, or of the
+    # unit's authority, does not move a claim under review.
+    unit_values = {"authority_id": unit.authority_id, "region_id": unit.region_id}
+    for level in levels:
+        for field_name, value in routing(level, unit_values).items():
+            setattr(claim, field_name, value)
+    claim.filed_on, claim.submitted_at = today, now
+    # A resubmission starts review afresh: nothing of the earlier round's clock or lateness remains.
+    _enter_level(claim, levels[0], today=today)
+    claim.decided_at = None
+    claim.version += 1
+    claim.save()
+    EvidenceFile.objects.filter(pk__in=[e.pk for e in evidence], submitted_at__isnull=True).update(submitted_at=now)
+    record_event(
+        actor=actor, action=f"claim.{action}", target=claim, before=before, ip=ip,
+        after={**claim_snapshot(claim), "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence]},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_submit(*, actor, claim_id: int, now: dt.datetime, ip: str | None = None,
+                 levels: tuple[ReviewLevel, ...] = LEVELS) -> Claim:
+    return _send_for_review(own_claim_for_update(actor, claim_id), actor=actor, action=Action.SUBMIT, now=now,
+                            ip=ip, levels=levels)
+
+
+@transaction.atomic
+def claim_resubmit(*, actor, claim_id: int, now: dt.datetime, ip: str | None = None,
+                   levels: tuple[ReviewLevel, ...] = LEVELS) -> Claim:
+    return _send_for_review(own_claim_for_update(actor, claim_id), actor=actor, action=Action.RESUBMIT, now=now,
+                            ip=ip, levels=levels)
+
+
+@transaction.atomic
+def claim_withdraw(*, actor, claim_id: int, now: dt.datetime, ip: str | None = None,
+                   levels: tuple[ReviewLevel, ...] = LEVELS) -> Claim:
+    claim = own_claim_for_update(actor, claim_id)
+    new_status = transition(claim.status, Action.WITHDRAW, PROFESSIONAL, levels=levels)
+    before = claim_snapshot(claim)
+    claim.status = new_status
+    claim.version += 1
+    claim.save(update_fields=["status", "version", "updated_at"])
+    record_event(actor=actor, action="claim.withdraw", target=claim, before=before, after=claim_snapshot(claim),
+                 ip=ip)
+    return claim
+
+
+@transaction.atomic
+def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str | None = None) -> EvidenceView | None:
+    """Log that someone other than the claimant opened a file: batch approval may only pass viewed claims,
+    and the audit trail shows who looked at whose papers."""
+    if evidence.claim.professional_id in scope_for(user).professional_ids:
+        return None
+    view = EvidenceView.objects.create(reviewer=user, evidence=evidence, at=now)
+    record_event(actor=user, action="evidence.view", target=evidence, after={"claim": evidence.claim_id}, ip=ip, at=now)
+    return view
+
+
+# --- decisions --------------------------------------------------------------------------------------------
 
 def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
     """Why `reviewer` may not approve `claim` now, or None. The one place every approval is checked against.
@@ -79,15 +183,15 @@ def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
 
 
 def _review_action(action: str) -> Action:
-    if action not in workflow.REVIEW_ACTIONS:
+    if action not in REVIEW_ACTIONS:
         raise DomainError("请选择审核操作：审核通过、审核不通过或退回修改。", code="invalid_action", field="action")
     return Action(action)
 
 
 @transaction.atomic
 def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now: dt.datetime,
-                  ip: str | None = None, batch_id: uuid.UUID | None = None,
-                  expected_version: int | None = None) -> ReviewDecision:
+                  ip: str | None = None, batch_id: uuid.UUID | None = None, expected_version: int | None = None,
+                  levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewDecision:
     """Approve, reject or return one claim at the reviewer's level.
 
     `expected_version` is the version the reviewer's page showed: a claim changed since (decided by someone
@@ -95,51 +199,52 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
     """
     action = _review_action(action)
     claim = (
-        Claim.objects.select_for_update()
+        # The claim's row only: a level's reviewers may be found through a join (a region's parent, say).
+        Claim.objects.select_for_update(of=("self",))
         .filter(pk=claim_id)
-        .exclude(status=Status.DRAFT)
-        .annotate(**review_level_annotations(scope_for(reviewer)))
+        .exclude(status=ClaimStatus.DRAFT)
+        .annotate(**review_level_annotations(scope_for(reviewer), levels))
         .first()
     )
-    if claim is None or not levels_of(claim):
+    if claim is None or not levels_of(claim, levels):
         raise NotFound(NOT_FOUND)
     if expected_version is not None and claim.version != expected_version:
         raise DomainError(
             f"该申报已有新的处理（当前状态：{claim.get_status_display()}），请刷新页面后再审核。", code="already_decided"
         )
-    level = acting_level(claim)
+    level = acting_level(claim, levels)
     reason = reason.strip()
-    new_status = workflow.transition(claim.status, action, LEVEL_ACTORS[level], reason=reason)
+    new_status = transition(claim.status, action, level, reason=reason, levels=levels)
     if action == Action.APPROVE:
         refusal = approval_refusal(claim, reviewer)
         if refusal is not None:
             raise refusal
 
     today = timezone.localdate(now)
-    due_on = claim.level1_due_on if level == 1 else claim.level2_due_on
-    before = _snapshot(claim)
+    due_on = claim.due_on
+    before = claim_snapshot(claim)
     claim.status = new_status
-    claim.overdue_since = None  # the claim leaves this level; lateness at the next one is counted afresh
-    if new_status == Status.UNIT_APPROVED:
-        claim.unit_approved_on = today
-        due = review_due(today)
-        claim.level2_due_on, claim.level2_due_provisional = due.on, due.provisional
-    elif new_status in (Status.APPROVED, Status.REJECTED):
-        claim.decided_at = now
-    if new_status == Status.APPROVED:
+    following = waiting_level(new_status, levels)
+    if following is not None:
+        _enter_level(claim, following, today=today)
+    else:
+        claim.overdue_since = None
+        if new_status in (ClaimStatus.APPROVED, ClaimStatus.REJECTED):
+            claim.decided_at = now
+    if new_status == ClaimStatus.APPROVED:
         add_to_year_totals(year_deltas([(claim.professional_id, claim.year, claim.category, claim.hours)]))
     claim.version += 1
     claim.save(update_fields=[
-        "status", "overdue_since", "unit_approved_on", "level2_due_on", "level2_due_provisional", "decided_at",
-        "version", "updated_at",
+        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "version",
+        "updated_at",
     ])
     decision = ReviewDecision.objects.create(
-        claim=claim, level=level, action=action, reason=reason, reviewer=reviewer, at=now,
+        claim=claim, level=level, action=action, reason=reason, reviewer=reviewer, at=now, due_on=due_on,
         on_time=due_on is None or today <= due_on, batch_id=batch_id,
     )
     record_event(
         actor=reviewer, action=f"claim.{action}", target=claim, before=before, ip=ip,
-        after={**_snapshot(claim), "level": level, "reason": reason, "on_time": decision.on_time,
+        after={**claim_snapshot(claim), "level": level, "reason": reason, "on_time": decision.on_time,
                "batch_id": batch_id},
     )
     return decision
@@ -170,7 +275,7 @@ class BatchResult:
 
 @transaction.atomic
 def review_batch(*, claim_ids, reviewer, action: str, reason: str = "", now: dt.datetime,
-                 ip: str | None = None) -> BatchResult:
+                 ip: str | None = None, levels: tuple[ReviewLevel, ...] = LEVELS) -> BatchResult:
     """Decide many claims in one action; each claim is decided or refused on its own, with its reason.
 
     Approval passes only claims whose evidence this reviewer has opened (`approval_refusal`); the others
@@ -178,7 +283,7 @@ def review_batch(*, claim_ids, reviewer, action: str, reason: str = "", now: dt.
     """
     action = _review_action(action)
     reason = reason.strip()
-    if action in workflow.REASON_REQUIRED and not reason:
+    if action in REASON_REQUIRED and not reason:
         raise DomainError(f"{_BATCH_LABELS[action]}必须填写理由。", code="reason_required", field="reason")
     ids = sorted(set(claim_ids))  # one lock order for every batch: two batches never deadlock
     if not ids:
@@ -192,7 +297,7 @@ def review_batch(*, claim_ids, reviewer, action: str, reason: str = "", now: dt.
         try:
             # review_decide is atomic: inside this transaction, a savepoint that a refusal rolls back alone.
             review_decide(claim_id=claim_id, reviewer=reviewer, action=action, reason=reason, now=now, ip=ip,
-                          batch_id=batch_id)
+                          batch_id=batch_id, levels=levels)
         except DomainError as refusal:
             items.append(BatchItem(claim_id, False, refusal.code, refusal.message))
         else:
@@ -210,151 +315,52 @@ def review_batch(*, claim_ids, reviewer, action: str, reason: str = "", now: dt.
     return result
 
 
-def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, ip: str | None) -> Claim:
-    """Submission and resubmission alike: re-check, route to the unit of the day, start the 5-day clock."""
-    new_status = transition(claim.status, action, Actor.PROFESSIONAL)
-    _refuse(claim_input_problems(professional=claim.professional, data=ClaimInput.from_claim(claim), now=now))
-    evidence = list(claim.evidence.filter(removed_at__isnull=True).order_by("pk"))
-    if not evidence:
-        raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
-                          field="evidence")
-    today = timezone.localdate(now)
-    employment = employment_on(claim.professional, today)
-    if employment is None:
-        raise DomainError(
-            "系统中没有您今天的在职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
-        )
-    before = _snapshot(claim)
-    unit = employment.unit
-    due = review_due(today)
-    claim.status = new_status
-    claim.unit, claim.region = unit, unit.region
-    # Level 2 is the unit's industry authority; a unit without one is reviewed by its county HR bureau.
-    claim.level2_authority = unit.authority
-    claim.level2_region = None if unit.authority_id else unit.region
-    claim.filed_on, claim.submitted_at = today, now
-    claim.level1_due_on, claim.level1_due_provisional = due.on, due.provisional
-    # A resubmission starts review afresh: nothing of the earlier round's level-2 clock or lateness remains.
-    claim.unit_approved_on = claim.level2_due_on = claim.overdue_since = None
-    claim.level2_due_provisional = False
-    claim.version += 1
-    claim.save()
-    EvidenceFile.objects.filter(pk__in=[e.pk for e in evidence], submitted_at__isnull=True).update(submitted_at=now)
-    record_event(
-        actor=actor, action=f"claim.{action}", target=claim, before=before, ip=ip,
-        after={**_snapshot(claim), "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence]},
-    )
-    return claim
+# --- timers -----------------------------------------------------------------------------------------------
+
+def waiting_statuses(levels: tuple[ReviewLevel, ...] = LEVELS) -> list[str]:
+    return [level.waiting_status for level in levels]
 
 
-@transaction.atomic
-def claim_submit(*, actor, claim_id: int, now: dt.datetime, ip: str | None = None) -> Claim:
-    return _send_for_review(_own_claim_for_update(actor, claim_id), actor=actor, action=Action.SUBMIT, now=now, ip=ip)
-
-
-@transaction.atomic
-def claim_resubmit(*, actor, claim_id: int, now: dt.datetime, ip: str | None = None) -> Claim:
-    return _send_for_review(
-        _own_claim_for_update(actor, claim_id), actor=actor, action=Action.RESUBMIT, now=now, ip=ip
-    )
-
-
-@transaction.atomic
-def claim_withdraw(*, actor, claim_id: int, now: dt.datetime, ip: str | None = None) -> Claim:
-    claim = _own_claim_for_update(actor, claim_id)
-    new_status = transition(claim.status, Action.WITHDRAW, Actor.PROFESSIONAL)
-    before = _snapshot(claim)
-    claim.status = new_status
-    claim.version += 1
-    claim.save(update_fields=["status", "version", "updated_at"])
-    record_event(actor=actor, action="claim.withdraw", target=claim, before=before, after=_snapshot(claim), ip=ip)
-    return claim
-
-
-@transaction.atomic
-def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str | None = None) -> EvidenceView | None:
-    """Log that someone other than the claimant opened a file: batch approval may only pass viewed claims,
-    and the audit trail shows who looked at whose papers."""
-    if evidence.claim.professional_id in scope_for(user).professional_ids:
-        return None
-    view = EvidenceView.objects.create(reviewer=user, evidence=evidence, at=now)
-    record_event(actor=user, action="evidence.view", target=evidence, after={"claim": evidence.claim_id}, ip=ip, at=now)
-    return view
-
-
-logger = logging.getLogger(__name__)
-
-
-SUBMITTED, UNIT_APPROVED = Claim.Status.SUBMITTED, Claim.Status.UNIT_APPROVED
-PENDING = (SUBMITTED, UNIT_APPROVED)
-
-
-# The due date of the level a pending claim waits on.
-CURRENT_DUE = Case(
-    When(status=SUBMITTED, then=F("level1_due_on")), When(status=UNIT_APPROVED, then=F("level2_due_on")),
-    output_field=DateField(),
-)
-
-
-def overdue_q(today: dt.date, prefix: str = "") -> Q:
-    """Claims waiting for a decision whose current level's due date has passed (a decision on the due
-    date itself is on time). Each branch is a range on one of the (status, due date) indexes."""
-    return (Q(**{f"{prefix}status": SUBMITTED, f"{prefix}level1_due_on__lt": today})
-            | Q(**{f"{prefix}status": UNIT_APPROVED, f"{prefix}level2_due_on__lt": today}))
+def overdue_q(today: dt.date, prefix: str = "", levels: tuple[ReviewLevel, ...] = LEVELS) -> Q:
+    """Claims waiting on a level whose deadline has passed (a decision on the due date itself is on time):
+    a range on the (status, due date) index."""
+    return Q(**{f"{prefix}status__in": waiting_statuses(levels), f"{prefix}due_on__lt": today})
 
 
 @dataclass(frozen=True)
 class Marked:
-    level1: int
-    level2: int
+    by_level: dict[int, int]  # level number → claims newly flagged
 
     @property
     def total(self) -> int:
-        return self.level1 + self.level2
+        return sum(self.by_level.values())
 
 
-def mark_overdue(*, today: dt.date, now: dt.datetime) -> Marked:
+def mark_overdue(*, today: dt.date, now: dt.datetime, levels: tuple[ReviewLevel, ...] = LEVELS) -> Marked:
     """Flag every claim that is overdue and not flagged yet, however long the timers were down.
 
-    One UPDATE per level through its (status, due date) index. Two runs at once are safe: PostgreSQL
-    re-checks `overdue_since IS NULL` on a row the other run just flagged, and skips it.
+    One UPDATE per level through the (status, due date) index. Two runs at once are safe: PostgreSQL
+    re-checks `overdue_since IS NULL` on a row the other run just flagged, and skips it. The flag is in no
+    index, so the UPDATE stays a heap-only one (bench/results/review.md).
     """
-    level1 = Claim.objects.filter(
-        status=SUBMITTED, level1_due_on__lt=today, overdue_since__isnull=True
-    ).update(overdue_since=now)
-    level2 = Claim.objects.filter(
-        status=UNIT_APPROVED, level2_due_on__lt=today, overdue_since__isnull=True
-    ).update(overdue_since=now)
-    marked = Marked(level1, level2)
+    marked = Marked({
+        level.number: Claim.objects.filter(
+            status=level.waiting_status, due_on__lt=today, overdue_since__isnull=True
+        ).update(overdue_since=now)
+        for level in levels
+    })
     if marked.total:
         record_event(actor=None, action="claim.mark_overdue", target=("task", "mark_overdue"), at=now,
-                     after={"today": today, "level1": level1, "level2": level2})
+                     after={"today": today, "by_level": {str(n): count for n, count in marked.by_level.items()}})
     return marked
 
 
-def _reviewers_by_scope() -> dict:
-    """Look-up of reviewer user ids: ("unit", id), ("authority", id), ("region", id) → [user ids]."""
-    reviewers = defaultdict(list)
-    rows = RoleMembership.objects.filter(
-        role__in=[Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR], user__is_active=True
-    ).values_list("role", "unit_id", "authority_id", "region_id", "user_id")
-    for role, unit_id, authority_id, region_id, user_id in rows:
-        if role == Role.UNIT_REVIEWER:
-            reviewers["unit", unit_id].append(user_id)
-        elif role == Role.AUTHORITY_REVIEWER:
-            reviewers["authority", authority_id].append(user_id)
-        else:
-            # The HR bureau of a region reviews level 2 of its units without an authority (the city's
-            # bureau for units registered at city level) and receives that region's digest.
-            reviewers["region", region_id].append(user_id)
-    return reviewers
+def level_counts_text(counts: Counter, levels: tuple[ReviewLevel, ...] = LEVELS) -> str:
+    """'单位审核 1 条、主管部门/人社部门审核 2 条' for claims counted by level number."""
+    return "、".join(f"{level.label} {counts[level.number]} 条" for level in levels if counts[level.number])
 
 
-def _level2_scope(authority_id, region_id) -> tuple[str, int]:
-    return ("authority", authority_id) if authority_id else ("region", region_id)
-
-
-def send_due_reminders(*, today: dt.date, now: dt.datetime) -> int:
+def send_due_reminders(*, today: dt.date, now: dt.datetime, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
     """One working day before a due date, tell each responsible reviewer how many claims fall due.
 
     Claims due from today up to the next working day are covered, so a run missed yesterday is made up
@@ -362,40 +368,61 @@ def send_due_reminders(*, today: dt.date, now: dt.datetime) -> int:
     date; its key makes any later run a no-op. Returns how many notices were new.
     """
     horizon = add_working_days(today, 1)
-    counts = defaultdict(lambda: [0, 0])  # (user id, due date) → [level 1, level 2]
-    reviewers = _reviewers_by_scope()
-    level1 = (Claim.objects.filter(status=SUBMITTED, level1_due_on__range=(today, horizon))
-              .values_list("unit_id", "level1_due_on").annotate(n=Count("id")).order_by())
-    for unit_id, due_on, n in level1:
-        for user_id in reviewers["unit", unit_id]:
-            counts[user_id, due_on][0] += n
-    level2 = (Claim.objects.filter(status=UNIT_APPROVED, level2_due_on__range=(today, horizon))
-              .values_list("level2_authority_id", "level2_region_id", "level2_due_on").annotate(n=Count("id"))
-              .order_by())
-    for authority_id, region_id, due_on, n in level2:
-        for user_id in reviewers[_level2_scope(authority_id, region_id)]:
-            counts[user_id, due_on][1] += n
+    counts: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)  # (user id, due date) → claims by level
+    for level in levels:
+        for route in level.routes:
+            holders = scope_holders(route.scope_field)
+            rows = (Claim.objects.filter(status=level.waiting_status, due_on__range=(today, horizon),
+                                         **{f"{route.claim_field}__isnull": False})
+                    .values_list(route.claim_field, "due_on").annotate(n=Count("id")).order_by())
+            for object_id, due_on, n in rows:
+                for user_id in holders.get(object_id, ()):
+                    counts[user_id, due_on][level.number] += n
 
     link = reverse("review:queue")
     notices = [
         Notification(
             user_id=user_id, kind="review_reminder", link=link, created_at=now,
             dedupe_key=f"remind:{user_id}:{due_on.isoformat()}",
-            text=_reminder_text(due_on=due_on, today=today, level1=l1, level2=l2),
+            text=_reminder_text(due_on=due_on, today=today, counts=by_level, levels=levels),
         )
-        for (user_id, due_on), (l1, l2) in sorted(counts.items())
+        for (user_id, due_on), by_level in sorted(counts.items())
     ]
-    return _create_and_email(notices, now=now, subject="【继续教育】学时申报审核即将到期提醒")
+    return create_and_email(notices, now=now, subject="【继续教育】学时申报审核即将到期提醒")
 
 
-def _reminder_text(*, due_on: dt.date, today: dt.date, level1: int, level2: int) -> str:
+def _reminder_text(*, due_on: dt.date, today: dt.date, counts: Counter, levels: tuple[ReviewLevel, ...]) -> str:
     when = "今天" if due_on == today else f"{due_on.month}月{due_on.day}日"
-    parts = [f"单位审核 {level1} 条" if level1 else "", f"二级审核 {level2} 条" if level2 else ""]
-    return (f"您负责审核的 {level1 + level2} 条学时申报将于{when}（{due_on:%Y-%m-%d}）审核期满"
-            f"（{'、'.join(p for p in parts if p)}），请在期限内完成审核。")
+    return (f"您负责审核的 {sum(counts.values())} 条学时申报将于{when}（{due_on:%Y-%m-%d}）审核期满"
+            f"（{level_counts_text(counts, levels)}），请在期限内完成审核。")
 
 
-def _create_and_email(notices: list[Notification], *, now: dt.datetime, subject: str) -> int:
+def provisional_due_dates_recompute(*, calendar, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
+    """Recompute every provisional deadline of a claim waiting on a level, with `calendar` (the one now in
+    force); returns how many changed. Idempotent: a second run finds nothing to change. The rows are locked
+    while they are recomputed, so a claim decided or re-filed meanwhile is not written back with a deadline
+    computed from its old date. A decided claim keeps the deadline its decision was judged against."""
+    fields = ["due_on", "due_provisional"]
+    with transaction.atomic():
+        claims = (
+            Claim.objects.select_for_update()
+            .filter(status__in=waiting_statuses(levels), due_provisional=True, review_started_on__isnull=False)
+            .only("status", "review_started_on", *fields)
+            .order_by("pk")
+        )
+        changed = []
+        for claim in claims:
+            due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
+            if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
+                claim.due_on, claim.due_provisional = due.on, due.provisional
+                changed.append(claim)
+        Claim.objects.bulk_update(changed, fields, batch_size=1000)
+    return len(changed)
+
+
+# --- notifications ----------------------------------------------------------------------------------------
+
+def create_and_email(notices: list[Notification], *, now: dt.datetime, subject: str) -> int:
     if not notices:
         return 0
     keys = [n.dedupe_key for n in notices]

@@ -1,65 +1,34 @@
+"""Review's timers and background work: take ids or nothing, call one service, safe to run twice."""
 from celery import shared_task
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
 from audits.calendar.selectors import fresh_calendar
-from audits.review import services as overdue
+from audits.review import services as review
 from ce_portal.clock import business_clock
-from records.hours.models import Claim
-
-_DUE_FIELDS = ["level1_due_on", "level1_due_provisional", "level2_due_on", "level2_due_provisional"]
 
 
 @shared_task
 def recompute_provisional_due_dates() -> int:
-    """Recompute every stored provisional review deadline with the calendar now in force.
-
-    Enqueued whenever an override or an official year changes. Idempotent: a second run finds nothing to
-    change. The rows are locked while they are recomputed so that a claim re-filed or approved meanwhile
-    is not written back with a deadline computed from its old date. Returns how many claims changed.
-    """
-    calendar = fresh_calendar()  # the edit that enqueued us may be younger than this worker's calendar
-    with transaction.atomic():
-        claims = (
-            Claim.objects.select_for_update()
-            .filter(Q(level1_due_provisional=True, filed_on__isnull=False)
-                    | Q(level2_due_provisional=True, unit_approved_on__isnull=False))
-            .only("filed_on", "unit_approved_on", *_DUE_FIELDS)
-            .order_by("pk")
-        )
-        changed = []
-        for claim in claims:
-            dirty = False
-            if claim.level1_due_provisional and claim.filed_on:
-                due = calendar.review_due(claim.filed_on)
-                if (claim.level1_due_on, claim.level1_due_provisional) != (due.on, due.provisional):
-                    claim.level1_due_on, claim.level1_due_provisional = due.on, due.provisional
-                    dirty = True
-            if claim.level2_due_provisional and claim.unit_approved_on:
-                due = calendar.review_due(claim.unit_approved_on)
-                if (claim.level2_due_on, claim.level2_due_provisional) != (due.on, due.provisional):
-                    claim.level2_due_on, claim.level2_due_provisional = due.on, due.provisional
-                    dirty = True
-            if dirty:
-                changed.append(claim)
-        Claim.objects.bulk_update(changed, _DUE_FIELDS, batch_size=1000)
-    return len(changed)
+    """Recompute the stored provisional deadlines; enqueued whenever the calendar changes (see the receiver
+    below). Returns how many claims changed."""
+    # The edit that enqueued us may be younger than this worker's calendar.
+    return review.provisional_due_dates_recompute(calendar=fresh_calendar())
 
 
 @shared_task
 def mark_overdue_claims() -> int:
     """Flag the claims whose review is overdue; returns how many were newly flagged."""
     today, now = business_clock()
-    return overdue.mark_overdue(today=today, now=now).total
+    return review.mark_overdue(today=today, now=now).total
 
 
 @shared_task
 def remind_due_reviews() -> int:
     today, now = business_clock()
-    return overdue.send_due_reminders(today=today, now=now)
+    return review.send_due_reminders(today=today, now=now)
 
 
 @receiver(post_save, sender=WorkingDayOverride, dispatch_uid="review_override_saved")

@@ -9,12 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.review import rules as workflow
 from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
 from audits.review.models import Notification
+from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, waiting_level
 from audits.review.selectors import (
-    LEVEL_ACTORS,
-    LEVELS,
     QueueRow,
     acting_level,
     claim_decision_list,
@@ -74,14 +72,15 @@ def queue(request):
 def claim_review(request, pk: int):
     claim = review_claim_get(request.user, pk)
     level = acting_level(claim)
-    actions = workflow.allowed_actions(claim.status, LEVEL_ACTORS[level])
+    actions = allowed_actions(claim.status, level)
     current, superseded = claim_evidence_list(claim)
     return render(request, "audits/claim_review.html", {
         "claim": claim,
         "level": level,
         "levels": levels_of(claim),
         "actions": [(action, ACTION_LABELS[action]) for action in actions],
-        "reason_required": workflow.REASON_REQUIRED,
+        "reason_required": REASON_REQUIRED,
+        "waiting": waiting_level(claim.status),
         "evidence": current,
         "superseded": superseded,
         "decisions": claim_decision_list(claim),
@@ -120,7 +119,7 @@ def batch(request):
         messages.error(request, f"批量操作未执行：{_first_error(form)}")
         return redirect("review:queue")
     data = form.cleaned_data
-    if data["action"] != workflow.Action.APPROVE and not data["confirmed"]:
+    if data["action"] != Action.APPROVE and not data["confirmed"]:
         claims = reviewable_claims(request.user).filter(pk__in=data["claim"]).select_related("professional", "unit")
         return render(request, "audits/batch_confirm.html", {
             "form": form, "claims": claims.order_by("pk"), "action_label": ACTION_LABELS[data["action"]],
@@ -163,7 +162,7 @@ _APPROVABLE = ' <span class="tag tag-ok">可通过</span>'
 _BLOCKED = ' <span class="tag tag-overdue" title="市人社局筛查发现疑点，处理完毕前不能审核通过">筛查疑点</span>'
 
 
-_LEVELS = {1: "单位审核", 2: "二级审核"}
+_LEVELS = {level.number: level.label for level in LEVELS}
 
 
 def queue_row_html(row: QueueRow) -> str:

@@ -30,6 +30,7 @@ from ce_portal.queue import enqueue_on_commit
 from platforms.registry.models import LearningPlatform, TrainingBase
 from records.certificates.services import certificate_revoke, certificates_supersede_for
 from records.hours.models import Claim, EvidenceFile, PlatformRecord
+from records.hours.rules import EDITABLE_STATUSES, ClaimStatus
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.access import scope_for
 from records.people.models import Professional
@@ -39,7 +40,11 @@ logger = logging.getLogger(__name__)
 
 # Claims a person has put forward: in review or approved. Drafts and returned claims may still change and
 # are screened when (re)submitted; rejected and withdrawn ones claim nothing.
-SCREENED_STATUSES = (Claim.Status.SUBMITTED, Claim.Status.UNIT_APPROVED, Claim.Status.APPROVED)
+# Claims that count or may yet count: under review at any level, or approved.
+SCREENED_STATUSES = tuple(
+    status for status in ClaimStatus.values
+    if status not in EDITABLE_STATUSES and status not in (ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN)
+)
 
 
 # A change saved by a transaction that was still open when the last run started carries an earlier

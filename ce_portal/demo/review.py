@@ -12,20 +12,30 @@ import hashlib
 import random
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from audits.calendar.selectors import review_due
 from audits.monitor.services import send_overdue_digests, snapshot_refresh
-from audits.review.services import evidence_opened, mark_overdue, review_decide, send_due_reminders
+from audits.review.rules import LEVELS, routing, waiting_level
+from audits.review.services import (
+    evidence_opened,
+    mark_overdue,
+    review_decide,
+    send_due_reminders,
+    waiting_statuses,
+)
 from audits.trail.models import AuditEvent
 from audits.trail.services import record_event
 from ce_portal.clock import SHANGHAI
 from ce_portal.errors import DomainError
 from platforms.registry.models import TrainingBase
 from records.hours.models import ActivityKind, Claim, EvidenceFile, PlatformRecord, SubjectCategory
+from records.people.access import scope_holders
 from records.people.models import Role, RoleMembership, Unit
 
 MARKER = "demo.review_traffic"
+User = get_user_model()
 
 
 DAYS = 30
@@ -48,25 +58,20 @@ def _pdf(text: str) -> bytes:
     )
 
 
-def _reviewers(units) -> dict:
-    """(level, scope key) → reviewer user, for the demo log-ins that exist."""
-    found = {}
-    for m in RoleMembership.objects.filter(role__in=[Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR]):
-        if m.role == Role.UNIT_REVIEWER:
-            found[(1, "unit", m.unit_id)] = m.user
-        elif m.role == Role.AUTHORITY_REVIEWER:
-            found[(2, "authority", m.authority_id)] = m.user
-        else:
-            found[(2, "region", m.region_id)] = m.user
-    return found
+def _reviewers() -> dict:
+    """Scope field → {object id: the first reviewer whose scope holds it}, for the demo log-ins that exist."""
+    fields = {route.scope_field for level in LEVELS for route in level.routes}
+    return {field: {object_id: users[0] for object_id, users in scope_holders(field).items()} for field in fields}
 
 
 def _reviewer_for(claim: Claim, reviewers: dict):
-    if claim.status == Claim.Status.SUBMITTED:
-        return reviewers.get((1, "unit", claim.unit_id))
-    if claim.level2_authority_id:
-        return reviewers.get((2, "authority", claim.level2_authority_id))
-    return reviewers.get((2, "region", claim.level2_region_id))
+    """A reviewer of the level the claim waits on, through the route the claim was given at filing."""
+    level = waiting_level(claim.status)
+    for route in level.routes:
+        user_id = reviewers[route.scope_field].get(getattr(claim, route.claim_field))
+        if user_id is not None:
+            return User.objects.get(pk=user_id)
+    return None
 
 
 def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, bases, serial: int) -> Claim | None:
@@ -88,14 +93,15 @@ def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, 
         return None
     title, kind = rng.choice(TITLES)
     base = rng.choice(bases)
-    due = review_due(day)
+    due = review_due(day, LEVELS[0].working_days)
+    routes = {name: value for level in LEVELS
+              for name, value in routing(level, {"authority_id": unit.authority_id, "region_id": unit.region_id}).items()}
     claim = Claim.objects.create(
-        professional_id=person_id, unit=unit, region=unit.region, level2_authority=unit.authority,
-        level2_region=None if unit.authority_id else unit.region, year=start.year,
+        professional_id=person_id, unit=unit, region=unit.region, **routes, year=start.year,
         category=rng.choice([SubjectCategory.PROFESSIONAL] * 3 + [SubjectCategory.PUBLIC]), kind=kind, title=title,
         content="按培训计划参加，全程签到并通过考核。", provider_base=base, start_date=start, end_date=end,
         hours=Decimal(rng.choice([4, 6, 8])) * days, result="考核合格", status=Claim.Status.SUBMITTED, version=1,
-        submitted_at=now, filed_on=day, level1_due_on=due.on, level1_due_provisional=due.provisional,
+        submitted_at=now, filed_on=day, review_started_on=day, due_on=due.on, due_provisional=due.provisional,
     )
     content = _pdf(f"demo-review-{serial}-{claim.pk}")
     EvidenceFile.objects.create(
@@ -129,7 +135,7 @@ def seed_review_traffic(run, *, county: str) -> None:
     rng = random.Random(20260926)
     units = list(Unit.objects.filter(region__name=county).order_by("pk")[:8])
     bases = list(TrainingBase.objects.filter(active=True))
-    reviewers = _reviewers(units)
+    reviewers = _reviewers()
     if not units or not bases or not reviewers:
         return
     filed = decided = 0
@@ -142,7 +148,7 @@ def seed_review_traffic(run, *, county: str) -> None:
         if offset:  # today's queue is left for the person trying the demo
             afternoon = morning + dt.timedelta(hours=6)
             for claim in Claim.objects.filter(
-                region__name=county, status__in=[Claim.Status.SUBMITTED, Claim.Status.UNIT_APPROVED],
+                region__name=county, status__in=waiting_statuses(),
                 filed_on__lt=day,
             ).order_by("pk"):
                 reviewer = _reviewer_for(claim, reviewers)

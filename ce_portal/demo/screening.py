@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from audits.calendar.selectors import review_due
+from audits.review.rules import LEVELS, routing
 from audits.screening.services import screening_run
 from platforms.registry.models import TrainingBase
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
@@ -36,17 +37,19 @@ def _claim(person: Professional, unit: Unit, *, approved: bool, title: str, kind
            hours: str, today: dt.date, now: dt.datetime, **fields) -> Claim:
     end = min(start + dt.timedelta(days=days - 1), today)
     filed_on = min(end + dt.timedelta(days=1), today)
-    routing = {"unit": unit, "region": unit.region, "level2_authority": unit.authority,
-               "level2_region": None if unit.authority_id else unit.region}
+    routes = {"unit": unit, "region": unit.region}
+    for level in LEVELS:
+        routes.update(routing(level, {"authority_id": unit.authority_id, "region_id": unit.region_id}))
     if approved:
-        review = {"status": Claim.Status.APPROVED, "unit_approved_on": filed_on, "decided_at": now}
+        review = {"status": Claim.Status.APPROVED, "decided_at": now}
     else:
-        due = review_due(filed_on)
-        review = {"status": Claim.Status.SUBMITTED, "level1_due_on": due.on, "level1_due_provisional": due.provisional}
+        due = review_due(filed_on, LEVELS[0].working_days)
+        review = {"status": LEVELS[0].waiting_status, "review_started_on": filed_on, "due_on": due.on,
+                  "due_provisional": due.provisional}
     claim = Claim.objects.create(
         professional=person, year=start.year, category=SubjectCategory.PROFESSIONAL, kind=kind, title=title,
         content="专题授课与实操考核", start_date=start, end_date=end, hours=Decimal(hours), result="合格",
-        filed_on=filed_on, submitted_at=now, version=1, **routing, **review, **fields,
+        filed_on=filed_on, submitted_at=now, version=1, **routes, **review, **fields,
     )
     if approved:
         add_to_year_totals(year_deltas([(person.pk, claim.year, claim.category, claim.hours)]))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from records.certificates.models import Certificate, CertificateBundle
 from records.certificates.rules import serial_normalize, verification_code_valid, verification_url
 from records.hours.models import ActivityKind, Claim, PlatformRecord, SubjectCategory
+from records.hours.rules import NOT_IN_REVIEW
 from records.people.access import scope_for, units_in_scope
 from records.people.models import Employment, Professional, Unit
 
@@ -73,9 +74,8 @@ def hours_of(records: list[dict]) -> tuple[Decimal, Decimal]:
 
 
 def pending_claim_count(professional_id: int, year: int) -> int:
-    return Claim.objects.filter(
-        professional_id=professional_id, year=year, status__in=[Claim.Status.SUBMITTED, Claim.Status.UNIT_APPROVED]
-    ).count()
+    """The person's claims of the year still waiting on a reviewer, at whichever level."""
+    return Claim.objects.filter(professional_id=professional_id, year=year).exclude(status__in=NOT_IN_REVIEW).count()
 
 
 def valid_certificate(professional_id: int, year: int, *, for_update: bool = False) -> Certificate | None:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.hours.rules import NOTICE_REQUIREMENT, ClaimStatus, in_review
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 
 
@@ -37,10 +38,12 @@ class RequirementPolicyQuerySet(models.QuerySet):
 
 class RequirementPolicy(models.Model):
     year = models.PositiveSmallIntegerField("年度", unique=True)
-    total_hours = models.DecimalField("总学时要求", max_digits=6, decimal_places=1, default=Decimal("90"))
-    public_hours = models.DecimalField("公需科目学时要求", max_digits=6, decimal_places=1, default=Decimal("30"))
+    total_hours = models.DecimalField("总学时要求", max_digits=6, decimal_places=1, default=NOTICE_REQUIREMENT.total)
+    public_hours = models.DecimalField(
+        "公需科目学时要求", max_digits=6, decimal_places=1, default=NOTICE_REQUIREMENT.public
+    )
     professional_hours = models.DecimalField(
-        "专业科目学时要求", max_digits=6, decimal_places=1, default=Decimal("60")
+        "专业科目学时要求", max_digits=6, decimal_places=1, default=NOTICE_REQUIREMENT.professional
     )
     filing_closes_at = models.DateTimeField(
         "申报截止时间", null=True, blank=True, help_text="留空则为当年 12 月 31 日 23:59:59（北京时间）。"
@@ -119,16 +122,9 @@ class ActivityKind(models.TextChoices):
 
 
 class Claim(models.Model):
-    """学时申报: hours a person claims by hand, with evidence, reviewed at two levels."""
+    """学时申报: hours a person claims by hand, with evidence, reviewed level by level (audits.review.rules)."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        SUBMITTED = "submitted", "待单位审核"
-        UNIT_APPROVED = "unit_approved", "待主管部门审核"
-        APPROVED = "approved", "已通过"
-        REJECTED = "rejected", "未通过"
-        RETURNED = "returned", "退回修改"
-        WITHDRAWN = "withdrawn", "已撤回"
+    Status = ClaimStatus
 
     # No single-column indexes on these foreign keys: each leads one of the composite indexes in Meta, and
     # every extra index is written on every status change (mark-overdue touches 20,000 rows at once).
@@ -144,7 +140,8 @@ class Claim(models.Model):
         Region, verbose_name="单位所在区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         db_index=False,
     )
-    # Who reviews at level 2, fixed at submission: the unit's industry authority, else the region's HR bureau.
+    # Who reviews at level 2, fixed at submission (audits.review.rules.LEVELS): the unit's industry authority,
+    # else the region's HR bureau.
     level2_authority = models.ForeignKey(
         IndustryAuthority, verbose_name="二级审核主管部门", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", db_index=False,
@@ -176,11 +173,11 @@ class Claim(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     filed_on = models.DateField("申报日期", null=True, blank=True)
-    level1_due_on = models.DateField("单位审核期限", null=True, blank=True)
-    level1_due_provisional = models.BooleanField("单位审核期限为暂定", default=False)
-    unit_approved_on = models.DateField("单位审核通过日期", null=True, blank=True)
-    level2_due_on = models.DateField("主管部门审核期限", null=True, blank=True)
-    level2_due_provisional = models.BooleanField("主管部门审核期限为暂定", default=False)
+    # The review of the level the claim waits on: the day it reached that level (the filing day for the first)
+    # and its deadline, so many working days later. Each decision keeps the deadline it was judged against.
+    review_started_on = models.DateField("本级审核起算日期", null=True, blank=True)
+    due_on = models.DateField("本级审核期限", null=True, blank=True)
+    due_provisional = models.BooleanField("审核期限为暂定", default=False)
     decided_at = models.DateTimeField("终审时间", null=True, blank=True)
     overdue_since = models.DateTimeField("逾期时间", null=True, blank=True)
     credit_revoked_at = models.DateTimeField("学时撤销时间", null=True, blank=True)
@@ -196,13 +193,12 @@ class Claim(models.Model):
             # A person's year page and assessment.
             models.Index(fields=["professional", "year"], name="claim_person_year"),
             # Level-1 queue of a unit, by due date.
-            models.Index(fields=["unit", "status", "level1_due_on"], name="claim_unit_queue"),
+            models.Index(fields=["unit", "status", "due_on"], name="claim_unit_queue_due"),
             # Level-2 queues of an authority / an HR bureau, by due date.
-            models.Index(fields=["level2_authority", "status", "level2_due_on"], name="claim_authority_queue"),
-            models.Index(fields=["level2_region", "status", "level2_due_on"], name="claim_region_queue"),
-            # Mark-overdue candidates: pending claims by due date.
-            models.Index(fields=["status", "level1_due_on"], name="claim_pending_l1_due"),
-            models.Index(fields=["status", "level2_due_on"], name="claim_pending_l2_due"),
+            models.Index(fields=["level2_authority", "status", "due_on"], name="claim_authority_queue_due"),
+            models.Index(fields=["level2_region", "status", "due_on"], name="claim_region_queue_due"),
+            # Mark-overdue candidates and the monitors' backlog: claims waiting at a level, by due date.
+            models.Index(fields=["status", "due_on"], name="claim_waiting_due"),
             # County monitor: a region's claims by state.
             models.Index(fields=["region", "status"], name="claim_region_status"),
             # Screening: the same external certificate number claimed by different people (exact match only).
@@ -214,7 +210,7 @@ class Claim(models.Model):
 
     @property
     def is_pending_review(self) -> bool:
-        return self.status in (self.Status.SUBMITTED, self.Status.UNIT_APPROVED)
+        return in_review(self.status)
 
     @property
     def is_credited(self) -> bool:

@@ -1,16 +1,66 @@
+"""The notice's rules on hours (rules 1–4 and 8 in docs/rules.md), as plain values and functions without I/O.
+
+- what a year requires and whether a person meets it (`assess`): total, public and professional minimums
+  each on their own, on credited hours of that year only (no carry-over);
+- when a year's filing closes (`claim_year_refusal`): a claim belongs to the year of its activity, and a
+  closed year reopens only through a make-up exemption;
+- what a hand-filed claim and its evidence must satisfy (`*_problems`): each check returns the problems it
+  finds (field, stable code, Chinese message) instead of raising, so a form shows every problem next to its
+  field while the services refuse on the first one;
+- the claim's statuses, declared once (`ClaimStatus`), and who holds a claim in each.
+
+Views, the API, tasks and reports call these; no rule is re-implemented anywhere else.
+"""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import filetype
+from django.db import models
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
+from ce_portal.clock import SHANGHAI
 
 ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class RequirementHours:
+    """A requirement's three figures, as `assess` reads them."""
+
+    total: Decimal
+    public: Decimal
+    professional: Decimal
+
+
+# 三、学时申报: at least 90 hours a year, of which at least 30 public-subject and 60 professional-subject. Each
+# year's numbers belong to its RequirementPolicy (city_hr may change them); these are the notice's, seeded
+# for 2023 and inherited by every later year nobody configured.
+NOTICE_REQUIREMENT = RequirementHours(total=Decimal("90"), public=Decimal("30"), professional=Decimal("60"))
+
+
+class ClaimStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待单位审核"
+    UNIT_APPROVED = "unit_approved", "待主管部门审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "未通过"
+    RETURNED = "returned", "退回修改"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+# In the person's hands: they may change its content and evidence, before submission or after a return.
+EDITABLE_STATUSES = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})
+# Decided for good.
+FINAL_STATUSES = frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN})
+# Every other status waits on a reviewer; which one is audits.review.rules.LEVELS' business, so that a new
+# review level needs no change here beyond its status above.
+NOT_IN_REVIEW = EDITABLE_STATUSES | FINAL_STATUSES
+
+
+def in_review(status: str) -> bool:
+    return status not in NOT_IN_REVIEW
 
 
 class Requirement(Protocol):

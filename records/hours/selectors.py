@@ -4,9 +4,8 @@ pending and returned claims), their claims and the earlier years.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from audits.review.models import ReviewDecision
 from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
 from records.hours.rules import ZERO, Assessment, assess
 from records.people.access import scope_for
@@ -20,8 +19,8 @@ def credited_hours(professional_id: int, year: int) -> tuple[Decimal, Decimal]:
 
 
 def claim_list_for_person(professional: Professional, *, year: int | None = None) -> QuerySet[Claim]:
-    decisions = Prefetch("decisions", queryset=ReviewDecision.objects.order_by("at", "id"), to_attr="decision_list")
-    qs = professional.claims.select_related("provider_base", "unit").prefetch_related(decisions)
+    # The decisions come in their own order (by time), which the year page reads the last reason from.
+    qs = professional.claims.select_related("provider_base", "unit").prefetch_related("decisions")
     if year is not None:
         qs = qs.filter(year=year)
     return qs.order_by("-start_date", "-id")

@@ -20,7 +20,6 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from audits.review.rules import Status
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import (
@@ -33,6 +32,7 @@ from records.hours.models import (
     SubjectCategory,
 )
 from records.hours.rules import (
+    EDITABLE_STATUSES,
     SNIFF_BYTES,
     ZERO,
     Problem,
@@ -47,10 +47,6 @@ from records.hours.rules import (
 )
 from records.people.access import scope_for
 from records.people.models import Professional, Role
-
-# The claimant may change content and evidence while the claim is in their hands: before submission, or
-# returned to them for correction.
-EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
 
 
 @dataclass(frozen=True)
@@ -107,13 +103,15 @@ def _filing_close(year: int) -> dt.datetime | None:
         return None
 
 
-def _refuse(problems: list[Problem]) -> None:
+def refuse_problems(problems: list[Problem]) -> None:
+    """Raise the first problem as the DomainError a service refuses with."""
     if problems:
         first = problems[0]
         raise DomainError(first.message, code=first.code, field=first.field)
 
 
-def _own_claim_for_update(actor, claim_id: int) -> Claim:
+def own_claim_for_update(actor, claim_id: int) -> Claim:
+    """One of the actor's own claims, locked for the change about to be made; anybody else's is NotFound."""
     claim = (
         # Lock the claim row only: it serialises every change to the claim and its evidence.
         Claim.objects.select_for_update(of=("self",))
@@ -133,13 +131,6 @@ def _require_editable(claim: Claim) -> None:
         )
 
 
-def _snapshot(claim: Claim) -> dict:
-    return {
-        "status": claim.status, "version": claim.version, "year": claim.year, "category": claim.category,
-        "hours": str(claim.hours), "unit": claim.unit_id, "level1_due_on": claim.level1_due_on,
-    }
-
-
 @transaction.atomic
 def claim_save_draft(*, actor, professional: Professional, data: ClaimInput, now: dt.datetime,
                      claim_id: int | None = None) -> Claim:
@@ -149,9 +140,9 @@ def claim_save_draft(*, actor, professional: Professional, data: ClaimInput, now
     if claim_id is None:
         claim = Claim(professional=professional)
     else:
-        claim = _own_claim_for_update(actor, claim_id)
+        claim = own_claim_for_update(actor, claim_id)
         _require_editable(claim)
-    _refuse(claim_input_problems(professional=professional, data=data, now=now))
+    refuse_problems(claim_input_problems(professional=professional, data=data, now=now))
     for name, value in data.__dict__.items():
         setattr(claim, name, value)
     claim.year = data.start_date.year
@@ -177,10 +168,10 @@ def upload_head(upload: UploadedFile) -> bytes:
 def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime,
                  supersedes_id: int | None = None) -> EvidenceFile:
     """Attach a file; with `supersedes_id`, as the corrected version of a file, which is kept but taken out."""
-    claim = _own_claim_for_update(actor, claim_id)
+    claim = own_claim_for_update(actor, claim_id)
     _require_editable(claim)
     head = upload_head(upload)
-    _refuse(evidence_problems(upload.name, head, upload.size))
+    refuse_problems(evidence_problems(upload.name, head, upload.size))
     current = claim.evidence.filter(removed_at__isnull=True)
     superseded = None
     if supersedes_id is not None:
@@ -189,7 +180,7 @@ def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime
             raise NotFound("未找到要更正的佐证材料。")
     else:
         count_problem = evidence_count_problem(current.count(), 1)
-        _refuse([count_problem] if count_problem else [])
+        refuse_problems([count_problem] if count_problem else [])
     evidence = EvidenceFile(
         claim=claim, original_name=upload.name[-200:], content_type=evidence_content_type(head), size=upload.size,
         sha256=_sha256(upload), uploaded_by=actor, uploaded_at=now,
@@ -208,7 +199,7 @@ def evidence_remove(*, actor, evidence_id: int, now: dt.datetime) -> EvidenceFil
     claim_id = EvidenceFile.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
     if claim_id is None:
         raise NotFound("未找到该佐证材料。")
-    claim = _own_claim_for_update(actor, claim_id)
+    claim = own_claim_for_update(actor, claim_id)
     evidence = claim.evidence.get(pk=evidence_id)
     if evidence.removed_at is not None:
         raise DomainError("该佐证材料已经移除。", code="evidence_already_removed")

@@ -10,7 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.review import services as review_services
-from audits.review.rules import Action, Actor, allowed_actions
+from audits.review.rules import PROFESSIONAL, Action, allowed_actions
 from audits.review.selectors import evidence_get
 from ce_portal.clock import business_now, business_today
 from ce_portal.errors import DomainError
@@ -18,9 +18,8 @@ from ce_portal.http import client_ip
 from records.hours import services
 from records.hours.forms import ClaimForm, EvidenceCorrectionForm
 from records.hours.models import Claim, RequirementPolicy
-from records.hours.rules import MAX_EVIDENCE_FILES, evidence_download_name
+from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name
 from records.hours.selectors import claim_get_own, evidence_list_for_claim, person_years, year_overview
-from records.hours.services import EDITABLE_STATUSES
 from records.people.access import role_required
 from records.people.models import Role
 from records.people.selectors import current_employment
@@ -53,9 +52,9 @@ def _send(request, claim: Claim) -> Claim:
 
 
 def _sent_message(request, claim: Claim) -> None:
-    provisional = "（暂定，待国务院公布放假安排后重新计算）" if claim.level1_due_provisional else ""
+    provisional = "（暂定，待国务院公布放假安排后重新计算）" if claim.due_provisional else ""
     messages.success(
-        request, f"已提交至{claim.unit.name}审核，单位应于 {claim.level1_due_on:%Y年%m月%d日} 前完成审核{provisional}。"
+        request, f"已提交至{claim.unit.name}审核，单位应于 {claim.due_on:%Y年%m月%d日} 前完成审核{provisional}。"
     )
 
 
@@ -121,7 +120,7 @@ def claim_detail(request, pk: int):
         "evidence": evidence_list_for_claim(claim),
         "decisions": claim.decisions.select_related("reviewer").order_by("at", "id"),
         "editable": claim.status in EDITABLE_STATUSES,
-        "can_withdraw": Action.WITHDRAW in allowed_actions(claim.status, Actor.PROFESSIONAL),
+        "can_withdraw": Action.WITHDRAW in allowed_actions(claim.status, PROFESSIONAL),
         "correction_form": EvidenceCorrectionForm(),
     })
 

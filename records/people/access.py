@@ -23,6 +23,9 @@ class Scope:
     authority_ids: frozenset[int] = frozenset()
     region_ids: frozenset[int] = frozenset()  # county_hr regions; city_hr regions are in city_region_ids
     city_region_ids: frozenset[int] = frozenset()
+    # The HR bureaus' regions, county and city alike: the bureau of a region reviews the units there that
+    # have no industry authority (audits.review.rules.LEVELS).
+    hr_region_ids: frozenset[int] = frozenset()
     memberships: tuple = field(default=(), compare=False)
 
     @property
@@ -50,6 +53,17 @@ class Scope:
         return bool(self.is_city or self.unit_ids or self.authority_ids or self.region_ids)
 
 
+# Which Scope fields a membership of each role fills, from which of its columns: the one statement of what a
+# role's scope object is, read both ways (a user's scope; the users whose scope holds an object).
+SCOPE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    Role.PROFESSIONAL: (("professional_ids", "professional_id"),),
+    Role.UNIT_REVIEWER: (("unit_ids", "unit_id"),),
+    Role.AUTHORITY_REVIEWER: (("authority_ids", "authority_id"),),
+    Role.COUNTY_HR: (("region_ids", "region_id"), ("hr_region_ids", "region_id")),
+    Role.CITY_HR: (("city_region_ids", "region_id"), ("hr_region_ids", "region_id")),
+}
+
+
 def scope_for(user) -> Scope:
     if not getattr(user, "is_authenticated", False):
         return Scope()
@@ -57,17 +71,29 @@ def scope_for(user) -> Scope:
     if cached is not None:
         return cached
     memberships = tuple(RoleMembership.objects.filter(user=user).select_related("region"))
+    ids: dict[str, set[int]] = {}
+    for membership in memberships:
+        for scope_field, column in SCOPE_FIELDS[membership.role]:
+            ids.setdefault(scope_field, set()).add(getattr(membership, column))
     scope = Scope(
-        roles=frozenset(m.role for m in memberships),
-        professional_ids=frozenset(m.professional_id for m in memberships if m.role == Role.PROFESSIONAL),
-        unit_ids=frozenset(m.unit_id for m in memberships if m.role == Role.UNIT_REVIEWER),
-        authority_ids=frozenset(m.authority_id for m in memberships if m.role == Role.AUTHORITY_REVIEWER),
-        region_ids=frozenset(m.region_id for m in memberships if m.role == Role.COUNTY_HR),
-        city_region_ids=frozenset(m.region_id for m in memberships if m.role == Role.CITY_HR),
-        memberships=memberships,
+        roles=frozenset(m.role for m in memberships), memberships=memberships,
+        **{scope_field: frozenset(values) for scope_field, values in ids.items()},
     )
     user._ce_scope = scope
     return scope
+
+
+def scope_holders(scope_field: str) -> dict[int, list[int]]:
+    """Active users by the objects their scope holds in `scope_field`: object id → [user ids]."""
+    holders: dict[int, list[int]] = {}
+    for role, fields in SCOPE_FIELDS.items():
+        for field_name, column in fields:
+            if field_name != scope_field:
+                continue
+            rows = RoleMembership.objects.filter(role=role, user__is_active=True).values_list(column, "user_id")
+            for object_id, user_id in rows.order_by(column, "user_id"):
+                holders.setdefault(object_id, []).append(user_id)
+    return holders
 
 
 def units_in_scope(user) -> QuerySet[Unit]:

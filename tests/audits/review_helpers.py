@@ -16,8 +16,8 @@ def claim_with_evidence(professional, *, files: int = 1, **fields):
 
 def at_level_2(professional, **fields):
     """A claim its unit approved on 2025-09-29 (level 2 due 2025-10-13)."""
-    fields = {"status": "unit_approved", "unit_approved_on": dt.date(2025, 9, 29),
-              "level2_due_on": dt.date(2025, 10, 13), **fields}
+    fields = {"status": "unit_approved", "review_started_on": dt.date(2025, 9, 29),
+              "due_on": dt.date(2025, 10, 13), **fields}
     return claim_with_evidence(professional, **fields)
 
 

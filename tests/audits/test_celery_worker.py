@@ -61,9 +61,9 @@ def worker_queue():
 
 def test_a_real_worker_flags_overdue_claims_once_even_when_run_twice_at_once(worker_queue, alice, bob):
     # Due dates far from any clock the machine may have, so the worker's own (real) today decides nothing.
-    overdue = [*ClaimFactory.create_batch(3, professional=alice, level1_due_on=dt.date(2025, 10, 10)),
-               ClaimFactory(professional=bob, status="unit_approved", level2_due_on=dt.date(2025, 10, 17))]
-    not_yet = ClaimFactory(professional=alice, level1_due_on=dt.date(2099, 12, 31))
+    overdue = [*ClaimFactory.create_batch(3, professional=alice, due_on=dt.date(2025, 10, 10)),
+               ClaimFactory(professional=bob, status="unit_approved", due_on=dt.date(2025, 10, 17))]
+    not_yet = ClaimFactory(professional=alice, due_on=dt.date(2099, 12, 31))
 
     results = [mark_overdue_claims.apply_async(queue=worker_queue) for _ in range(2)]
     flagged = [r.get(timeout=120) for r in results]

@@ -31,7 +31,7 @@ def test_reviewers_find_work_and_the_county_has_overdue_claims(seeded):
     overdue = claims.filter(overdue_since__isnull=False)
     assert overdue.exists()
     for claim in overdue:  # flagged only once its due date had passed, never auto-approved
-        due = claim.level1_due_on if claim.status == "submitted" else claim.level2_due_on
+        due = claim.due_on
         assert claim.is_pending_review and due < NOW.date()
     assert ReviewDecision.objects.filter(action="approve", level=2).exists()
 

@@ -28,11 +28,11 @@ def frozen():
 @pytest.fixture
 def backlog(alice, bob, carol, ada):
     """新华区: unit_a has 2 overdue (one since 9 Oct) and 1 on time; unit_b 1 overdue at level 2. 叶县: 1 pending."""
-    late = ClaimFactory(professional=alice, title="急救技能培训", level1_due_on=dt.date(2025, 10, 9))
-    ClaimFactory(professional=alice, level1_due_on=dt.date(2025, 10, 14))
-    ClaimFactory(professional=alice, level1_due_on=dt.date(2025, 10, 20))
-    ClaimFactory(professional=bob, status="unit_approved", level2_due_on=dt.date(2025, 10, 13))
-    ClaimFactory(professional=carol, level1_due_on=dt.date(2025, 10, 20))
+    late = ClaimFactory(professional=alice, title="急救技能培训", due_on=dt.date(2025, 10, 9))
+    ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 14))
+    ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 20))
+    ClaimFactory(professional=bob, status="unit_approved", due_on=dt.date(2025, 10, 13))
+    ClaimFactory(professional=carol, due_on=dt.date(2025, 10, 20))
     decided = ClaimFactory(professional=alice, status="approved")
     for on_time in (True, True, True, False):
         ReviewDecision.objects.create(claim=decided, level=1, action="approve", reviewer=ada,
@@ -133,7 +133,7 @@ def test_the_drill_down_lists_the_overdue_claims_longest_waiting_first(client, b
     client.force_login(xin)
     response = client.get(reverse("monitor:unit_overdue", args=[unit_a.pk]))
     rows = response.context["rows"]
-    assert [(c.level1_due_on, days) for c, days in rows] == [(dt.date(2025, 10, 9), 5), (dt.date(2025, 10, 14), 1)]
+    assert [(c.due_on, days) for c, days, _ in rows] == [(dt.date(2025, 10, 9), 5), (dt.date(2025, 10, 14), 1)]
     assert "急救技能培训" in response.content.decode()
 
 

@@ -23,7 +23,7 @@ def at(*args) -> dt.datetime:
 def filed_before_national_day(alice):
     # Filed Friday 2025-09-26: Sunday 28 Sep is worked, 1–8 Oct are off, so the 5th working day is 10 Oct.
     assert review_due(dt.date(2025, 9, 26)).on == dt.date(2025, 10, 10)
-    return ClaimFactory(professional=alice, filed_on=dt.date(2025, 9, 26), level1_due_on=dt.date(2025, 10, 10))
+    return ClaimFactory(professional=alice, filed_on=dt.date(2025, 9, 26), due_on=dt.date(2025, 10, 10))
 
 
 @pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_it_flags_a_claim_the_day_after_its_due_date_and_leaves_it_in_the_queue(
     assert claim.status == Claim.Status.SUBMITTED  # never approved automatically
     assert claim.decided_at is None
     event = AuditEvent.objects.get(action="claim.mark_overdue")
-    assert event.after == {"today": "2025-10-11", "level1": 1, "level2": 0}
+    assert event.after == {"today": "2025-10-11", "by_level": {"1": 1, "2": 0}}
 
 
 @pytest.mark.django_db
@@ -67,39 +67,38 @@ def test_running_twice_changes_nothing(filed_before_national_day):
 @pytest.mark.django_db
 def test_it_catches_up_on_everything_that_fell_due_while_it_was_down(alice, bob):
     due_while_down = [
-        ClaimFactory(professional=alice, level1_due_on=dt.date(2025, 10, 10)),
-        ClaimFactory(professional=bob, level1_due_on=dt.date(2025, 10, 13)),
-        ClaimFactory(professional=bob, status="unit_approved", unit_approved_on=dt.date(2025, 10, 6),
-                     level2_due_on=dt.date(2025, 10, 14)),
+        ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10)),
+        ClaimFactory(professional=bob, due_on=dt.date(2025, 10, 13)),
+        ClaimFactory(professional=bob, status="unit_approved", review_started_on=dt.date(2025, 10, 6),
+                     due_on=dt.date(2025, 10, 14)),
     ]
-    due_today = ClaimFactory(professional=alice, level1_due_on=dt.date(2025, 10, 15))
-    already_decided = ClaimFactory(professional=alice, status="approved", level1_due_on=dt.date(2025, 10, 10),
-                                   level2_due_on=dt.date(2025, 10, 13))
-    returned = ClaimFactory(professional=bob, status="returned", level1_due_on=dt.date(2025, 10, 10))
+    due_today = ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 15))
+    already_decided = ClaimFactory(professional=alice, status="approved", due_on=dt.date(2025, 10, 13))
+    returned = ClaimFactory(professional=bob, status="returned", due_on=dt.date(2025, 10, 10))
 
     # The last run was on 10 Oct; the worker comes back on 15 Oct.
     with time_machine.travel(at(2025, 10, 15, 9, 30), tick=False):
-        assert mark_overdue(today=dt.date(2025, 10, 15), now=at(2025, 10, 15, 9, 30)).level1 == 2
+        assert mark_overdue(today=dt.date(2025, 10, 15), now=at(2025, 10, 15, 9, 30)).by_level[1] == 2
     flagged = set(Claim.objects.filter(overdue_since__isnull=False).values_list("pk", flat=True))
     assert flagged == {c.pk for c in due_while_down}
     assert due_today.pk not in flagged and already_decided.pk not in flagged and returned.pk not in flagged
 
 
 @pytest.mark.django_db
-def test_a_level2_claim_is_judged_by_its_level2_due_date(bob):
-    late_at_level2 = ClaimFactory(professional=bob, status="unit_approved", level1_due_on=dt.date(2025, 10, 10),
-                                  unit_approved_on=dt.date(2025, 10, 9), level2_due_on=dt.date(2025, 10, 16))
+def test_a_level2_claim_is_judged_by_the_deadline_of_level_2(bob):
+    late_at_level2 = ClaimFactory(professional=bob, status="unit_approved", review_started_on=dt.date(2025, 10, 9),
+                                  due_on=dt.date(2025, 10, 16))
     result = mark_overdue(today=dt.date(2025, 10, 16), now=at(2025, 10, 16, 1))
     assert result.total == 0  # level 1 was late, but the claim now waits on level 2, due today
     result = mark_overdue(today=dt.date(2025, 10, 17), now=at(2025, 10, 17, 1))
-    assert (result.level1, result.level2) == (0, 1)
+    assert result.by_level == {1: 0, 2: 1}
     late_at_level2.refresh_from_db()
     assert late_at_level2.overdue_since == at(2025, 10, 17, 1)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_flag_each_claim_once(alice):
-    claims = ClaimFactory.create_batch(40, professional=alice, level1_due_on=dt.date(2025, 10, 10))
+    claims = ClaimFactory.create_batch(40, professional=alice, due_on=dt.date(2025, 10, 10))
     results, barrier = [], threading.Barrier(2)
 
     def run(minute):
@@ -122,6 +121,7 @@ def test_the_beat_schedule_names_registered_tasks_in_shanghai_time(settings):
     from ce_portal.celery import app
 
     schedule = settings.CELERY_BEAT_SCHEDULE
+    app.loader.import_default_modules()  # what a worker does at start: every part's tasks.py is registered
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
     assert app.conf.timezone == "Asia/Shanghai"
     after_midnight = schedule["mark-overdue-after-midnight"]["schedule"]

@@ -45,8 +45,8 @@ def login(client, user):
 
 
 def test_the_queue_holds_the_units_pending_claims_with_evidence_earliest_due_first(client, alice, bob, ada):
-    later = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 10))
-    sooner = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 9))
+    later = claim_with_evidence(alice, due_on=dt.date(2025, 10, 10))
+    sooner = claim_with_evidence(alice, due_on=dt.date(2025, 10, 9))
     claim_with_evidence(alice, files=0)  # nothing to review
     at_level_2(alice)  # already past the unit
     claim_with_evidence(alice, status="draft")
@@ -73,10 +73,10 @@ def test_row_texts_are_escaped_and_link_to_the_claims_review_page(client, alice,
 
 
 def test_counts_and_due_filters_on_a_frozen_day(client, alice, ada):
-    overdue = claim_with_evidence(alice, level1_due_on=dt.date(2025, 9, 29))
-    today = claim_with_evidence(alice, level1_due_on=dt.date(2025, 9, 30))
-    next_working_day = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 9))
-    later = claim_with_evidence(alice, level1_due_on=dt.date(2025, 10, 10))
+    overdue = claim_with_evidence(alice, due_on=dt.date(2025, 9, 29))
+    today = claim_with_evidence(alice, due_on=dt.date(2025, 9, 30))
+    next_working_day = claim_with_evidence(alice, due_on=dt.date(2025, 10, 9))
+    later = claim_with_evidence(alice, due_on=dt.date(2025, 10, 10))
     client = login(client, ada)
 
     response = client.get(QUEUE)

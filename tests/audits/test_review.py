@@ -61,10 +61,10 @@ def test_unit_reviewer_approves_and_level_2_is_due_five_working_days_later_acros
 
     claim.refresh_from_db()
     assert claim.status == "unit_approved"
-    assert claim.unit_approved_on == dt.date(2025, 9, 30)
+    assert claim.review_started_on == dt.date(2025, 9, 30)
     # 1–8 October are off and Saturday 11 October is worked: 9, 10, 11, 13, 14.
-    assert claim.level2_due_on == dt.date(2025, 10, 14) == review_due(dt.date(2025, 9, 30)).on
-    assert claim.level2_due_provisional is False
+    assert claim.due_on == dt.date(2025, 10, 14) == review_due(dt.date(2025, 9, 30)).on
+    assert claim.due_provisional is False
     assert claim.version == 1
     assert claim.decided_at is None
     assert (decision.level, decision.action, decision.reviewer, decision.on_time) == (1, "approve", ada, True)
@@ -121,7 +121,7 @@ def test_a_claim_without_evidence_cannot_be_approved(alice, ada):
 
 
 def test_a_decision_after_the_due_date_is_recorded_late_and_clears_the_overdue_flag(alice, ada):
-    claim = claim_with_evidence(alice, level1_due_on=dt.date(2025, 9, 29), overdue_since=NOW - dt.timedelta(hours=20))
+    claim = claim_with_evidence(alice, due_on=dt.date(2025, 9, 29), overdue_since=NOW - dt.timedelta(hours=20))
     open_all(ada, claim)
 
     decision = decide(claim, ada, "approve")
@@ -132,7 +132,7 @@ def test_a_decision_after_the_due_date_is_recorded_late_and_clears_the_overdue_f
 
 
 def test_a_decision_late_on_the_due_date_is_on_time(alice, ada):
-    claim = claim_with_evidence(alice, level1_due_on=dt.date(2025, 9, 30))
+    claim = claim_with_evidence(alice, due_on=dt.date(2025, 9, 30))
     open_all(ada, claim)
     late_evening = dt.datetime(2025, 9, 30, 23, 59, tzinfo=SHANGHAI)
     assert decide(claim, ada, "approve", now=late_evening).on_time is True
@@ -237,7 +237,7 @@ def test_level_2_rejects_or_returns_with_a_reason_and_credits_nothing(bob, xin, 
 
 
 def test_a_level_2_decision_after_its_due_date_is_late(bob, xin):
-    claim = at_level_2(bob, level2_due_on=dt.date(2025, 9, 29))
+    claim = at_level_2(bob, due_on=dt.date(2025, 9, 29))
     assert decide(claim, xin, "return", reason="请补充考勤").on_time is False
 
 
@@ -262,7 +262,7 @@ def test_a_returned_claim_resubmitted_starts_a_new_level_1_deadline(alice, ada):
 
     claim.refresh_from_db()
     assert (claim.status, claim.filed_on) == ("submitted", dt.date(2025, 10, 9))
-    assert claim.level1_due_on == review_due(dt.date(2025, 10, 9)).on == dt.date(2025, 10, 15)  # Sat 11 Oct is worked
+    assert claim.due_on == review_due(dt.date(2025, 10, 9)).on == dt.date(2025, 10, 15)  # Sat 11 Oct is worked
     # A page opened before the resubmission does not decide the new round unseen.
     assert refused(claim, ada, "approve", expected_version=returned_version).code == "already_decided"
     decision = decide(claim, ada, "approve", now=resubmitted_at, expected_version=claim.version)

@@ -289,5 +289,6 @@ def test_screening_runs_nightly_at_two_shanghai_time(settings):
     from ce_portal.celery import app
 
     entry = settings.CELERY_BEAT_SCHEDULE["screening"]
+    app.loader.import_default_modules()  # what a worker does at start
     assert entry["task"] == "audits.screening.tasks.screen_incremental" and entry["task"] in app.tasks
     assert (entry["schedule"].hour, entry["schedule"].minute, app.conf.timezone) == ({2}, {0}, "Asia/Shanghai")

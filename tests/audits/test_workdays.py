@@ -265,15 +265,14 @@ def _provisional_claims(alice):
     filed_on = D(UNPUBLISHED - 1, 12, 28)
     level1 = review_due(filed_on)
     assert level1.provisional
-    waiting = ClaimFactory(professional=alice, year=UNPUBLISHED - 1, filed_on=filed_on, level1_due_on=level1.on,
-                           level1_due_provisional=True)
+    waiting = ClaimFactory(professional=alice, year=UNPUBLISHED - 1, filed_on=filed_on, due_on=level1.on,
+                           due_provisional=True)
     approved_on = D(UNPUBLISHED - 1, 12, 30)
     at_level2 = ClaimFactory(
         professional=alice, year=UNPUBLISHED - 1, filed_on=D(UNPUBLISHED - 1, 12, 21), status="unit_approved",
-        level1_due_on=review_due(D(UNPUBLISHED - 1, 12, 21)).on, unit_approved_on=approved_on,
-        level2_due_on=review_due(approved_on).on, level2_due_provisional=True,
+        review_started_on=approved_on, due_on=review_due(approved_on).on, due_provisional=True,
     )
-    settled = ClaimFactory(professional=alice, filed_on=D(2025, 9, 26), level1_due_on=D(2025, 10, 10))
+    settled = ClaimFactory(professional=alice, filed_on=D(2025, 9, 26), due_on=D(2025, 10, 10))
     return waiting, at_level2, settled
 
 
@@ -288,14 +287,13 @@ def test_recompute_applies_a_published_arrangement_once(db, alice, cheng):
     assert recompute_provisional_due_dates() == 2
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
-    assert (waiting.level1_due_on, waiting.level1_due_provisional) == (review_due(waiting.filed_on).on, False)
-    assert waiting.level1_due_on == CALENDAR.add_working_days(waiting.filed_on, 6)  # one day later than before
-    assert (at_level2.level2_due_on, at_level2.level2_due_provisional) == (review_due(at_level2.unit_approved_on).on,
-                                                                           False)
+    assert (waiting.due_on, waiting.due_provisional) == (review_due(waiting.filed_on).on, False)
+    assert waiting.due_on == CALENDAR.add_working_days(waiting.filed_on, 6)  # one day later than before
+    assert (at_level2.due_on, at_level2.due_provisional) == (review_due(at_level2.review_started_on).on, False)
     assert recompute_provisional_due_dates() == 0  # idempotent
-    settled_before = (settled.level1_due_on, settled.updated_at)
+    settled_before = (settled.due_on, settled.updated_at)
     settled.refresh_from_db()
-    assert (settled.level1_due_on, settled.updated_at) == settled_before
+    assert (settled.due_on, settled.updated_at) == settled_before
 
 
 def test_recompute_keeps_a_deadline_provisional_while_its_year_is_unpublished(db, alice):
@@ -306,8 +304,8 @@ def test_recompute_keeps_a_deadline_provisional_while_its_year_is_unpublished(db
     assert recompute_provisional_due_dates() == 2
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
-    assert waiting.level1_due_provisional and at_level2.level2_due_provisional
-    assert waiting.level1_due_on == CALENDAR.add_working_days(waiting.filed_on, 6)
+    assert waiting.due_provisional and at_level2.due_provisional
+    assert waiting.due_on == CALENDAR.add_working_days(waiting.filed_on, 6)
 
 
 def test_saving_an_official_year_enqueues_the_recompute(db, alice, cheng, celery_eager,
@@ -318,4 +316,4 @@ def test_saving_an_official_year_enqueues_the_recompute(db, alice, cheng, celery
     assert len(callbacks) == 2  # the calendar's version bump, then the task
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
-    assert not waiting.level1_due_provisional and not at_level2.level2_due_provisional
+    assert not waiting.due_provisional and not at_level2.due_provisional

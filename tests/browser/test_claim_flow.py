@@ -64,7 +64,7 @@ def test_a_professional_files_a_claim_with_a_pdf_and_sees_it_under_review(phone,
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
     claim = Claim.objects.get()
-    assert (claim.status, claim.year, claim.level1_due_on, claim.provider_base.name) == (
+    assert (claim.status, claim.year, claim.due_on, claim.provider_base.name) == (
         "submitted", 2025, dt.date(2025, 10, 10), "平顶山工业职业技术学院")
     evidence = claim.evidence.get()
     assert evidence.original_name == "结业证书.pdf" and evidence.content_type == "application/pdf"

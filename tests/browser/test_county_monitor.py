@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_county_hr_sees_an_overdue_claim_on_the_monitor(page, alice, bob, xin, unit_a):
     # tick=True: the clock starts at the frozen moment and runs on, so the browser's own timers still work.
     with time_machine.travel(dt.datetime(2025, 10, 15, 10, tzinfo=SHANGHAI), tick=True):
-        ClaimFactory(professional=alice, title="院内急救技能培训", level1_due_on=dt.date(2025, 10, 9))
-        ClaimFactory(professional=bob, level1_due_on=dt.date(2025, 10, 20))  # pending, not overdue
+        ClaimFactory(professional=alice, title="院内急救技能培训", due_on=dt.date(2025, 10, 9))
+        ClaimFactory(professional=bob, due_on=dt.date(2025, 10, 20))  # pending, not overdue
         assert mark_overdue_claims() == 1
         refresh_overdue_snapshot()
 

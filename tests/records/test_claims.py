@@ -250,7 +250,7 @@ def test_submitting_routes_to_the_unit_of_the_day_and_sets_the_due_date(alice, u
     claim.refresh_from_db()
     assert claim.status == "submitted" and claim.version == 1
     assert claim.filed_on == dt.date(2025, 9, 26) and claim.submitted_at == FRIDAY
-    assert claim.level1_due_on == dt.date(2025, 10, 10) and claim.level1_due_provisional is False
+    assert claim.due_on == dt.date(2025, 10, 10) and claim.due_provisional is False
     assert (claim.unit, claim.region, claim.level2_authority, claim.level2_region) == (
         unit_a, unit_a.region, health_bureau, None)
     assert all(e.submitted_at == FRIDAY for e in claim.evidence.all())
@@ -283,7 +283,7 @@ def test_submitting_without_evidence_changes_nothing(alice):
         claim_submit(actor=alice.user, claim_id=claim.pk, now=FRIDAY)
     assert err.value.code == "evidence_missing"
     claim.refresh_from_db()
-    assert (claim.status, claim.version, claim.level1_due_on) == ("draft", 0, None)
+    assert (claim.status, claim.version, claim.due_on) == ("draft", 0, None)
     assert not AuditEvent.objects.filter(action__startswith="claim.").exists()
 
 
@@ -378,7 +378,7 @@ def test_a_returned_claim_is_corrected_and_resubmitted_with_a_new_due_date(alice
         claim = claim_resubmit(actor=alice.user, claim_id=claim.pk, now=at(2025, 10, 10, 9, 30))
 
     assert claim.status == "submitted" and claim.hours == D("12") and claim.version == 3
-    assert claim.filed_on == dt.date(2025, 10, 10) and claim.level1_due_on == dt.date(2025, 10, 16)
+    assert claim.filed_on == dt.date(2025, 10, 10) and claim.due_on == dt.date(2025, 10, 16)
     first_file.refresh_from_db()
     corrected.refresh_from_db()
     assert first_file.removed_at == at(2025, 10, 10, 9) and first_file.submitted_at == FRIDAY
@@ -472,7 +472,7 @@ def test_filing_a_claim_through_the_page_submits_it(client, alice):
         })
     claim = Claim.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("records:claim_detail", args=[claim.pk])
-    assert claim.status == "submitted" and claim.level1_due_on == dt.date(2025, 10, 10)
+    assert claim.status == "submitted" and claim.due_on == dt.date(2025, 10, 10)
     assert sorted(claim.evidence.values_list("content_type", flat=True)) == ["application/pdf", "image/jpeg"]
 
     with time_machine.travel(FRIDAY, tick=False):
@@ -563,7 +563,7 @@ def test_a_correction_is_uploaded_on_the_claim_page(client, alice, ada):
         client.post(reverse("records:evidence_correct", args=[old.pk]), {"file": upload("考勤.jpg", JPEG)})
         client.post(reverse("records:claim_submit", args=[claim.pk]))
     claim.refresh_from_db()
-    assert claim.status == "submitted" and claim.level1_due_on == dt.date(2025, 10, 15)
+    assert claim.status == "submitted" and claim.due_on == dt.date(2025, 10, 15)
     assert claim.evidence.count() == 2 and claim.evidence.filter(removed_at__isnull=True).get().content_type == "image/jpeg"
 
 

@@ -71,7 +71,7 @@ def test_a_unit_without_authority_is_seen_by_its_county_not_by_another_authority
 
 def test_a_draft_file_is_the_claimants_alone(client, alice, ada, cheng):
     claim = ClaimFactory(professional=alice, status="draft", unit=None, region=None, level2_authority=None,
-                         level2_region=None, filed_on=None, level1_due_on=None)
+                         level2_region=None, filed_on=None, due_on=None)
     evidence = EvidenceFileFactory(claim=claim, submitted_at=None)
     assert download(client, ada, evidence).status_code == 404
     assert download(client, cheng, evidence).status_code == 404

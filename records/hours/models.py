@@ -290,7 +290,7 @@ class PlatformRecord(models.Model):
 
 class PersonYearTotal(models.Model):
     """Credited hours per person and year, kept by the crediting services so that compliance pages do not
-    re-aggregate millions of rows (≈750 ms city-wide, BASELINE.md)."""
+    re-aggregate millions of rows (≈750 ms city-wide, docs/measurements.md)."""
 
     professional = models.ForeignKey(  # indexed by the (professional, year) unique constraint
         Professional, verbose_name="专业技术人员", on_delete=models.CASCADE, related_name="year_totals",

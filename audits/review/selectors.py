@@ -49,7 +49,7 @@ def level_q(scope: Scope, level: int) -> Q | None:
         parts.append(Q(level2_authority_id__in=scope.authority_ids))
     hr_regions = scope.region_ids | scope.city_region_ids
     if hr_regions:
-        # Only units without an authority go to the HR bureau (DESIGN.md §2 rule 5).
+        # Only units without an authority go to the HR bureau (rule 5 in docs/rules.md).
         parts.append(Q(level2_authority__isnull=True, level2_region_id__in=hr_regions))
     return reduce(or_, parts) if parts else None
 

@@ -6,7 +6,7 @@ from audits.screening.rules import Rule
 
 
 class ScreeningRun(models.Model):
-    """One pass of the fraud screening (audits/screening_services.py). A run that fails leaves no row, so the
+    """One pass of the fraud screening (audits/screening/services.py). A run that fails leaves no row, so the
     next incremental run starts from the last run that finished."""
 
     class Kind(models.TextChoices):

@@ -512,7 +512,7 @@ def seed_logins(run: "Seeding") -> None:
         if login.role == Role.PROFESSIONAL:
             person.user = user
             person.save(update_fields=["user"])
-        # The post_save signal gives a city_hr member the admin group (records.permissions).
+        # The post_save signal gives a city_hr member the admin group (records.people.services).
         RoleMembership.objects.create(user=user, role=login.role, **scopes[login.username])
         run.stats["logins"] += 1
 

@@ -58,7 +58,7 @@ class RequirementPolicy(models.Model):
     def __str__(self):
         return f"{self.year} 年：{self.total_hours}/{self.public_hours}/{self.professional_hours}"
 
-    # `records.rules.assess` reads these three names from any requirement object.
+    # `records.hours.rules.assess` reads these three names from any requirement object.
     @property
     def total(self) -> Decimal:
         return self.total_hours

@@ -1,4 +1,4 @@
-"""Calls per second of `audits.workdays.review_due` over 100,000 random filing dates in 2023–2027.
+"""Calls per second of `audits.calendar.selectors.review_due` over 100,000 random filing dates in 2023–2027.
 
     DJANGO_SETTINGS_MODULE=ce_portal.settings .venv/bin/python bench/workdays_bench.py
 

@@ -89,7 +89,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'ce_portal.sqlite3'}"),
-        # Persistent connections: a new PostgreSQL connection costs ≈5 ms per request (BASELINE.md).
+        # Persistent connections: a new PostgreSQL connection costs ≈5 ms per request (docs/measurements.md).
         conn_max_age=int(env_str("CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )

@@ -162,7 +162,7 @@ def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str |
 def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
     """Why `reviewer` may not approve `claim` now, or None. The one place every approval is checked against.
 
-    DESIGN.md §2 rule 6: only claims whose every current evidence file this same reviewer has opened; and
+    Rule 6 in docs/rules.md: only claims whose every current evidence file this same reviewer has opened; and
     rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside).
     """
     flags = set(blocking_flags().filter(claim=claim).values_list("status", flat=True))

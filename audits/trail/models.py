@@ -4,7 +4,7 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
-    """Append-only, hash-chained record of every consequential act (see audits/trail.py)."""
+    """Append-only, hash-chained record of every consequential act (see audits/trail/services.py)."""
 
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(

@@ -388,7 +388,7 @@ def bulk_load(tables: Sequence[str]):
 
 def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], *, copy: bool | None = None) -> list[int]:
     """Insert rows (values in `fields` order, attnames) and return their new primary keys, in row order.
-    COPY (PostgreSQL only, the default there: ≈15× bulk_create, BASELINE.md) takes its ids from the
+    COPY (PostgreSQL only, the default there: ≈15× bulk_create, docs/measurements.md) takes its ids from the
     table's sequence first; otherwise bulk_create."""
     if not rows:
         return []
@@ -519,7 +519,7 @@ def seed_logins(run: "Seeding") -> None:
         if login.role == Role.PROFESSIONAL:
             person.user = user
             person.save(update_fields=["user"])
-        # The post_save signal gives a city_hr member the admin group (records.permissions).
+        # The post_save signal gives a city_hr member the admin group (records.people.services).
         RoleMembership.objects.create(user=user, role=login.role, **scopes[login.username])
         run.stats["logins"] += 1
 

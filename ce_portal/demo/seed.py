@@ -27,21 +27,21 @@ def seed_registry(run: Seeding) -> None:
 
 
 def plant_screening_examples(run: Seeding) -> None:
-    """Duplicates for city_hr's screening queue, among the demo unit's staff (audits/demo_screening.py)."""
+    """Duplicates for city_hr's screening queue, among the demo unit's staff (ce_portal/demo/screening.py)."""
     from ce_portal.demo.screening import plant_screening_examples as plant
 
     plant(run, unit=_demo_units()[0])
 
 
 def review_traffic(run: Seeding) -> None:
-    """A month of filings and decisions in the demo county (audits/demo_review.py)."""
+    """A month of filings and decisions in the demo county (ce_portal/demo/review.py)."""
     from ce_portal.demo.review import seed_review_traffic
 
     seed_review_traffic(run, county=DEMO_COUNTY)
 
 
 def credit_hours(run: Seeding) -> None:
-    """Credited hours of the last three years for every demo person (records/demo_hours.py)."""
+    """Credited hours of the last three years for every demo person (ce_portal/demo/hours.py)."""
     from ce_portal.demo.hours import EXTERNAL_PREFIX, batch_id_numbers, credit_people
 
     # The city's first load is 6.4 million platform records: with the indexes and foreign-key checks left

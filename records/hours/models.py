@@ -64,7 +64,7 @@ class RequirementPolicy(models.Model):
     def __str__(self):
         return f"{self.year} 年：{self.total_hours}/{self.public_hours}/{self.professional_hours}"
 
-    # `records.rules.assess` reads these three names from any requirement object.
+    # `records.hours.rules.assess` reads these three names from any requirement object.
     @property
     def total(self) -> Decimal:
         return self.total_hours
@@ -289,7 +289,7 @@ class PlatformRecord(models.Model):
 
 class PersonYearTotal(models.Model):
     """Credited hours per person and year, kept by the crediting services so that compliance pages do not
-    re-aggregate millions of rows (≈750 ms city-wide, BASELINE.md)."""
+    re-aggregate millions of rows (≈750 ms city-wide, docs/measurements.md)."""
 
     professional = models.ForeignKey(  # indexed by the (professional, year) unique constraint
         Professional, verbose_name="专业技术人员", on_delete=models.CASCADE, related_name="year_totals",

@@ -31,7 +31,7 @@ def celery_eager():
 
 # (filed on, due on) — each row crosses or touches a holiday of the State Council's notice for that year.
 REAL_DEADLINES = [
-    # DESIGN.md's example: Sunday 28 Sep is worked, 1–8 Oct are off.
+    # Rule 5's example (docs/rules.md): Sunday 28 Sep is worked, 1–8 Oct are off.
     (D(2025, 9, 26), D(2025, 10, 10)),
     # 2023
     (D(2022, 12, 30), D(2023, 1, 9)),  # New Year: 31 Dec – 2 Jan off

@@ -1,4 +1,4 @@
-"""Filing hours by hand: the pure checks, the form, the services and the pages (DESIGN.md §2 rules 2–5, 8)."""
+"""Filing hours by hand: the pure checks, the form, the services and the pages (rules 2–5 and 8 in docs/rules.md)."""
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path

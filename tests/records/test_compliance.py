@@ -1,4 +1,4 @@
-"""Compliance lists (DESIGN.md §2 rule 10): rows and flags per scope, one truth with `assess`, the year's unit,
+"""Compliance lists (rule 10 in docs/rules.md): rows and flags per scope, one truth with `assess`, the year's unit,
 CSV and XLSX exports, the export task, and the API for title evaluation."""
 import csv
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The demo's credited hours (records/demo_hours.py): a believable mix per year, credited like the ingestion API
+"""The demo's credited hours (ce_portal/demo/hours.py): a believable mix per year, credited like the ingestion API
 credits, nothing the screening would flag, and a second run adds nothing."""
 import datetime as dt
 from collections import Counter

@@ -4,7 +4,7 @@ The loader takes the model classes so a data migration can pass its historical m
 what is missing and never overwrites a row: city_hr's later edits (a platform deactivated, a year added)
 survive every reload.
 """
-from decimal import Decimal
+from records.hours.rules import NOTICE_REQUIREMENT
 
 CITY = ("410400", "平顶山市")
 COUNTIES = [
@@ -47,7 +47,9 @@ TRAINING_BASES = [
     ("平顶山技师学院", "city"),
 ]
 NOTICE_YEAR = 2023
-POLICY = {"total_hours": Decimal("90"), "public_hours": Decimal("30"), "professional_hours": Decimal("60")}
+# The year the notice was issued for gets the notice's requirement; later years inherit it (RequirementPolicy).
+POLICY = {"total_hours": NOTICE_REQUIREMENT.total, "public_hours": NOTICE_REQUIREMENT.public,
+          "professional_hours": NOTICE_REQUIREMENT.professional}
 
 
 def load_reference_data(*, Region, LearningPlatform, TrainingBase, RequirementPolicy) -> dict[str, int]:

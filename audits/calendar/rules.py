@@ -73,7 +73,7 @@ class WorkingCalendar:
         """The `days`-th working day after `start`; `start` itself never counts. Zero days gives `start`."""
         return self.review_due(start, days).on
 
-    def review_due(self, filed_on: dt.date, days: int = 5) -> Due:
+    def review_due(self, filed_on: dt.date, days: int) -> Due:
         """Provisional when a day counted (after the filing day, up to the due date) is in a year not official."""
         if days > 0:
             t = self._tables

@@ -132,7 +132,7 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
     return _process_calendar.get().add_working_days(start, days)
 
 
-def review_due(filed_on: dt.date, days: int = 5) -> Due:
+def review_due(filed_on: dt.date, days: int) -> Due:
     """Due date of a review `days` working days after `filed_on`; a decision on that date is on time.
 
     Filed Friday 2025-09-26 → due 2025-10-10 (Sunday 28 Sep is worked; 1–8 Oct are off).

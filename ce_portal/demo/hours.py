@@ -20,11 +20,11 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from django.db.models import Min
 from django.utils import timezone
 
+from ce_portal.clock import SHANGHAI
 from ce_portal.demo.fakes import fake_id_number
 from ce_portal.demo.registry import Batch, id_index, insert_rows
 from platforms.ingest.rules import content_hash
@@ -32,9 +32,6 @@ from platforms.registry.models import LearningPlatform
 from records.hours.models import PlatformRecord, SubjectCategory
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.models import Professional
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 YEARS_BACK = 2  # this year and the two before it
 

@@ -19,12 +19,9 @@ import re
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
+from ce_portal.clock import SHANGHAI
 from ce_portal.errors import DomainError
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 MAX_BATCH = 1000
 

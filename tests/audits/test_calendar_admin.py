@@ -7,6 +7,7 @@ from django.urls import reverse
 from audits.calendar import selectors as workdays
 from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
 from audits.calendar.rules import LIBRARY_OFFICIAL_YEARS
+from audits.review.rules import REVIEW_WORKING_DAYS
 from audits.trail.models import AuditEvent
 from records.people.services import sync_staff_access
 
@@ -27,14 +28,14 @@ def city_admin(client, cheng):
 
 
 def test_city_hr_adds_an_override_and_the_deadline_moves(city_admin, cheng):
-    assert workdays.review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert workdays.review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
     response = city_admin.post(reverse("admin:audits_workingdayoverride_add"), {
         "date": "2025-10-09", "note": "测试：临时放假", "source": "市政府通知", "_save": "保存",
     })  # an unticked is_working means a day off
     assert response.status_code == 302
     override = WorkingDayOverride.objects.get()
     assert not override.is_working
-    assert workdays.review_due(D(2025, 9, 26)).on == D(2025, 10, 11)  # Saturday 11 Oct is worked
+    assert workdays.review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 11)  # Saturday 11 Oct is worked
     event = AuditEvent.objects.get(action="calendar.override.add")
     assert (event.actor, event.object_id, event.before) == (cheng, str(override.pk), None)
     assert event.after == {"id": override.pk, "date": "2025-10-09", "is_working": False, "note": "测试：临时放假",
@@ -50,7 +51,7 @@ def test_changing_an_override_is_audited_with_before_and_after(city_admin):
     event = AuditEvent.objects.get(action="calendar.override.change")
     assert (event.before["is_working"], event.after["is_working"]) == (False, True)
     assert event.after["note"] == "更正：照常上班"
-    assert workdays.review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert workdays.review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
 
 
 def test_city_hr_cannot_delete_but_a_superuser_deletion_is_audited(city_admin, client, django_user_model):
@@ -62,13 +63,13 @@ def test_city_hr_cannot_delete_but_a_superuser_deletion_is_audited(city_admin, c
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert not WorkingDayOverride.objects.exists()
     assert AuditEvent.objects.get(action="calendar.override.delete").before["date"] == "2025-10-09"
-    assert workdays.review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert workdays.review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
 
 
 def test_marking_a_year_official_records_who_did_it(city_admin, cheng):
     year = max(LIBRARY_OFFICIAL_YEARS) + 1  # the first year the library has no notice for
     filed_on = D(year - 1, 12, 28)
-    assert workdays.review_due(filed_on).provisional
+    assert workdays.review_due(filed_on, REVIEW_WORKING_DAYS).provisional
     response = city_admin.post(reverse("admin:audits_officialcalendaryear_add"), {
         "year": str(year), "source": "国办发明电〔2026〕号", "_save": "保存",
     })
@@ -76,7 +77,7 @@ def test_marking_a_year_official_records_who_did_it(city_admin, cheng):
     marked = OfficialCalendarYear.objects.get()
     assert marked.marked_by == cheng
     assert AuditEvent.objects.get(action="calendar.official_year.add").after["marked_by"] == cheng.pk
-    assert not workdays.review_due(filed_on).provisional
+    assert not workdays.review_due(filed_on, REVIEW_WORKING_DAYS).provisional
 
 
 def test_people_without_city_hr_access_cannot_edit_the_calendar(client, xin, alice):

@@ -7,6 +7,7 @@ import time_machine
 from django.db import connection
 
 from audits.calendar.selectors import review_due
+from audits.review.rules import REVIEW_WORKING_DAYS
 from audits.review.services import mark_overdue
 from audits.review.tasks import mark_overdue_claims
 from audits.trail.models import AuditEvent
@@ -22,7 +23,7 @@ def at(*args) -> dt.datetime:
 @pytest.fixture
 def filed_before_national_day(alice):
     # Filed Friday 2025-09-26: Sunday 28 Sep is worked, 1–8 Oct are off, so the 5th working day is 10 Oct.
-    assert review_due(dt.date(2025, 9, 26)).on == dt.date(2025, 10, 10)
+    assert review_due(dt.date(2025, 9, 26), REVIEW_WORKING_DAYS).on == dt.date(2025, 10, 10)
     return ClaimFactory(professional=alice, filed_on=dt.date(2025, 9, 26), due_on=dt.date(2025, 10, 10))
 
 

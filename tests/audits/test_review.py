@@ -7,6 +7,7 @@ import time_machine
 
 from audits.calendar.selectors import review_due
 from audits.review.models import ReviewDecision
+from audits.review.rules import REVIEW_WORKING_DAYS
 from audits.review.services import evidence_opened, review_decide
 from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError, NotFound
@@ -63,7 +64,7 @@ def test_unit_reviewer_approves_and_level_2_is_due_five_working_days_later_acros
     assert claim.status == "unit_approved"
     assert claim.review_started_on == dt.date(2025, 9, 30)
     # 1–8 October are off and Saturday 11 October is worked: 9, 10, 11, 13, 14.
-    assert claim.due_on == dt.date(2025, 10, 14) == review_due(dt.date(2025, 9, 30)).on
+    assert claim.due_on == dt.date(2025, 10, 14) == review_due(dt.date(2025, 9, 30), REVIEW_WORKING_DAYS).on
     assert claim.due_provisional is False
     assert claim.version == 1
     assert claim.decided_at is None
@@ -262,7 +263,7 @@ def test_a_returned_claim_resubmitted_starts_a_new_level_1_deadline(alice, ada):
 
     claim.refresh_from_db()
     assert (claim.status, claim.filed_on) == ("submitted", dt.date(2025, 10, 9))
-    assert claim.due_on == review_due(dt.date(2025, 10, 9)).on == dt.date(2025, 10, 15)  # Sat 11 Oct is worked
+    assert claim.due_on == review_due(dt.date(2025, 10, 9), REVIEW_WORKING_DAYS).on == dt.date(2025, 10, 15)  # Sat 11 Oct is worked
     # A page opened before the resubmission does not decide the new round unseen.
     assert refused(claim, ada, "approve", expected_version=returned_version).code == "already_decided"
     decision = decide(claim, ada, "approve", now=resubmitted_at, expected_version=claim.version)

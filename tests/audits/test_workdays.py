@@ -10,6 +10,7 @@ from audits.calendar import selectors as workdays
 from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
 from audits.calendar.rules import LIBRARY_OFFICIAL_YEARS, Due, WorkingCalendar
 from audits.calendar.selectors import add_working_days, is_working_day, review_due
+from audits.review.rules import REVIEW_WORKING_DAYS
 
 D = dt.date
 CALENDAR = WorkingCalendar()  # library only: the pure tests need no database
@@ -79,7 +80,7 @@ REAL_DEADLINES = [
 
 @pytest.mark.parametrize(("filed_on", "due_on"), REAL_DEADLINES, ids=[str(f) for f, _ in REAL_DEADLINES])
 def test_real_deadlines(filed_on, due_on):
-    assert CALENDAR.review_due(filed_on) == Due(due_on, False)
+    assert CALENDAR.review_due(filed_on, REVIEW_WORKING_DAYS) == Due(due_on, False)
 
 
 @pytest.mark.parametrize(
@@ -108,24 +109,24 @@ def test_every_day_2023_to_2026_agrees_with_chinesecalendar():
 def test_late_december_reaches_into_a_provisional_year():
     """Until 2027's notice is out, New Year's Day is still skipped and the deadline says it may move."""
     provisional = 2027 not in LIBRARY_OFFICIAL_YEARS
-    assert CALENDAR.review_due(D(2026, 12, 28)) == Due(D(2027, 1, 5), provisional)
-    assert CALENDAR.review_due(D(2026, 12, 25)) == Due(D(2027, 1, 4), provisional)
+    assert CALENDAR.review_due(D(2026, 12, 28), REVIEW_WORKING_DAYS) == Due(D(2027, 1, 5), provisional)
+    assert CALENDAR.review_due(D(2026, 12, 25), REVIEW_WORKING_DAYS) == Due(D(2027, 1, 4), provisional)
 
 
 def test_deadlines_counting_days_of_an_unpublished_year_are_provisional():
     assert not CALENDAR.is_official(UNPUBLISHED)
-    assert CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 28)).provisional
-    assert CALENDAR.review_due(D(UNPUBLISHED, 6, 1)).provisional
+    assert CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 28), REVIEW_WORKING_DAYS).provisional
+    assert CALENDAR.review_due(D(UNPUBLISHED, 6, 1), REVIEW_WORKING_DAYS).provisional
     # Filed on the last day of a published year: only the next year's days are counted.
-    assert CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 31)).provisional
-    assert not CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 1)).provisional
+    assert CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 31), REVIEW_WORKING_DAYS).provisional
+    assert not CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 1), REVIEW_WORKING_DAYS).provisional
     assert not CALENDAR.review_due(D(UNPUBLISHED - 1, 12, 31), 0).provisional  # nothing counted
 
 
 def test_a_year_city_hr_marked_official_is_not_provisional():
     calendar = WorkingCalendar(official_years=[UNPUBLISHED])
     assert calendar.is_official(UNPUBLISHED)
-    assert not calendar.review_due(D(UNPUBLISHED - 1, 12, 31)).provisional
+    assert not calendar.review_due(D(UNPUBLISHED - 1, 12, 31), REVIEW_WORKING_DAYS).provisional
 
 
 def test_provisional_years_use_the_librarys_holidays_and_weekends():
@@ -148,7 +149,7 @@ def test_dates_outside_the_initial_span_widen_it():
     assert calendar.add_working_days(D(2040, 12, 28), 5) > D(2040, 12, 31)
     assert calendar.add_working_days(D(2015, 2, 17), 1) == D(2015, 2, 25)  # 2015 Spring Festival 18–24 Feb
     assert calendar.add_working_days(D(2025, 1, 1), 2000) > D(2032, 1, 1)
-    assert calendar.review_due(D(2015, 2, 17)) == Due(D(2015, 3, 2), False)  # Sat 28 Feb worked
+    assert calendar.review_due(D(2015, 2, 17), REVIEW_WORKING_DAYS) == Due(D(2015, 3, 2), False)  # Sat 28 Feb worked
     assert not calendar.is_working_day(D(2010, 10, 1))
 
 
@@ -201,42 +202,42 @@ def own_process_calendar(monkeypatch):
 
 
 def test_module_functions_use_the_library_by_default(db):
-    assert review_due(D(2025, 9, 26)) == Due(D(2025, 10, 10), False)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS) == Due(D(2025, 10, 10), False)
     assert add_working_days(D(2025, 9, 26), 1) == D(2025, 9, 28)
     assert is_working_day(D(2025, 9, 28))
 
 
 def test_an_override_changes_the_answer_at_once_in_the_same_process(db):
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 10)  # primes the process's calendar
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)  # primes the process's calendar
     override = WorkingDayOverride.objects.create(date=D(2025, 10, 9), is_working=False, note="测试：临时放假")
     assert not is_working_day(D(2025, 10, 9))
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 11)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 11)
     override.is_working = True
     override.save()
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
     WorkingDayOverride.objects.create(date=D(2025, 10, 4), is_working=True, note="测试：补班")
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 9)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 9)
     WorkingDayOverride.objects.filter(date=D(2025, 10, 4)).get().delete()
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
 
 
 def test_marking_a_year_official_clears_the_provisional_flag(db, cheng):
     filed_on = D(UNPUBLISHED - 1, 12, 28)
-    before = review_due(filed_on)
+    before = review_due(filed_on, REVIEW_WORKING_DAYS)
     assert before.provisional
     OfficialCalendarYear.objects.create(year=UNPUBLISHED, source="国务院办公厅放假安排通知", marked_by=cheng)
-    assert review_due(filed_on) == Due(before.on, False)
+    assert review_due(filed_on, REVIEW_WORKING_DAYS) == Due(before.on, False)
 
 
 def test_other_processes_notice_a_committed_edit_within_a_second(db, django_capture_on_commit_callbacks):
     other = workdays._ProcessCalendar()  # another web or worker process
-    assert other.get().review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert other.get().review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
     with django_capture_on_commit_callbacks(execute=True):
         WorkingDayOverride.objects.create(date=D(2025, 10, 9), is_working=False)
-    assert other.get().review_due(D(2025, 9, 26)).on == D(2025, 10, 10)  # within its second: not yet
+    assert other.get().review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)  # within its second: not yet
     other._checked_at -= workdays.RECHECK_SECONDS
-    assert other.get().review_due(D(2025, 9, 26)).on == D(2025, 10, 11)
-    assert workdays.fresh_calendar().review_due(D(2025, 9, 26)).on == D(2025, 10, 11)
+    assert other.get().review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 11)
+    assert workdays.fresh_calendar().review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 11)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -246,14 +247,14 @@ def test_a_rolled_back_edit_does_not_linger(celery_eager):
 
     from django.db import transaction
 
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
     with pytest.raises(Boom), transaction.atomic():
         WorkingDayOverride.objects.create(date=D(2025, 10, 9), is_working=False)
-        assert review_due(D(2025, 9, 26)).on == D(2025, 10, 11)  # its own transaction sees the edit
+        assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 11)  # its own transaction sees the edit
         raise Boom
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 10)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 10)
     WorkingDayOverride.objects.create(date=D(2025, 10, 9), is_working=False)  # committed (autocommit)
-    assert review_due(D(2025, 9, 26)).on == D(2025, 10, 11)
+    assert review_due(D(2025, 9, 26), REVIEW_WORKING_DAYS).on == D(2025, 10, 11)
 
 
 # --- Recomputing stored provisional deadlines ----------------------------------------------------------------
@@ -263,14 +264,14 @@ def _provisional_claims(alice):
     from tests.factories import ClaimFactory
 
     filed_on = D(UNPUBLISHED - 1, 12, 28)
-    level1 = review_due(filed_on)
+    level1 = review_due(filed_on, REVIEW_WORKING_DAYS)
     assert level1.provisional
     waiting = ClaimFactory(professional=alice, year=UNPUBLISHED - 1, filed_on=filed_on, due_on=level1.on,
                            due_provisional=True)
     approved_on = D(UNPUBLISHED - 1, 12, 30)
     at_level2 = ClaimFactory(
         professional=alice, year=UNPUBLISHED - 1, filed_on=D(UNPUBLISHED - 1, 12, 21), status="unit_approved",
-        review_started_on=approved_on, due_on=review_due(approved_on).on, due_provisional=True,
+        review_started_on=approved_on, due_on=review_due(approved_on, REVIEW_WORKING_DAYS).on, due_provisional=True,
     )
     settled = ClaimFactory(professional=alice, filed_on=D(2025, 9, 26), due_on=D(2025, 10, 10))
     return waiting, at_level2, settled
@@ -287,9 +288,9 @@ def test_recompute_applies_a_published_arrangement_once(db, alice, cheng):
     assert recompute_provisional_due_dates() == 2
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
-    assert (waiting.due_on, waiting.due_provisional) == (review_due(waiting.filed_on).on, False)
+    assert (waiting.due_on, waiting.due_provisional) == (review_due(waiting.filed_on, REVIEW_WORKING_DAYS).on, False)
     assert waiting.due_on == CALENDAR.add_working_days(waiting.filed_on, 6)  # one day later than before
-    assert (at_level2.due_on, at_level2.due_provisional) == (review_due(at_level2.review_started_on).on, False)
+    assert (at_level2.due_on, at_level2.due_provisional) == (review_due(at_level2.review_started_on, REVIEW_WORKING_DAYS).on, False)
     assert recompute_provisional_due_dates() == 0  # idempotent
     settled_before = (settled.due_on, settled.updated_at)
     settled.refresh_from_db()

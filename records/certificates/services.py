@@ -50,10 +50,6 @@ logger = logging.getLogger(__name__)
 STALE_RENDER = dt.timedelta(minutes=5)
 
 
-# A bundle still unfinished after this long is taken for lost: asking again starts a new one.
-STALE_BUNDLE = dt.timedelta(minutes=30)
-
-
 BUNDLE_WAIT_FOR_RENDER = 60  # seconds a bundle waits for a certificate another worker is rendering
 
 
@@ -261,10 +257,7 @@ def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.dateti
         raise NotFound("未找到该单位。")
     if year > timezone.localdate(now).year:
         raise DomainError(f"{year} 年尚未开始，没有可下载的学时证明。", code="year_in_future", field="year")
-    running = CertificateBundle.objects.filter(
-        requested_by=actor, unit=unit, year=year, created_at__gte=now - STALE_BUNDLE,
-        status__in=[CertificateBundle.Status.PENDING, CertificateBundle.Status.RUNNING],
-    ).first()
+    running = CertificateBundle.objects.under_way(now=now).filter(requested_by=actor, unit=unit, year=year).first()
     if running is not None:
         return running
     bundle = CertificateBundle.objects.create(unit=unit, year=year, requested_by=actor, created_at=now)
@@ -300,10 +293,7 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
     then this task walks the people in order, rendering whatever no worker has taken yet and zipping each
     PDF as it is ready, so a unit's renders run on every worker process at once.
     """
-    claimed = CertificateBundle.objects.filter(pk=bundle_id, status=CertificateBundle.Status.PENDING).update(
-        status=CertificateBundle.Status.RUNNING, started_at=now
-    )
-    if not claimed:
+    if not CertificateBundle.objects.claim(bundle_id, started_at=now):
         return False
     bundle = CertificateBundle.objects.select_related("unit", "requested_by").get(pk=bundle_id)
     people = list(unit_people_of_year(bundle.unit, bundle.year))
@@ -329,14 +319,9 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
             name = default_storage.save(certificate_bundle_storage_name(bundle, None), File(spool))
     except Exception as exc:
         logger.exception("certificate bundle %s failed", bundle_id)
-        CertificateBundle.objects.filter(pk=bundle_id).update(
-            status=CertificateBundle.Status.FAILED, error=str(exc)[:300], finished_at=timezone.now()
-        )
+        CertificateBundle.objects.failed(bundle_id, exc)
         raise
-    CertificateBundle.objects.filter(pk=bundle_id).update(
-        status=CertificateBundle.Status.READY, file=name, done=len(people), included=included,
-        finished_at=timezone.now(),
-    )
+    CertificateBundle.objects.ready(bundle_id, file=name, done=len(people), included=included)
     return True
 
 

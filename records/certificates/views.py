@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now
+from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import DomainError
 from ce_portal.http import rate_limited
 from records.certificates.models import Certificate, CertificateBundle
@@ -23,7 +24,6 @@ from records.certificates.selectors import (
     pending_claim_count,
 )
 from records.certificates.services import certificate_bundle_request, certificate_request
-from records.compliance.services import DOWNLOAD_RETENTION, download_state
 from records.hours.selectors import recent_year_hours
 from records.people.access import role_required
 from records.people.models import Role

@@ -15,16 +15,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now, business_today
+from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.html import options_html
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import OVERSEERS, ComplianceRow, compliance_list, list_years, person_compliance
 from records.compliance.services import (
-    DOWNLOAD_RETENTION,
     compliance_csv,
     compliance_export_request,
-    download_state,
     export_download_name,
     title_of,
 )

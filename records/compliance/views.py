@@ -199,12 +199,11 @@ class ComplianceApi(APIView):
     @extend_schema(responses=ComplianceSerializer, summary="某人某年度是否达到继续教育学时要求")
     def get(self, request, id_number: str, year: int):
         result = person_compliance(request.user, id_number=id_number, year=year, today=business_today())
-        policy, assessment = result.policy, result.assessment
+        policy, hours, assessment = result.policy, result.hours, result.hours.assessment
         return Response(ComplianceSerializer({
-            "id_number": result.professional.id_number, "name": result.professional.name, "year": result.year,
-            "unit": result.unit.name if result.unit else None, "compliant": assessment.compliant,
-            "public_hours": result.public, "professional_hours": result.professional_hours,
-            "total_hours": result.total,
+            "id_number": result.professional.id_number, "name": result.professional.name, "year": hours.year,
+            "unit": result.unit.name if result.unit else None, "compliant": hours.compliant,
+            "public_hours": hours.public, "professional_hours": hours.professional, "total_hours": hours.total,
             "requirement": {"total_hours": policy.total_hours, "public_hours": policy.public_hours,
                             "professional_hours": policy.professional_hours},
             "shortfalls": {"total_hours": assessment.total_short, "public_hours": assessment.public_short,

@@ -10,12 +10,19 @@ records.compliance). The purge finds every one of them through Django's app regi
 kept no longer than the others without being listed anywhere, and this module imports no part.
 """
 import datetime as dt
+import logging
+import tempfile
+from typing import IO, Callable
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
 
 DOWNLOAD_RETENTION = dt.timedelta(days=7)
 
@@ -91,6 +98,23 @@ class DownloadJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if self.status == self.Status.READY else (self.done * 100 // self.total if self.total else 0)
+
+
+def download_build(*, job: DownloadJob, write: Callable[[IO[bytes]], dict]) -> None:
+    """Build a claimed job's file. `write` writes it into a temporary file and returns the figures to keep
+    (`done`, and whatever else the kind counts); the file is stored where its kind keeps them and the job
+    marked ready. On any error the job says failed, and why, and the error goes on to the task."""
+    model = type(job)
+    try:
+        with tempfile.TemporaryFile() as spool:
+            figures = write(spool)
+            spool.seek(0)
+            job.file.save("", File(spool), save=False)  # named by the kind's upload_to
+    except Exception as exc:
+        logger.exception("%s %s failed", model._meta.label, job.pk)
+        model.objects.failed(job.pk, exc)
+        raise
+    model.objects.ready(job.pk, file=job.file.name, **figures)
 
 
 def download_models() -> list[type[DownloadJob]]:

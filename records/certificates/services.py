@@ -3,14 +3,12 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import tempfile
 import time
 import zipfile
 from decimal import Decimal
 
 import segno
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -19,15 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.trail.services import record_event
+from ce_portal.downloads import download_build
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.pdf import CJK_FAMILY, render_pdf
 from ce_portal.queue import enqueue, enqueue_on_commit
-from records.certificates.models import (
-    Certificate,
-    CertificateBundle,
-    certificate_bundle_storage_name,
-    certificate_storage_name,
-)
+from records.certificates.models import Certificate, CertificateBundle, certificate_storage_name
 from records.certificates.rules import certificate_refusal, serial_new
 from records.certificates.selectors import (
     credited_records,
@@ -296,32 +290,28 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
     if not CertificateBundle.objects.claim(bundle_id, started_at=now):
         return False
     bundle = CertificateBundle.objects.select_related("unit", "requested_by").get(pk=bundle_id)
-    people = list(unit_people_of_year(bundle.unit, bundle.year))
-    CertificateBundle.objects.filter(pk=bundle_id).update(total=len(people))
-    manifest = io.StringIO()
-    rows = csv.writer(manifest)
-    rows.writerow(["序号", "姓名", "身份证号码", "证书编号", "证书状态", "说明"])
-    included = 0
-    try:
+
+    def write(spool) -> dict:
+        people = list(unit_people_of_year(bundle.unit, bundle.year))
+        CertificateBundle.objects.filter(pk=bundle_id).update(total=len(people))
         outcomes = [_bundle_certificate(person, bundle, now) for person in people]
         _fan_out_renders([c for c in outcomes if isinstance(c, Certificate)])
-        with tempfile.TemporaryFile() as spool:
-            # PDFs are already compressed: storing them is as small and several times faster than deflating.
-            with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-                for index, (person, outcome) in enumerate(zip(people, outcomes), start=1):
-                    serial, state, note = _bundle_entry(archive, index, outcome, now)
-                    included += bool(serial)
-                    rows.writerow([index, person.name, person.masked_id_number, serial, state, note])
-                    if index % BUNDLE_PROGRESS_EVERY == 0:
-                        CertificateBundle.objects.filter(pk=bundle_id).update(done=index, included=included)
-                archive.writestr("清单.csv", "\ufeff" + manifest.getvalue())  # BOM: Excel opens it as UTF-8
-            spool.seek(0)
-            name = default_storage.save(certificate_bundle_storage_name(bundle, None), File(spool))
-    except Exception as exc:
-        logger.exception("certificate bundle %s failed", bundle_id)
-        CertificateBundle.objects.failed(bundle_id, exc)
-        raise
-    CertificateBundle.objects.ready(bundle_id, file=name, done=len(people), included=included)
+        manifest = io.StringIO()
+        rows = csv.writer(manifest)
+        rows.writerow(["序号", "姓名", "身份证号码", "证书编号", "证书状态", "说明"])
+        included = 0
+        # PDFs are already compressed: storing them is as small and several times faster than deflating.
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            for index, (person, outcome) in enumerate(zip(people, outcomes), start=1):
+                serial, state, note = _bundle_entry(archive, index, outcome, now)
+                included += bool(serial)
+                rows.writerow([index, person.name, person.masked_id_number, serial, state, note])
+                if index % BUNDLE_PROGRESS_EVERY == 0:
+                    CertificateBundle.objects.filter(pk=bundle_id).update(done=index, included=included)
+            archive.writestr("清单.csv", "\ufeff" + manifest.getvalue())  # BOM: Excel opens it as UTF-8
+        return {"done": len(people), "included": included}
+
+    download_build(job=bundle, write=write)
     return True
 
 

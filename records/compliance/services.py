@@ -1,31 +1,21 @@
 import datetime as dt
-import logging
-import tempfile
-from decimal import Decimal
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from audits.trail.services import record_event
+from ce_portal.downloads import download_build
 from ce_portal.exports import Heading, csv_response, xlsx_write
+from ce_portal.formatting import hours_text
 from ce_portal.queue import enqueue_on_commit
-from records.compliance.models import ExportJob, export_storage_name
+from records.compliance.models import ExportJob
 from records.compliance.selectors import ComplianceList, Filters, compliance_list, list_label
-
-logger = logging.getLogger(__name__)
-
 
 HEADER = ["姓名", "身份证号码", "单位", "县（市、区）", "行业主管部门", "公需科目学时", "专业科目学时", "总学时",
           "是否达标", "尚差学时"]
 
 
 PROGRESS_EVERY = 5_000  # rows between progress writes: one UPDATE per chunk the database hands over
-
-
-def _hours(value: Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 def user_label(user) -> str:
@@ -39,8 +29,8 @@ def title_of(user, filters: Filters) -> str:
 def heading(user, listing: ComplianceList, *, now: dt.datetime) -> Heading:
     policy, counts, filters = listing.policy, listing.counts, listing.filters
     notes = [
-        f"{filters.year} 年度学时要求：总学时不少于 {_hours(policy.total_hours)} 学时，其中公需科目不少于 "
-        f"{_hours(policy.public_hours)} 学时、专业科目不少于 {_hours(policy.professional_hours)} 学时，"
+        f"{filters.year} 年度学时要求：总学时不少于 {hours_text(policy.total_hours)} 学时，其中公需科目不少于 "
+        f"{hours_text(policy.public_hours)} 学时、专业科目不少于 {hours_text(policy.professional_hours)} 学时，"
         "三项均须达到，学时不得结转",
         f"达标 {counts.compliant} 人，未达标 {counts.non_compliant} 人，共 {counts.total} 人",
     ]
@@ -98,7 +88,8 @@ def compliance_export_build(*, job_id: int, now: dt.datetime) -> bool:
         return False
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     user = job.requested_by
-    try:
+
+    def write(spool) -> dict:
         listing = compliance_list(user, **job.params)
         total = listing.count()
         ExportJob.objects.filter(pk=job_id).update(total=total)
@@ -109,15 +100,10 @@ def compliance_export_build(*, job_id: int, now: dt.datetime) -> bool:
                 if done % PROGRESS_EVERY == 0:
                     ExportJob.objects.filter(pk=job_id).update(done=done)
 
-        with tempfile.TemporaryFile() as spool:
-            xlsx_write(spool, heading=heading(user, listing, now=now), header=HEADER, rows=rows())
-            spool.seek(0)
-            name = default_storage.save(export_storage_name(job, None), File(spool))
-    except Exception as exc:
-        logger.exception("export job %s failed", job_id)
-        ExportJob.objects.failed(job_id, exc)
-        raise
-    ExportJob.objects.ready(job_id, file=name, done=total)
+        xlsx_write(spool, heading=heading(user, listing, now=now), header=HEADER, rows=rows())
+        return {"done": total}
+
+    download_build(job=job, write=write)
     return True
 
 

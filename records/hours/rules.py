@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import filetype
 
-from ce_portal.formatting import shortfall_text
+from ce_portal.formatting import hours_text, shortfall_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -174,23 +174,19 @@ class Problem:
     message: str
 
 
-def _fmt(hours: Decimal) -> str:
-    return f"{hours.normalize():f}"
-
-
 def hours_problems(hours: Decimal, start: dt.date, end: dt.date) -> list[Problem]:
     """Hours are > 0, whole half-hours, and at most 10 for each calendar day of the activity."""
     if not hours.is_finite() or hours <= 0:
         return [Problem("hours", "hours_not_positive", "申报学时须大于 0。")]
     if hours % HOURS_STEP:
-        return [Problem("hours", "hours_step", f"申报学时须以 0.5 学时为单位（如 2 或 3.5），不能为 {_fmt(hours)}。")]
+        return [Problem("hours", "hours_step", f"申报学时须以 0.5 学时为单位（如 2 或 3.5），不能为 {hours_text(hours)}。")]
     if end >= start:
         days = (end - start).days + 1
         cap = MAX_HOURS_PER_DAY * days
         if hours > cap:
             return [Problem(
                 "hours", "hours_over_daily_cap",
-                f"活动共 {days} 天，每天最多 {_fmt(MAX_HOURS_PER_DAY)} 学时，最多可申报 {_fmt(cap)} 学时。",
+                f"活动共 {days} 天，每天最多 {hours_text(MAX_HOURS_PER_DAY)} 学时，最多可申报 {hours_text(cap)} 学时。",
             )]
     return []
 

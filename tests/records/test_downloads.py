@@ -11,6 +11,7 @@ from django.urls import reverse
 from ce_portal.downloads import (
     DOWNLOAD_RETENTION,
     STALE_DOWNLOAD,
+    download_build,
     download_models,
     download_state,
     expired_downloads_purge,
@@ -105,3 +106,31 @@ def test_a_claimed_download_is_built_once_and_a_failure_keeps_the_persons_words(
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED and job.error.startswith("2025 年度没有学时要求政策。")
     assert len(job.error) == 300 and job.finished_at is not None
+
+
+def writing(content: bytes, **figures):
+    def write(spool) -> dict:
+        spool.write(content)
+        return figures
+    return write
+
+
+def test_a_built_file_is_stored_where_its_kind_keeps_them_and_a_failed_build_says_why(xin, ada, unit_a):
+    job = export(xin, finished_at=None, status=ExportJob.Status.RUNNING)
+    zip_job = bundle(ada, unit_a, finished_at=None)
+    download_build(job=job, write=writing(b"PK\x03\x04 workbook", done=7))
+    download_build(job=zip_job, write=writing(b"PK\x05\x06 zip", done=3, included=2))
+
+    job.refresh_from_db()
+    zip_job.refresh_from_db()
+    assert (job.status, job.done) == (ExportJob.Status.READY, 7) and job.finished_at is not None
+    assert job.file.name.startswith("exports/2025/10/") and job.file.read() == b"PK\x03\x04 workbook"
+    assert (zip_job.done, zip_job.included) == (3, 2) and zip_job.file.name.startswith("certificate-bundles/2025/")
+
+    def broken(spool):
+        raise OSError("磁盘已满")
+
+    with pytest.raises(OSError):
+        download_build(job=job, write=broken)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (ExportJob.Status.FAILED, "磁盘已满")

@@ -95,43 +95,37 @@ def compliance_page(request):
     return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)
 
 
-def _filters_or_none(request, data):
+def _from_the_list(request, data, act):
+    """`act(filters)` for the list's filters in `data` (a CSV, an export). Filters or an act refused send the
+    user back to the list, told why; a unit or county outside their scope is 404, as on the list."""
     form = _form(request, data)
     if not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-        return None
-    return form.filters()
+        return redirect("records:compliance")
+    try:
+        return act(form.filters())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("records:compliance")
 
 
 @role_required(*OVERSEERS)
 @require_GET
 def compliance_csv_download(request):
-    filters = _filters_or_none(request, request.GET)
-    if filters is None:
-        return redirect("records:compliance")
-    try:
-        return compliance_csv(request.user, filters, now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
+    return _from_the_list(request, request.GET,
+                          lambda filters: compliance_csv(request.user, filters, now=business_now()))
 
 
 @role_required(*OVERSEERS)
 @require_POST
 def compliance_export(request):
-    filters = _filters_or_none(request, request.POST)
-    if filters is None:
-        return redirect("records:compliance")
-    try:
+    def export(filters):
         job = compliance_export_request(actor=request.user, filters=filters, now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
-    return redirect("records:export_job", pk=job.pk)
+        return redirect("records:export_job", pk=job.pk)
+
+    return _from_the_list(request, request.POST, export)
 
 
 def _job_get(request, pk: int) -> ExportJob:

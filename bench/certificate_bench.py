@@ -25,22 +25,12 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+from common import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = 2025
 NOW = dt.datetime(2025, 11, 3, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-
-
-def fresh_database(url: str) -> None:
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        name = sql.Identifier(parts.path.lstrip("/"))
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def setup_django(url: str, media: str) -> None:

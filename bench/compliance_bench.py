@@ -34,7 +34,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 import review_bench  # noqa: E402  (its gunicorn, load and EXPLAIN helpers)
-from review_bench import load, log, page_plans, prepare_database, start_gunicorn  # noqa: E402
+from common import bench_login, log  # noqa: E402
+from review_bench import load, page_plans, prepare_database, start_gunicorn  # noqa: E402
 
 review_bench.PORT = PORT = 8766  # not the review bench's port: both may run on this machine at once
 TARGET_COUNTY_PEOPLE = 20_000
@@ -42,31 +43,18 @@ TARGET_COUNTY_PEOPLE = 20_000
 
 def bench_users(year: int) -> dict:
     """The county HR bureau whose list of `year` is closest to 20,000 people, and city_hr; with sessions."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.db.models import Count
 
     from records.compliance.selectors import year_employments
-    from records.people.models import Region, Role, RoleMembership
+    from records.people.models import Region, Role
 
     sizes = dict(year_employments(year).values_list("unit__region_id").annotate(n=Count("pk")))
     county_id = min(sizes, key=lambda pk: abs(sizes[pk] - TARGET_COUNTY_PEOPLE))
     county = Region.objects.get(pk=county_id)
     city = Region.objects.get(level=Region.Level.CITY)
-    User = get_user_model()
-    users = {}
-    for username, role, region in (("bench_county", Role.COUNTY_HR, county), ("bench_city", Role.CITY_HR, city)):
-        user, created = User.objects.get_or_create(username=username, defaults={"first_name": f"{region.name}人社局"})
-        if created:
-            RoleMembership.objects.create(user=user, role=role, region=region)
-        session = import_module(settings.SESSION_ENGINE).SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.AllowAllUsersModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        users[username] = (user, session.session_key)
+    users = {username: bench_login(username, f"{region.name}人社局", role, region=region)
+             for username, role, region in (("bench_county", Role.COUNTY_HR, county),
+                                            ("bench_city", Role.CITY_HR, city))}
     largest = max(sizes.values())
     log(f"county {county.name}: {sizes[county_id]:,} people in {year} (largest county {largest:,})")
     return {"users": users, "county": county, "county_people": sizes[county_id]}

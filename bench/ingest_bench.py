@@ -34,10 +34,10 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import sql
+from common import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 URL_PATH = "/api/v1/platform/records/"
@@ -57,14 +57,6 @@ PHASES = [
     ("service, other", ("platform_records_ingest",)),
     ("response body", ("outcomes_summary", "JSONRenderer.render (")),
 ]
-
-
-def fresh_database(url: str) -> None:
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        name = sql.Identifier(parts.path.lstrip("/"))
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def manage(env: dict, *args: str) -> None:

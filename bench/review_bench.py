@@ -35,26 +35,17 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from common import bench_login, fresh_database, log
 
 ROOT = Path(__file__).resolve().parent.parent
 BECOMING_OVERDUE = (15_000, 5_000)  # level 1, level 2
 PORT = 8765
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 def prepare_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    fresh_database(url)
     for args in (("migrate", "-v0"), ("seed_demo", "--size", "city")):
         started = time.perf_counter()
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=os.environ)
@@ -197,31 +188,18 @@ def copy_rows(statement: str, rows) -> None:
 
 def bench_users() -> dict:
     """The level-1 reviewer of the largest unit and the county bureau of 新华区, with session cookies."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.db.models import Count, Q
 
     from records.hours.models import Claim
-    from records.people.models import Region, Role, RoleMembership, Unit
+    from records.people.models import Region, Role, Unit
 
-    User = get_user_model()
     unit = Unit.objects.annotate(n=Count("employments", filter=Q(employments__ended_on__isnull=True))).order_by(
         "-n").first()
     county = Region.objects.get(name="新华区")
-    users = {}
-    for username, role, scope in (("bench_unit", Role.UNIT_REVIEWER, {"unit": unit}),
-                                  ("bench_county", Role.COUNTY_HR, {"region": county})):
-        user, created = User.objects.get_or_create(username=username, defaults={"first_name": username})
-        if created:
-            RoleMembership.objects.create(user=user, role=role, **scope)
-        session = import_module(settings.SESSION_ENGINE).SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.AllowAllUsersModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        users[username] = (user, session.session_key)
+    users = {
+        "bench_unit": bench_login("bench_unit", "bench_unit", Role.UNIT_REVIEWER, unit=unit),
+        "bench_county": bench_login("bench_county", "bench_county", Role.COUNTY_HR, region=county),
+    }
     pending = Claim.objects.filter(unit=unit, status="submitted").count()
     log(f"queue of {unit.name} ({unit.n} staff): {pending} claims at level 1; county {county.name}")
     return {"users": users, "unit": unit, "county": county, "queue_rows": pending}

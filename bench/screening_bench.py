@@ -29,10 +29,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
+from common import fresh_database
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,12 +58,8 @@ def cpu_seconds(backend_pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS + own.user + own.system
 
 
-def fresh_database(url: str) -> None:
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        name = sql.Identifier(parts.path.lstrip("/"))
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+def migrated_database(url: str) -> None:
+    fresh_database(url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True,
                    env={**os.environ, "DATABASE_URL": url})
 
@@ -271,7 +267,7 @@ def main() -> None:
 
     os.environ["DATABASE_URL"] = args.db
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ce_portal.settings")
-    fresh_database(args.db)
+    migrated_database(args.db)
     now = dt.datetime.now(SHANGHAI)
     started = time.perf_counter()
     data = seed(args.db, people=args.people, claims=args.claims, platform_records=args.platform_records, now=now)

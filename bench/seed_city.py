@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from common import fresh_database
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,12 +30,7 @@ def manage(url: str, *args: str) -> float:
 
 def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else "postgres://postgres@127.0.0.1:5432/ce_bench_seed"
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    fresh_database(url)
     manage(url, "migrate", "-v0")
 
     first = manage(url, "seed_demo", "--size", "city")

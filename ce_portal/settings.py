@@ -201,7 +201,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "overdue-digest": {"task": "audits.monitor.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
     # In the quiet of the night: the day's new claims screened against every earlier one.
     "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
-    "purge-expired-downloads": {"task": "records.compliance.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
+    "purge-expired-downloads": {"task": "ce_portal.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- API ------------------------------------------------------------------------------------------------

@@ -139,36 +139,32 @@ def carol(unit_c):
     return _person("carol", "王卡罗", unit_c)
 
 
+def _overseer(username, name, role, scope):
+    user = UserFactory(username=username, first_name=name)
+    grant(user, role, scope)
+    return user
+
+
 @pytest.fixture
 def ada(unit_a):
-    user = UserFactory(username="ada", first_name="第一医院审核员")
-    grant(user, Role.UNIT_REVIEWER, unit_a)
-    return user
+    return _overseer("ada", "第一医院审核员", Role.UNIT_REVIEWER, unit_a)
 
 
 @pytest.fixture
 def hank(health_bureau):
-    user = UserFactory(username="hank", first_name="卫健委审核员")
-    grant(user, Role.AUTHORITY_REVIEWER, health_bureau)
-    return user
+    return _overseer("hank", "卫健委审核员", Role.AUTHORITY_REVIEWER, health_bureau)
 
 
 @pytest.fixture
 def xin(xinhua):
-    user = UserFactory(username="xin", first_name="新华区人社局")
-    grant(user, Role.COUNTY_HR, xinhua)
-    return user
+    return _overseer("xin", "新华区人社局", Role.COUNTY_HR, xinhua)
 
 
 @pytest.fixture
 def ye(yexian):
-    user = UserFactory(username="ye", first_name="叶县人社局")
-    grant(user, Role.COUNTY_HR, yexian)
-    return user
+    return _overseer("ye", "叶县人社局", Role.COUNTY_HR, yexian)
 
 
 @pytest.fixture
 def cheng(city):
-    user = UserFactory(username="cheng", first_name="市人社局")
-    grant(user, Role.CITY_HR, city)
-    return user
+    return _overseer("cheng", "市人社局", Role.CITY_HR, city)

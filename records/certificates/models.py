@@ -1,7 +1,7 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ce_portal.downloads import DownloadJob, status_field
 from records.people.models import Professional, Unit
 
 
@@ -89,40 +89,20 @@ def certificate_bundle_storage_name(instance, filename) -> str:
     return f"certificate-bundles/{instance.year}/{secrets.token_hex(16)}.zip"
 
 
-class CertificateBundle(models.Model):
+class CertificateBundle(DownloadJob):
     """A unit's certificates of one year in one ZIP, built by a Celery task that reports its progress."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "排队中"
-        RUNNING = "running", "正在打包"
-        READY = "ready", "已完成"
-        FAILED = "failed", "失败"
-        EXPIRED = "expired", "已过期"  # its file deleted after the retention period (records/downloads.py)
 
     unit = models.ForeignKey(Unit, verbose_name="用人单位", on_delete=models.PROTECT, related_name="certificate_bundles")
     year = models.PositiveSmallIntegerField("学时年度")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    done = models.PositiveIntegerField("已处理人数", default=0)
-    total = models.PositiveIntegerField("总人数", default=0)
+    status = status_field(running="正在打包")
     included = models.PositiveIntegerField("已收录证书数", default=0)
     file = models.FileField("ZIP 文件", upload_to=certificate_bundle_storage_name, max_length=200, blank=True)
-    error = models.CharField("失败原因", max_length=300, blank=True)
-    created_at = models.DateTimeField("申请时间")
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
-    class Meta:
+    class Meta(DownloadJob.Meta):
         verbose_name = verbose_name_plural = "证书批量下载"
-        ordering = ["-created_at", "-id"]
         # The bundle page lists the requester's recent bundles.
         indexes = [models.Index(fields=["requested_by", "created_at"], name="certificate_bundle_requester")]
 
     def __str__(self):
         return f"{self.unit.name} {self.year} 年证书（{self.get_status_display()}）"
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.status == self.Status.READY else (self.done * 100 // self.total if self.total else 0)

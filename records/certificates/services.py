@@ -10,14 +10,12 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import tempfile
 import time
 import zipfile
 from decimal import Decimal
 
 import segno
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -26,15 +24,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.trail.services import record_event
+from ce_portal.downloads import download_build
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.pdf import CJK_FAMILY, render_pdf
 from ce_portal.queue import enqueue, enqueue_on_commit
-from records.certificates.models import (
-    Certificate,
-    CertificateBundle,
-    certificate_bundle_storage_name,
-    certificate_storage_name,
-)
+from records.certificates.models import Certificate, CertificateBundle, certificate_storage_name
 from records.certificates.rules import certificate_refusal, serial_new
 from records.certificates.selectors import (
     credited_records,
@@ -55,10 +49,6 @@ logger = logging.getLogger(__name__)
 
 # A render claimed this long ago and never finished belongs to a worker that died: another may take it.
 STALE_RENDER = dt.timedelta(minutes=5)
-
-
-# A bundle still unfinished after this long is taken for lost: asking again starts a new one.
-STALE_BUNDLE = dt.timedelta(minutes=30)
 
 
 BUNDLE_WAIT_FOR_RENDER = 60  # seconds a bundle waits for a certificate another worker is rendering
@@ -268,10 +258,7 @@ def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.dateti
         raise NotFound("未找到该单位。")
     if year > timezone.localdate(now).year:
         raise DomainError(f"{year} 年尚未开始，没有可下载的学时证明。", code="year_in_future", field="year")
-    running = CertificateBundle.objects.filter(
-        requested_by=actor, unit=unit, year=year, created_at__gte=now - STALE_BUNDLE,
-        status__in=[CertificateBundle.Status.PENDING, CertificateBundle.Status.RUNNING],
-    ).first()
+    running = CertificateBundle.objects.under_way(now=now).filter(requested_by=actor, unit=unit, year=year).first()
     if running is not None:
         return running
     bundle = CertificateBundle.objects.create(unit=unit, year=year, requested_by=actor, created_at=now)
@@ -307,43 +294,31 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
     then this task walks the people in order, rendering whatever no worker has taken yet and zipping each
     PDF as it is ready, so a unit's renders run on every worker process at once.
     """
-    claimed = CertificateBundle.objects.filter(pk=bundle_id, status=CertificateBundle.Status.PENDING).update(
-        status=CertificateBundle.Status.RUNNING, started_at=now
-    )
-    if not claimed:
+    if not CertificateBundle.objects.claim(bundle_id, started_at=now):
         return False
     bundle = CertificateBundle.objects.select_related("unit", "requested_by").get(pk=bundle_id)
-    people = list(unit_people_of_year(bundle.unit, bundle.year))
-    CertificateBundle.objects.filter(pk=bundle_id).update(total=len(people))
-    manifest = io.StringIO()
-    rows = csv.writer(manifest)
-    rows.writerow(["序号", "姓名", "身份证号码", "证书编号", "证书状态", "说明"])
-    included = 0
-    try:
+
+    def write(spool) -> dict:
+        people = list(unit_people_of_year(bundle.unit, bundle.year))
+        CertificateBundle.objects.filter(pk=bundle_id).update(total=len(people))
         outcomes = [_bundle_certificate(person, bundle, now) for person in people]
         _fan_out_renders([c for c in outcomes if isinstance(c, Certificate)])
-        with tempfile.TemporaryFile() as spool:
-            # PDFs are already compressed: storing them is as small and several times faster than deflating.
-            with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-                for index, (person, outcome) in enumerate(zip(people, outcomes), start=1):
-                    serial, state, note = _bundle_entry(archive, index, outcome, now)
-                    included += bool(serial)
-                    rows.writerow([index, person.name, person.masked_id_number, serial, state, note])
-                    if index % BUNDLE_PROGRESS_EVERY == 0:
-                        CertificateBundle.objects.filter(pk=bundle_id).update(done=index, included=included)
-                archive.writestr("清单.csv", "\ufeff" + manifest.getvalue())  # BOM: Excel opens it as UTF-8
-            spool.seek(0)
-            name = default_storage.save(certificate_bundle_storage_name(bundle, None), File(spool))
-    except Exception as exc:
-        logger.exception("certificate bundle %s failed", bundle_id)
-        CertificateBundle.objects.filter(pk=bundle_id).update(
-            status=CertificateBundle.Status.FAILED, error=str(exc)[:300], finished_at=timezone.now()
-        )
-        raise
-    CertificateBundle.objects.filter(pk=bundle_id).update(
-        status=CertificateBundle.Status.READY, file=name, done=len(people), included=included,
-        finished_at=timezone.now(),
-    )
+        manifest = io.StringIO()
+        rows = csv.writer(manifest)
+        rows.writerow(["序号", "姓名", "身份证号码", "证书编号", "证书状态", "说明"])
+        included = 0
+        # PDFs are already compressed: storing them is as small and several times faster than deflating.
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            for index, (person, outcome) in enumerate(zip(people, outcomes), start=1):
+                serial, state, note = _bundle_entry(archive, index, outcome, now)
+                included += bool(serial)
+                rows.writerow([index, person.name, person.masked_id_number, serial, state, note])
+                if index % BUNDLE_PROGRESS_EVERY == 0:
+                    CertificateBundle.objects.filter(pk=bundle_id).update(done=index, included=included)
+            archive.writestr("清单.csv", "\ufeff" + manifest.getvalue())  # BOM: Excel opens it as UTF-8
+        return {"done": len(people), "included": included}
+
+    download_build(job=bundle, write=write)
     return True
 
 

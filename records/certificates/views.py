@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now
+from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import DomainError
 from ce_portal.http import rate_limited
 from records.certificates.models import Certificate, CertificateBundle
@@ -24,7 +25,6 @@ from records.certificates.selectors import (
     pending_claim_count,
 )
 from records.certificates.services import certificate_bundle_request, certificate_request
-from records.compliance.services import DOWNLOAD_RETENTION, download_state
 from records.hours.selectors import recent_year_hours
 from records.people.access import role_required
 from records.people.models import Role
@@ -53,13 +53,12 @@ def _year_from(value) -> int | None:
 def _year_rows(professional, current_year: int) -> list[dict]:
     certificates = list(certificate_list_for_person(professional))
     return [{
-        "year": row.year, "public": row.public, "professional": row.professional, "total": row.total,
-        "compliant": row.assessment.compliant,
-        "certificates": [c for c in certificates if c.year == row.year],
+        "year": hours.year, "hours": hours,
+        "certificates": [c for c in certificates if c.year == hours.year],
         # Why a request would be refused now, so the page says so instead of offering a button that fails.
-        "refusal": certificate_refusal(year=row.year, current_year=current_year, assessment=row.assessment,
-                                       pending_claims=pending_claim_count(professional.pk, row.year)),
-    } for row in recent_year_hours(professional, current_year=current_year, years=YEARS_SHOWN)]
+        "refusal": certificate_refusal(year=hours.year, current_year=current_year, assessment=hours.assessment,
+                                       pending_claims=pending_claim_count(professional.pk, hours.year)),
+    } for hours in recent_year_hours(professional, current_year=current_year, years=YEARS_SHOWN)]
 
 
 @role_required(Role.PROFESSIONAL)

@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.apps import apps
@@ -27,9 +28,8 @@ from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, O
 from django.db.models.functions import Coalesce
 
 from ce_portal.errors import DomainError, NotFound
-from ce_portal.formatting import shortfall_text as shortfall_wording
 from records.hours.models import RequirementPolicy
-from records.hours.rules import Assessment, assess
+from records.hours.rules import YearHours, year_hours
 from records.hours.selectors import credited_hours
 from records.people.access import Scope, professionals_in_scope, scope_for, units_in_scope
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, Unit
@@ -111,6 +111,8 @@ ORDER = ("unit__region_id", "unit__name", "unit_id", "professional__name", "prof
 
 
 class ComplianceRow(NamedTuple):
+    """One person on a year's list: who, where, and their year's hours."""
+
     professional_id: int
     name: str
     id_number: str  # as this viewer may see it: masked for industry authorities
@@ -118,22 +120,15 @@ class ComplianceRow(NamedTuple):
     unit_name: str
     region_name: str
     authority_name: str
-    public: Decimal
-    professional: Decimal
-    assessment: Assessment
+    hours: YearHours
 
-    @property
-    def total(self) -> Decimal:
-        return self.public + self.professional
-
-    @property
-    def compliant(self) -> bool:
-        return self.assessment.compliant
-
-    @property
-    def shortfall(self) -> str:
-        """What is still missing, worded as on the person's own year page."""
-        return shortfall_wording(self.assessment)
+    # The row's figures under the names its HTML and the exports read. attrgetter is C: the city's
+    # export reads these 200,000 times each.
+    public = property(attrgetter("hours.public"))
+    professional = property(attrgetter("hours.professional"))
+    total = property(attrgetter("hours.total"))
+    compliant = property(attrgetter("hours.compliant"))
+    shortfall = property(attrgetter("hours.shortfall"))
 
 
 def sees_full_id_numbers(scope: Scope, unit_id: int, region_id: int) -> bool:
@@ -258,8 +253,8 @@ class ComplianceList:
             id_number = mask_id_number(id_number)
         # One decimal place, as stored: SQLite's COALESCE hands back 32 where PostgreSQL gives 32.0.
         public, prof = public.quantize(TENTH), prof.quantize(TENTH)
-        return ComplianceRow(pid, name, id_number, unit_id, unit_name, region_name, authority_name or "", public, prof,
-                             assess(public, prof, self.policy))
+        return ComplianceRow(pid, name, id_number, unit_id, unit_name, region_name, authority_name or "",
+                             year_hours(self.filters.year, public, prof, self.policy))
 
 
 def list_years(today: dt.date) -> list[int]:
@@ -349,16 +344,9 @@ def list_label(user, filters: Filters) -> str:
 @dataclass(frozen=True)
 class PersonCompliance:
     professional: Professional
-    year: int
     unit: Unit | None  # whose list the person is on that year
-    public: Decimal
-    professional_hours: Decimal
     policy: RequirementPolicy
-    assessment: Assessment
-
-    @property
-    def total(self) -> Decimal:
-        return self.public + self.professional_hours
+    hours: YearHours
 
 
 def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> PersonCompliance:
@@ -382,7 +370,5 @@ def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> Per
     if not in_year_scope and not professionals_in_scope(user).filter(pk=professional.pk).exists():
         raise NotFound("未找到该人员。")
     public, prof = credited_hours(professional.pk, year)
-    return PersonCompliance(
-        professional=professional, year=year, unit=employment.unit if employment else None, public=public,
-        professional_hours=prof, policy=policy, assessment=assess(public, prof, policy),
-    )
+    return PersonCompliance(professional=professional, unit=employment.unit if employment else None, policy=policy,
+                            hours=year_hours(year, public, prof, policy))

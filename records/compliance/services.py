@@ -4,39 +4,23 @@ city's 200,000 rows are never in memory at once; the file is kept under MEDIA_RO
 and only its requester downloads it. Every file opens with who generated it, when, and the year's policy.
 """
 import datetime as dt
-import logging
-import tempfile
-from decimal import Decimal
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from audits.trail.services import record_event
+from ce_portal.downloads import download_build
 from ce_portal.exports import Heading, csv_response, xlsx_write
+from ce_portal.formatting import hours_text
 from ce_portal.queue import enqueue_on_commit
-from records.certificates.models import CertificateBundle
-from records.compliance.models import ExportJob, export_storage_name
+from records.compliance.models import ExportJob
 from records.compliance.selectors import ComplianceList, Filters, compliance_list, list_label
-
-logger = logging.getLogger(__name__)
-
 
 HEADER = ["姓名", "身份证号码", "单位", "县（市、区）", "行业主管部门", "公需科目学时", "专业科目学时", "总学时",
           "是否达标", "尚差学时"]
 
 
 PROGRESS_EVERY = 5_000  # rows between progress writes: one UPDATE per chunk the database hands over
-
-
-# An export still unfinished after this long is taken for lost: asking again starts a new one.
-STALE_EXPORT = dt.timedelta(minutes=30)
-
-
-def _hours(value: Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 def user_label(user) -> str:
@@ -50,8 +34,8 @@ def title_of(user, filters: Filters) -> str:
 def heading(user, listing: ComplianceList, *, now: dt.datetime) -> Heading:
     policy, counts, filters = listing.policy, listing.counts, listing.filters
     notes = [
-        f"{filters.year} 年度学时要求：总学时不少于 {_hours(policy.total_hours)} 学时，其中公需科目不少于 "
-        f"{_hours(policy.public_hours)} 学时、专业科目不少于 {_hours(policy.professional_hours)} 学时，"
+        f"{filters.year} 年度学时要求：总学时不少于 {hours_text(policy.total_hours)} 学时，其中公需科目不少于 "
+        f"{hours_text(policy.public_hours)} 学时、专业科目不少于 {hours_text(policy.professional_hours)} 学时，"
         "三项均须达到，学时不得结转",
         f"达标 {counts.compliant} 人，未达标 {counts.non_compliant} 人，共 {counts.total} 人",
     ]
@@ -91,9 +75,8 @@ def compliance_export_request(*, actor, filters: Filters, now: dt.datetime) -> E
     """Queue the XLSX; the same list asked for again while it is being built is that same job."""
     compliance_list(actor, **filters.as_params())  # refuses a filter outside the actor's scope before queueing
     params = filters.as_params()
-    running = ExportJob.objects.filter(
-        requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params, created_at__gte=now - STALE_EXPORT,
-        status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING],
+    running = ExportJob.objects.under_way(now=now).filter(
+        requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params
     ).first()
     if running is not None:
         return running
@@ -105,15 +88,13 @@ def compliance_export_request(*, actor, filters: Filters, now: dt.datetime) -> E
 
 
 def compliance_export_build(*, job_id: int, now: dt.datetime) -> bool:
-    """Build the job's XLSX. Claimed by a conditional UPDATE, so two workers never build the same job."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING
-    )
-    if not claimed:
+    """Build the job's XLSX, if no other worker has claimed it."""
+    if not ExportJob.objects.claim(job_id):
         return False
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     user = job.requested_by
-    try:
+
+    def write(spool) -> dict:
         listing = compliance_list(user, **job.params)
         total = listing.count()
         ExportJob.objects.filter(pk=job_id).update(total=total)
@@ -124,55 +105,13 @@ def compliance_export_build(*, job_id: int, now: dt.datetime) -> bool:
                 if done % PROGRESS_EVERY == 0:
                     ExportJob.objects.filter(pk=job_id).update(done=done)
 
-        with tempfile.TemporaryFile() as spool:
-            xlsx_write(spool, heading=heading(user, listing, now=now), header=HEADER, rows=rows())
-            spool.seek(0)
-            name = default_storage.save(export_storage_name(job, None), File(spool))
-    except Exception as exc:
-        logger.exception("export job %s failed", job_id)
-        ExportJob.objects.filter(pk=job_id).update(
-            status=ExportJob.Status.FAILED, error=str(getattr(exc, "message", exc))[:300], finished_at=timezone.now()
-        )
-        raise
-    ExportJob.objects.filter(pk=job_id).update(
-        status=ExportJob.Status.READY, file=name, done=total, finished_at=timezone.now()
-    )
+        xlsx_write(spool, heading=heading(user, listing, now=now), header=HEADER, rows=rows())
+        return {"done": total}
+
+    download_build(job=job, write=write)
     return True
 
 
 def export_download_name(job: ExportJob) -> str:
     filters = Filters(**job.params)
     return f"{file_name(job.requested_by, filters, job.created_at)}.xlsx"
-
-
-DOWNLOAD_RETENTION = dt.timedelta(days=7)
-
-
-def expired_downloads_purge(*, now: dt.datetime) -> int:
-    """Delete the files of downloads finished before now - DOWNLOAD_RETENTION; returns how many."""
-    purged = 0
-    for model in (ExportJob, CertificateBundle):
-        due = model.objects.filter(status=model.Status.READY, finished_at__lt=now - DOWNLOAD_RETENTION)
-        for pk in due.values_list("pk", flat=True).iterator():
-            with transaction.atomic():
-                job = model.objects.select_for_update(skip_locked=True).filter(pk=pk, status=model.Status.READY).first()
-                if job is None:
-                    continue
-                storage, name = job.file.storage, job.file.name
-                job.status, job.file = model.Status.EXPIRED, ""
-                job.save(update_fields=["status", "file"])
-                if name:
-                    transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
-            purged += 1
-    return purged
-
-
-def download_state(job: ExportJob | CertificateBundle, file_url_name: str) -> dict:
-    """What a download's progress page and its polling script (static/js/job_progress.js) show."""
-    ready = job.status == job.Status.READY
-    return {
-        "status": job.status, "status_label": job.get_status_display(), "done": job.done, "total": job.total,
-        "percent": job.percent, "ready": ready, "failed": job.status == job.Status.FAILED, "error": job.error,
-        "expired": job.status == job.Status.EXPIRED,
-        "download_url": reverse(file_url_name, args=[job.pk]) if ready else None,
-    }

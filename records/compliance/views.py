@@ -18,16 +18,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now, business_today
+from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.html import options_html
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import OVERSEERS, ComplianceRow, compliance_list, list_years, person_compliance
 from records.compliance.services import (
-    DOWNLOAD_RETENTION,
     compliance_csv,
     compliance_export_request,
-    download_state,
     export_download_name,
     title_of,
 )
@@ -99,43 +98,37 @@ def compliance_page(request):
     return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)
 
 
-def _filters_or_none(request, data):
+def _from_the_list(request, data, act):
+    """`act(filters)` for the list's filters in `data` (a CSV, an export). Filters or an act refused send the
+    user back to the list, told why; a unit or county outside their scope is 404, as on the list."""
     form = _form(request, data)
     if not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-        return None
-    return form.filters()
+        return redirect("records:compliance")
+    try:
+        return act(form.filters())
+    except NotFound:
+        raise Http404("未找到。")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("records:compliance")
 
 
 @role_required(*OVERSEERS)
 @require_GET
 def compliance_csv_download(request):
-    filters = _filters_or_none(request, request.GET)
-    if filters is None:
-        return redirect("records:compliance")
-    try:
-        return compliance_csv(request.user, filters, now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
+    return _from_the_list(request, request.GET,
+                          lambda filters: compliance_csv(request.user, filters, now=business_now()))
 
 
 @role_required(*OVERSEERS)
 @require_POST
 def compliance_export(request):
-    filters = _filters_or_none(request, request.POST)
-    if filters is None:
-        return redirect("records:compliance")
-    try:
+    def export(filters):
         job = compliance_export_request(actor=request.user, filters=filters, now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
-    return redirect("records:export_job", pk=job.pk)
+        return redirect("records:export_job", pk=job.pk)
+
+    return _from_the_list(request, request.POST, export)
 
 
 def _job_get(request, pk: int) -> ExportJob:
@@ -203,12 +196,11 @@ class ComplianceApi(APIView):
     @extend_schema(responses=ComplianceSerializer, summary="某人某年度是否达到继续教育学时要求")
     def get(self, request, id_number: str, year: int):
         result = person_compliance(request.user, id_number=id_number, year=year, today=business_today())
-        policy, assessment = result.policy, result.assessment
+        policy, hours, assessment = result.policy, result.hours, result.hours.assessment
         return Response(ComplianceSerializer({
-            "id_number": result.professional.id_number, "name": result.professional.name, "year": result.year,
-            "unit": result.unit.name if result.unit else None, "compliant": assessment.compliant,
-            "public_hours": result.public, "professional_hours": result.professional_hours,
-            "total_hours": result.total,
+            "id_number": result.professional.id_number, "name": result.professional.name, "year": hours.year,
+            "unit": result.unit.name if result.unit else None, "compliant": hours.compliant,
+            "public_hours": hours.public, "professional_hours": hours.professional, "total_hours": hours.total,
             "requirement": {"total_hours": policy.total_hours, "public_hours": policy.public_hours,
                             "professional_hours": policy.professional_hours},
             "shortfalls": {"total_hours": assessment.total_short, "public_hours": assessment.public_short,

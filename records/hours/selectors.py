@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
-from records.hours.rules import ZERO, Assessment, assess
+from records.hours.rules import ZERO, YearHours, year_hours
 from records.people.access import scope_for
 from records.people.models import Professional
 
@@ -56,11 +56,8 @@ class ProgressBar:
 class YearOverview:
     """One person's year, measured on its own: hours never move between years (rule 2)."""
 
-    year: int
     policy: RequirementPolicy
-    public: Decimal
-    professional: Decimal
-    assessment: Assessment
+    hours: YearHours
     platform_records: list
     credited_claims: list
     pending_claims: list
@@ -68,16 +65,16 @@ class YearOverview:
     other_claims: list
 
     @property
-    def total(self) -> Decimal:
-        return self.public + self.professional
+    def year(self) -> int:
+        return self.hours.year
 
     @property
     def bars(self) -> list[ProgressBar]:
-        a, p = self.assessment, self.policy
+        h, a, p = self.hours, self.hours.assessment, self.policy
         return [
-            ProgressBar("公需科目", self.public, p.public_hours, a.public_short),
-            ProgressBar("专业科目", self.professional, p.professional_hours, a.professional_short),
-            ProgressBar("合计", self.total, p.total_hours, a.total_short),
+            ProgressBar("公需科目", h.public, p.public_hours, a.public_short),
+            ProgressBar("专业科目", h.professional, p.professional_hours, a.professional_short),
+            ProgressBar("合计", h.total, p.total_hours, a.total_short),
         ]
 
 
@@ -99,9 +96,9 @@ def year_overview(professional: Professional, year: int) -> YearOverview:
         else:
             groups["other"].append(claim)
     return YearOverview(
-        year=year, policy=policy, public=public, professional=prof, assessment=assess(public, prof, policy),
-        platform_records=records, credited_claims=groups["credited"], pending_claims=groups["pending"],
-        action_claims=groups["action"], other_claims=groups["other"],
+        policy=policy, hours=year_hours(year, public, prof, policy), platform_records=records,
+        credited_claims=groups["credited"], pending_claims=groups["pending"], action_claims=groups["action"],
+        other_claims=groups["other"],
     )
 
 
@@ -114,18 +111,6 @@ def person_years(professional: Professional, *, before: int) -> list[int]:
 
 
 NO_HOURS = Decimal("0.0")  # as a kept total shows it, one decimal place
-
-
-@dataclass(frozen=True)
-class YearHours:
-    year: int
-    public: Decimal
-    professional: Decimal
-    assessment: Assessment
-
-    @property
-    def total(self) -> Decimal:
-        return self.public + self.professional
 
 
 def recent_year_hours(professional: Professional, *, current_year: int, years: int) -> list[YearHours]:
@@ -143,5 +128,5 @@ def recent_year_hours(professional: Professional, *, current_year: int, years: i
             break
         total = totals.get(year)
         public, prof = (total.public_hours, total.professional_hours) if total else (NO_HOURS, NO_HOURS)
-        rows.append(YearHours(year, public, prof, assess(public, prof, policy)))
+        rows.append(year_hours(year, public, prof, policy))
     return rows

@@ -252,59 +252,63 @@ def staff_import_template(request, fmt: str):
     })
 
 
-@role_required(Role.UNIT_REVIEWER)
-def staff_add(request):
-    form = _unit_form(StaffAddForm, request)
+def _form_page(request, form, act, *, title: str, submit: str, intro: str):
+    """One form on records/form_page.html. A valid POST runs `act()`, which calls the service and returns
+    what to tell the user and where to go next; a refusal is shown on the form, by the field it is about."""
     if request.method == "POST" and form.is_valid():
         try:
-            professional = services.professional_enrol(unit=form.cleaned_data["unit"], row=form.row,
-                                                       actor=request.user)
+            message, next_page = act()
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。")
-            return redirect("records:unit_home")
-    return render(request, "records/form_page.html", {
-        "form": form, "title": "添加本单位人员", "submit": "添加",
-        "intro": "添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
-    })
+            messages.success(request, message)
+            return redirect(next_page)
+    return render(request, "records/form_page.html", {"form": form, "title": title, "submit": submit, "intro": intro})
+
+
+@role_required(Role.UNIT_REVIEWER)
+def staff_add(request):
+    form = _unit_form(StaffAddForm, request)
+
+    def add():
+        professional = services.professional_enrol(unit=form.cleaned_data["unit"], row=form.row, actor=request.user)
+        return f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。", "records:unit_home"
+
+    return _form_page(
+        request, form, add, title="添加本单位人员", submit="添加",
+        intro="添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
+    )
 
 
 @role_required(Role.UNIT_REVIEWER)
 def staff_transfer(request):
     form = _unit_form(TransferForm, request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.professional_transfer(professional=form.professional, to_unit=form.cleaned_data["unit"],
-                                           on=form.cleaned_data["on"], actor=request.user)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, f"{form.professional.name} 已于 {form.cleaned_data['on']:%Y-%m-%d} 调入本单位，"
-                                      f"其原有学时记录全部保留。")
-            return redirect("records:unit_home")
-    return render(request, "records/form_page.html", {
-        "form": form, "title": "调入人员", "submit": "办理调入",
-        "intro": "输入在其他单位任职的人员的身份证号码和调入日期："
-                 "原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
-    })
+
+    def transfer():
+        data = form.cleaned_data
+        services.professional_transfer(professional=form.professional, to_unit=data["unit"], on=data["on"],
+                                       actor=request.user)
+        return (f"{form.professional.name} 已于 {data['on']:%Y-%m-%d} 调入本单位，其原有学时记录全部保留。",
+                "records:unit_home")
+
+    return _form_page(
+        request, form, transfer, title="调入人员", submit="办理调入",
+        intro="输入在其他单位任职的人员的身份证号码和调入日期：原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
+    )
 
 
 @role_required(Role.COUNTY_HR, Role.CITY_HR)
 def unit_create(request):
     form = UnitForm(_posted(request)[0], regions=creatable_regions(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.unit_create(actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, f"已添加单位：{unit.name}。")
-            return redirect("home")
-    return render(request, "records/form_page.html", {
-        "form": form, "title": "添加用人单位", "submit": "添加",
-        "intro": "统一社会信用代码须校验正确且未登记过；县（市、区）人社局只能在本县区添加单位。",
-    })
+
+    def create():
+        unit = services.unit_create(actor=request.user, **form.cleaned_data)
+        return f"已添加单位：{unit.name}。", "home"
+
+    return _form_page(
+        request, form, create, title="添加用人单位", submit="添加",
+        intro="统一社会信用代码须校验正确且未登记过；县（市、区）人社局只能在本县区添加单位。",
+    )
 
 
 def nav_context(request):

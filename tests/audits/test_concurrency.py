@@ -57,6 +57,17 @@ class Decider(threading.Thread):
             connections.close_all()
 
 
+def released_together(claim, *decisions) -> list[Decider]:
+    """Each (reviewer, action) decides the claim in a thread of its own, all let go at the same instant."""
+    start_line = threading.Barrier(len(decisions))
+    deciders = [Decider(claim, reviewer, action, start_line=start_line) for reviewer, action in decisions]
+    for d in deciders:
+        d.start()
+    for d in deciders:
+        d.join(15)
+    return deciders
+
+
 def sessions_waiting_for_a_lock() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -103,13 +114,7 @@ def test_two_reviewers_released_together_yield_exactly_one_decision(round_, alic
     claim = claim_with_evidence(alice)
     open_all(ada, claim)
     open_all(ann, claim)
-    start_line = threading.Barrier(2)
-    deciders = [Decider(claim, ada, "approve", start_line=start_line),
-                Decider(claim, ann, "return", start_line=start_line)]
-    for d in deciders:
-        d.start()
-    for d in deciders:
-        d.join(15)
+    deciders = released_together(claim, (ada, "approve"), (ann, "return"))
 
     outcomes = [d.outcome for d in deciders]
     wins = [o for o in outcomes if isinstance(o, ReviewDecision)]
@@ -126,13 +131,7 @@ def test_two_final_approvals_credit_the_hours_once(alice, hank, health_bureau):
     claim = at_level_2(alice)
     open_all(hank, claim)
     open_all(other, claim)
-    start_line = threading.Barrier(2)
-    deciders = [Decider(claim, hank, "approve", start_line=start_line),
-                Decider(claim, other, "approve", start_line=start_line)]
-    for d in deciders:
-        d.start()
-    for d in deciders:
-        d.join(15)
+    deciders = released_together(claim, (hank, "approve"), (other, "approve"))
 
     assert sum(isinstance(d.outcome, ReviewDecision) for d in deciders) == 1
     assert credited_hours(alice.pk, 2025) == (0, claim.hours)

@@ -1,11 +1,10 @@
 """POST /api/v1/platform/records/: authentication, batch refusals, per-record outcomes, crediting."""
 import datetime as dt
 import json
-import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from records.hours.selectors import credited_hours
 from records.people.models import Professional
 from tests.factories import ProfessionalFactory, UserFactory
 from tests.platforms.helpers import NOW, RECORDS_URL, SHANGHAI, client_for, issue, make_platform, post, record_for
+from tests.threads import at_once
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -363,21 +363,7 @@ def test_a_batch_costs_the_same_few_queries_whatever_its_size(public_token, db):
 def test_two_concurrent_pushes_of_the_same_batch_register_and_credit_once(public_platform):
     people = ProfessionalFactory.create_batch(20)
     batch = [record_for(people[i % 20], i) for i in range(400)]
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def push():
-        try:
-            barrier.wait()
-            outcomes.append(platform_records_ingest(platform=public_platform, records=batch, now=NOW))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=push) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(lambda: platform_records_ingest(platform=public_platform, records=batch, now=NOW))
 
     statuses = sorted(o.status for run in outcomes for o in run)
     assert statuses == ["created"] * 400 + ["duplicate"] * 400

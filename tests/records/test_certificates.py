@@ -532,31 +532,12 @@ def test_the_bundle_page_finds_units_for_the_city(client, cheng, unit_a, unit_c)
 
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_requests_issue_one_certificate(alice):
-    import threading
-
-    from django.db import connection
-
     from records.certificates.services import certificate_obtain
+    from tests.threads import at_once
 
     make_compliant(alice)
-    barrier, serials, errors = threading.Barrier(2), [], []
-
-    def ask():
-        try:
-            barrier.wait()
-            serials.append(certificate_obtain(professional=alice, year=2025, now=NOW, actor=alice.user).serial)
-        except Exception as error:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ask) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(set(serials)) == 1 and Certificate.objects.count() == 1
+    certificates = at_once(lambda: certificate_obtain(professional=alice, year=2025, now=NOW, actor=alice.user))
+    assert len({c.serial for c in certificates}) == 1 and Certificate.objects.count() == 1
 
 
 @pytest.mark.celery

@@ -477,7 +477,7 @@ def test_a_unit_may_ask_about_a_newcomers_past_years(xin, ye, unit_a, unit_c):
     # 2024's list is 新华区's; 叶县 employs the person now and may look back.
     for user in (xin, ye):
         result = person_compliance(user, id_number=mover.id_number, year=2024, today=NOW.date())
-        assert result.assessment.compliant and result.unit == unit_a
+        assert result.hours.compliant and result.unit == unit_a
     stranger = UserFactory(username="stranger")
     grant(stranger, Role.UNIT_REVIEWER, UnitFactory(name="别的单位"))
     with pytest.raises(NotFound):

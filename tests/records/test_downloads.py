@@ -1,4 +1,4 @@
-"""Built downloads are kept DOWNLOAD_RETENTION, then their files go and the job says 已过期 (records/downloads.py)."""
+"""Built downloads are kept DOWNLOAD_RETENTION, then their files go and the job says 已过期 (ce_portal/downloads.py)."""
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -8,10 +8,18 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from ce_portal.downloads import (
+    DOWNLOAD_RETENTION,
+    STALE_DOWNLOAD,
+    download_build,
+    download_models,
+    download_state,
+    expired_downloads_purge,
+)
+from ce_portal.errors import DomainError
+from ce_portal.tasks import purge_expired_downloads
 from records.certificates.models import CertificateBundle
 from records.compliance.models import ExportJob
-from records.compliance.services import DOWNLOAD_RETENTION, expired_downloads_purge
-from records.compliance.tasks import purge_expired_downloads
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2025, 10, 15, 3, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -19,7 +27,7 @@ NOW = dt.datetime(2025, 10, 15, 3, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 def export(user, *, finished_at, status=ExportJob.Status.READY) -> ExportJob:
     job = ExportJob(requested_by=user, kind=ExportJob.Kind.COMPLIANCE_XLSX, params={"year": 2025}, status=status,
-                    created_at=finished_at, finished_at=finished_at, done=2, total=2)
+                    created_at=finished_at or NOW, finished_at=finished_at, done=2, total=2)
     job.file.save("x.xlsx", ContentFile(b"PK\x03\x04 fake workbook"), save=False)
     job.save()
     return job
@@ -27,7 +35,7 @@ def export(user, *, finished_at, status=ExportJob.Status.READY) -> ExportJob:
 
 def bundle(user, unit, *, finished_at) -> CertificateBundle:
     row = CertificateBundle(unit=unit, year=2025, requested_by=user, status=CertificateBundle.Status.READY,
-                            created_at=finished_at, finished_at=finished_at)
+                            created_at=finished_at or NOW, finished_at=finished_at)
     row.file.save("x.zip", ContentFile(b"PK\x05\x06 fake zip"), save=False)
     row.save()
     return row
@@ -65,3 +73,64 @@ def test_the_expired_export_page_says_why_and_the_file_link_leads_back_to_it(cli
     assert "文件已超过 7 天保存期限，已按规定清理" in page and "已过期" in page
     assert client.get(reverse("records:export_job_file", args=[job.pk]))["Location"] == reverse(
         "records:export_job", args=[job.pk])
+
+
+def test_each_kind_says_in_its_own_words_what_it_is_doing(xin, ada, unit_a):
+    running_export = export(xin, finished_at=None, status=ExportJob.Status.RUNNING)
+    running_bundle = bundle(ada, unit_a, finished_at=None)
+    running_bundle.status = CertificateBundle.Status.RUNNING
+    running_bundle.save(update_fields=["status"])
+
+    assert download_state(running_export, "records:export_job_file")["status_label"] == "正在生成"
+    assert download_state(running_bundle, "records:certificate_bundle_zip")["status_label"] == "正在打包"
+    assert set(download_models()) == {ExportJob, CertificateBundle}  # what the purge walks
+
+
+def test_a_download_unfinished_for_too_long_is_taken_for_lost_and_asked_again_anew(xin, ada, unit_a):
+    from records.certificates.services import certificate_bundle_request
+    from records.compliance.selectors import Filters
+    from records.compliance.services import compliance_export_request
+
+    for ask in (lambda now: compliance_export_request(actor=xin, filters=Filters(year=2025), now=now),
+                lambda now: certificate_bundle_request(actor=ada, unit_id=unit_a.pk, year=2025, now=now)):
+        first = ask(NOW)
+        assert ask(NOW + STALE_DOWNLOAD) == first
+        assert ask(NOW + STALE_DOWNLOAD + dt.timedelta(seconds=1)) != first
+
+
+def test_a_claimed_download_is_built_once_and_a_failure_keeps_the_persons_words(xin):
+    job = export(xin, finished_at=None, status=ExportJob.Status.PENDING)
+    assert ExportJob.objects.claim(job.pk) is True
+    assert ExportJob.objects.claim(job.pk) is False  # the second worker handed it
+    ExportJob.objects.failed(job.pk, DomainError("2025 年度没有学时要求政策。" + "很长" * 200))
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and job.error.startswith("2025 年度没有学时要求政策。")
+    assert len(job.error) == 300 and job.finished_at is not None
+
+
+def writing(content: bytes, **figures):
+    def write(spool) -> dict:
+        spool.write(content)
+        return figures
+    return write
+
+
+def test_a_built_file_is_stored_where_its_kind_keeps_them_and_a_failed_build_says_why(xin, ada, unit_a):
+    job = export(xin, finished_at=None, status=ExportJob.Status.RUNNING)
+    zip_job = bundle(ada, unit_a, finished_at=None)
+    download_build(job=job, write=writing(b"PK\x03\x04 workbook", done=7))
+    download_build(job=zip_job, write=writing(b"PK\x05\x06 zip", done=3, included=2))
+
+    job.refresh_from_db()
+    zip_job.refresh_from_db()
+    assert (job.status, job.done) == (ExportJob.Status.READY, 7) and job.finished_at is not None
+    assert job.file.name.startswith("exports/2025/10/") and job.file.read() == b"PK\x03\x04 workbook"
+    assert (zip_job.done, zip_job.included) == (3, 2) and zip_job.file.name.startswith("certificate-bundles/2025/")
+
+    def broken(spool):
+        raise OSError("磁盘已满")
+
+    with pytest.raises(OSError):
+        download_build(job=job, write=broken)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (ExportJob.Status.FAILED, "磁盘已满")

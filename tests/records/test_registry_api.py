@@ -33,6 +33,11 @@ def snapshot():
     return Unit.objects.count(), Professional.objects.count(), Employment.objects.count()
 
 
+def resolved(overrides: dict, **made) -> dict:
+    """The parameters with their placeholders ("ALICE", "DUPLICATE", …) replaced by what the fixtures made."""
+    return {field: made.get(value, value) for field, value in overrides.items()}
+
+
 # --- POST /api/v1/units/ --------------------------------------------------------------------------------
 
 
@@ -77,8 +82,7 @@ def test_lower_case_and_spaces_in_the_credit_code_are_forgiven(api, xin):
 ])
 def test_bad_unit_input_is_400_with_a_stable_code_and_saves_nothing(api, request, unit_a, health_bureau, who,
                                                                    overrides, code):
-    overrides = {k: {"DUPLICATE": unit_a.credit_code, "HEALTH_BUREAU": health_bureau.pk}.get(v, v)
-                 for k, v in overrides.items()}
+    overrides = resolved(overrides, DUPLICATE=unit_a.credit_code, HEALTH_BUREAU=health_bureau.pk)
     before, events = snapshot(), AuditEvent.objects.count()
     response = as_user(api, request.getfixturevalue(who)).post(UNITS, unit_body(**overrides), format="json")
     assert response.status_code == 400
@@ -154,8 +158,7 @@ def test_a_chinese_title_label_and_a_start_date_are_accepted(api, ada):
 ])
 def test_bad_staff_input_is_400_with_a_stable_code_and_saves_nothing(api, ada, alice, bob, unit_b, overrides,
                                                                     code):
-    overrides = {k: {"ALICE": alice.id_number, "BOB": bob.id_number, "OTHER": unit_b.pk}.get(v, v)
-                 for k, v in overrides.items()}
+    overrides = resolved(overrides, ALICE=alice.id_number, BOB=bob.id_number, OTHER=unit_b.pk)
     before = snapshot()
     response = as_user(api, ada).post(PEOPLE, person_body(**overrides), format="json")
     assert response.status_code == 400
@@ -203,6 +206,15 @@ def test_the_schema_documents_both_endpoints(client, db):
 # --- the same checks on the HTML forms --------------------------------------------------------------------
 
 
+def assert_form_refuses(client, user, path: str, body: dict, field: str, message: str) -> None:
+    """The form comes back with `message` on `field`, and nothing is saved."""
+    client.force_login(user)
+    before = snapshot()
+    errors = client.post(path, body).context["form"].errors
+    assert any(message in e for e in errors.get(field, [])), errors
+    assert snapshot() == before
+
+
 def test_county_hr_adds_a_unit_through_the_form(client, xin, xinhua):
     client.force_login(xin)
     assert "添加用人单位" in client.get("/county/").content.decode()
@@ -218,12 +230,8 @@ def test_county_hr_adds_a_unit_through_the_form(client, xin, xinhua):
     ({"region": "YEXIAN"}, "region", "选择一个有效的选项"),
 ])
 def test_the_unit_form_refuses_in_chinese_and_saves_nothing(client, xin, unit_a, yexian, overrides, field, message):
-    overrides = {k: {"DUPLICATE": unit_a.credit_code, "YEXIAN": yexian.pk}.get(v, v) for k, v in overrides.items()}
-    client.force_login(xin)
-    before = snapshot()
-    response = client.post("/units/new/", unit_body(**overrides))
-    assert any(message in e for e in response.context["form"].errors.get(field, [])), response.context["form"].errors
-    assert snapshot() == before
+    overrides = resolved(overrides, DUPLICATE=unit_a.credit_code, YEXIAN=yexian.pk)
+    assert_form_refuses(client, xin, "/units/new/", unit_body(**overrides), field, message)
 
 
 def test_city_hr_must_choose_a_region_on_the_form(client, cheng):
@@ -255,12 +263,8 @@ def test_a_unit_reviewer_adds_one_person_through_the_form(client, ada, unit_a):
     ({"started_on": "2025-03-11"}, "started_on", "入职日期不能晚于今天"),
 ])
 def test_the_add_form_refuses_in_chinese_and_saves_nothing(client, ada, alice, bob, overrides, field, message):
-    overrides = {k: {"ALICE": alice.id_number, "BOB": bob.id_number}.get(v, v) for k, v in overrides.items()}
-    client.force_login(ada)
-    before = snapshot()
-    response = client.post("/unit/staff/add/", person_body(**overrides))
-    assert any(message in e for e in response.context["form"].errors.get(field, [])), response.context["form"].errors
-    assert snapshot() == before
+    overrides = resolved(overrides, ALICE=alice.id_number, BOB=bob.id_number)
+    assert_form_refuses(client, ada, "/unit/staff/add/", person_body(**overrides), field, message)
 
 
 def test_only_unit_reviewers_open_the_add_form(client, xin):

@@ -177,3 +177,13 @@ def test_the_shortfall_reads_as_one_sentence():
     assert shortfall(assess(D("26"), D("42.5"), STANDARD)) == "公需科目 4 学时、专业科目 17.5 学时"
     wider = SimpleNamespace(total=D("100"), public=D("30"), professional=D("60"))
     assert shortfall(assess(D("30"), D("60"), wider)) == "任意科目 10 学时"
+
+
+def test_a_years_hours_carry_their_total_verdict_and_shortfall():
+    from records.hours.rules import year_hours
+
+    short = year_hours(2025, D("26"), D("42.5"), STANDARD)
+    assert (short.year, short.total, short.compliant) == (2025, D("68.5"), False)
+    assert short.shortfall == "公需科目 4 学时、专业科目 17.5 学时"
+    done = year_hours(2025, D("30.0"), D("64.0"), STANDARD)
+    assert (done.total, done.compliant, done.shortfall) == (D("94.0"), True, "")

@@ -4,18 +4,25 @@ Each file names who generated it and when (Asia/Shanghai) above the header, so a
 still says where it came from; a list may add lines of its own there (the year's requirement, the filters).
 Rows are consumed lazily: a CSV streams as it is written, an XLSX goes through openpyxl's write-only mode,
 which keeps one row in memory.
+
+Every text cell passes `neutralised` on its way out: a claim title or a name that starts like a formula
+(`=`, `+`, `-`, `@`, a tab or a carriage return) would otherwise run as one in the spreadsheet that opens
+the file (OWASP's CSV injection). Numbers stay numbers, and ID numbers stay the text they are.
 """
 import csv
 import datetime as dt
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
 FORMATS = ("csv", "xlsx")
+# What a spreadsheet reads as the start of a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -35,6 +42,18 @@ class Heading:
         ]
 
 
+def neutralised(value):
+    """The cell as written: text that a spreadsheet would take for a formula gets a leading apostrophe, which
+    makes it plain text; anything else is left as it is (None stays an empty cell in both formats)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _cells(line) -> list:
+    return [neutralised(value) for value in line]
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -46,10 +65,8 @@ def csv_response(*, filename: str, heading: Heading, header: Sequence[str],
 
     def stream():
         yield "\ufeff"  # Excel opens a UTF-8 CSV with Chinese text correctly only with the BOM
-        for line in [*heading.lines(), list(header)]:
-            yield writer.writerow(line)
-        for row in rows:
-            yield writer.writerow(["" if v is None else v for v in row])
+        for line in chain(heading.lines(), [header], rows):  # rows stay lazy: the city's list is 200,000
+            yield writer.writerow(_cells(line))
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{filename}.csv")
@@ -60,10 +77,11 @@ def xlsx_write(target, *, heading: Heading, header: Sequence[str], rows: Iterabl
     """Write the workbook to `target` (a path or a binary file)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(heading.title[:31])  # Excel's limit on sheet names
-    for line in [*heading.lines(), list(header)]:
-        sheet.append(line)
+    for line in [*heading.lines(), header]:
+        sheet.append(_cells(line))
     for row in rows:
-        sheet.append(list(row))
+        # openpyxl stores a text cell that starts with "=" as a formula: neutralised keeps it text.
+        sheet.append(_cells(row))
     workbook.save(target)
 
 

@@ -96,8 +96,13 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # The demo runs web, worker and beat against one SQLite file: wait for locks rather than fail.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    # The demo runs web, worker and beat against one SQLite file: wait for locks rather than fail. A deferred
+    # transaction that reads and then writes cannot wait (SQLite answers "database is locked" at once to
+    # avoid a deadlock), so every transaction takes the write lock when it begins: the second of two
+    # reviewers then waits, sees the first one's decision and is told so, as on PostgreSQL.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -75,6 +75,9 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
 MAX_ROWS = 5_000
+# Every line read counts, blank or not: a small file can declare half a million empty rows, and reading
+# them all would hold a web worker for seconds. A little room is left for a title and blank lines.
+MAX_LINES = MAX_ROWS + 100
 
 
 COLUMNS = ["姓名", "身份证号码", "专业", "职称等级", "手机号码", "入职日期"]
@@ -308,6 +311,9 @@ def _rows_under_header(lines) -> list[RawRow]:
     columns = None
     rows: list[RawRow] = []
     for number, cells in lines:
+        if number > MAX_LINES:
+            raise ImportFileError(f"文件超过 {MAX_ROWS} 行（空行也计算在内），请删除多余的空行或拆分后分批导入。",
+                                  code="import_too_many_rows")
         if all(_text(c) == "" for c in cells):
             continue
         if columns is None:

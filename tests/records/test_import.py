@@ -33,6 +33,18 @@ def csv_file(rows, *, encoding="utf-8", name="名单.csv", header=COLUMNS) -> Si
     return SimpleUploadedFile(name, ("\r\n".join(lines) + "\r\n").encode(encoding))
 
 
+def xlsx_declaring_blank_rows(rows: int) -> SimpleUploadedFile:
+    """A few KB that declare `rows` rows: the header, one person, and one blank cell far down."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(COLUMNS)
+    sheet.append(["甲", new_id_number(40), "", "", "", ""])
+    sheet.cell(row=rows, column=1, value=" ")
+    content = io.BytesIO()
+    workbook.save(content)
+    return SimpleUploadedFile("名单.xlsx", content.getvalue())
+
+
 def upload(client, file, **extra):
     return client.post(URL, {"file": file, **extra})
 
@@ -204,6 +216,8 @@ def test_an_import_is_audited_once(client, reviewer, unit_a):
     (lambda: csv_file([["甲", new_id_number(40), "", "", "", ""]] * 10 + [["x" * 2_200_000]]), "超过 2 MB"),
     (lambda: csv_file([[f"人{i}", new_id_number(100 + i), "", "", "", ""] for i in range(MAX_ROWS + 1)]),
      "超过 5000 行"),
+    (lambda: xlsx_declaring_blank_rows(500_000), "超过 5000 行（空行也计算在内）"),
+    (lambda: csv_file([["甲", new_id_number(40), "", "", "", ""]] + [[""] * 6] * (MAX_ROWS + 200)), "超过 5000 行"),
 ])
 def test_a_bad_file_is_refused_whole_and_nothing_is_saved(client, reviewer, unit_a, make, message):
     before = (Professional.objects.count(), Employment.objects.count())

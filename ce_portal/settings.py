@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # In the quiet of the night: the day's new claims screened against every earlier one.
     "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
     "purge-expired-downloads": {"task": "ce_portal.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
+    # Files a crash or a rollback left behind with no row naming them (ce_portal/storage.py).
+    "sweep-orphan-files": {"task": "ce_portal.tasks.sweep_orphan_files", "schedule": crontab(hour=3, minute=45)},
 }
 
 # --- API ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import jinja2
 from celery.schedules import crontab
 
 from ce_portal.env import DEV_SECRET_KEY, check_production_safety, env_bool, env_list, env_str
@@ -82,6 +83,22 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "records.people.views.nav_context",
             ],
+        },
+    },
+    # The hottest fragments — the rows of the review queue and of the compliance list, the <select>s of
+    # their filters — in Jinja2, which renders a 50-row table ≈ 2.5× faster than the engine above (BASELINE.md)
+    # and escapes the same way. Pages include them with {% jinja %} (ce_portal/templatetags/jinja.py).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "autoescape": True,
+            # A misspelt or renamed attribute fails the page (and its tests) instead of leaving a blank cell.
+            "undefined": jinja2.StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
         },
     },
 ]

@@ -28,7 +28,7 @@ from audits.review.selectors import (
 )
 from audits.review.services import review_batch, review_decide
 from ce_portal.clock import business_now, business_today
-from ce_portal.errors import DomainError, NotFound
+from ce_portal.errors import refusal_as_message
 from ce_portal.http import client_ip
 from records.people.access import role_required
 from records.people.models import Role
@@ -98,18 +98,15 @@ def claim_decide(request, pk: int):
         messages.error(request, f"未处理：{_first_error(form)}")
         return redirect("review:claim", pk=pk)
     action = form.cleaned_data["action"]
-    try:
+    with refusal_as_message(request, "未处理："):
         decision = review_decide(
             claim_id=pk, reviewer=request.user, action=action, reason=form.cleaned_data["reason"],
             now=business_now(), ip=client_ip(request), expected_version=form.cleaned_data["version"],
         )
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as exc:
-        messages.error(request, f"未处理：{exc.message}")
-        return redirect("review:claim", pk=pk)
-    messages.success(request, f"已{ACTION_LABELS[action]}：{decision.claim.professional.name}「{decision.claim.title}」。")
-    return redirect("review:queue")
+        claim = decision.claim
+        messages.success(request, f"已{ACTION_LABELS[action]}：{claim.professional.name}「{claim.title}」。")
+        return redirect("review:queue")
+    return redirect("review:claim", pk=pk)
 
 
 @role_required(*REVIEWER_ROLES)
@@ -127,13 +124,11 @@ def batch(request):
             "form": form, "claims": claims.order_by("pk"), "action_label": ACTION_LABELS[data["action"]],
             "unknown": len(data["claim"]) - len(claims),
         })
-    try:
+    with refusal_as_message(request, "批量操作未执行："):
         result = review_batch(claim_ids=data["claim"], reviewer=request.user, action=data["action"],
                               reason=data["reason"], now=business_now(), ip=client_ip(request))
-    except DomainError as exc:
-        messages.error(request, f"批量操作未执行：{exc.message}")
-        return redirect("review:queue")
-    return redirect("review:batch_result", batch_id=result.batch_id)
+        return redirect("review:batch_result", batch_id=result.batch_id)
+    return redirect("review:queue")
 
 
 @role_required(*REVIEWER_ROLES)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now, business_today
-from ce_portal.errors import DomainError, NotFound
+from ce_portal.errors import refusal_as_message, refusal_on_form
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import OVERSEERS, compliance_list, list_years, person_compliance
@@ -74,14 +74,9 @@ def compliance_page(request):
     context = {"form": form, "filters": None}
     if form.is_valid():
         filters = form.filters()
-        try:
+        with refusal_on_form(form):
             listing = compliance_list(request.user, **filters.as_params())
             title = title_of(request.user, filters)
-        except NotFound:
-            raise Http404("未找到。")
-        except DomainError as error:
-            form.add_error("year", error.message)
-        else:
             page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
             context.update({
                 "filters": filters, "listing": listing, "title": title, "policy": listing.policy,
@@ -112,13 +107,9 @@ def compliance_csv_download(request):
     filters = _filters_or_none(request, request.GET)
     if filters is None:
         return redirect("records:compliance")
-    try:
+    with refusal_as_message(request):
         return compliance_csv(request.user, filters, now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
+    return redirect("records:compliance")
 
 
 @role_required(*OVERSEERS)
@@ -127,14 +118,10 @@ def compliance_export(request):
     filters = _filters_or_none(request, request.POST)
     if filters is None:
         return redirect("records:compliance")
-    try:
+    with refusal_as_message(request):
         job = compliance_export_request(actor=request.user, filters=filters, now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
-    return redirect("records:export_job", pk=job.pk)
+        return redirect("records:export_job", pk=job.pk)
+    return redirect("records:compliance")
 
 
 def _job_get(request, pk: int) -> ExportJob:

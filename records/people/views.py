@@ -169,7 +169,7 @@ def _register_page(request, form, status: int = 200):
 def register_units(request):
     """The unit choices fragment the registration page's search box swaps in."""
     if rate_limited(request, "register-units", UNIT_SEARCH_RATE_PER_MINUTE):
-        return HttpResponse(f'<p class="errors" role="alert">{UNIT_SEARCH_RATE_MESSAGE}</p>', status=429)
+        return render(request, "partials/alert.html", {"message": UNIT_SEARCH_RATE_MESSAGE}, status=429)
     query, selected = request.GET.get("q", ""), request.GET.get("selected", "")
     return render(request, "records/partials/unit_choices.html", {
         "units": unit_choices(query, selected), "q": query, "selected": selected,

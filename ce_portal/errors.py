@@ -3,9 +3,13 @@ test; `NotFound` is answered like a page outside one's scope (404). This module 
 become responses: next to a form field (`add_domain_error`) and in the API, as
 {"code": ..., "message": ..., "errors": {...}} (`exception_handler`, named in settings.REST_FRAMEWORK).
 """
+from contextlib import contextmanager
+
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -37,6 +41,41 @@ def add_domain_error(form: forms.Form, exc) -> None:
     for error in getattr(exc, "errors", [exc]):
         form.add_error(error.field if error.field in form.fields else None,
                        ValidationError(error.message, code=error.code))
+
+
+# The pages' one way to tell a person that a service refused (the API's is exception_handler below). Around
+# the service call and what follows its success, in a view:
+#
+#     with refusal_as_message(request, "未处理："):       # or: with refusal_on_form(form):
+#         decision = review_decide(...)
+#         messages.success(request, ...)
+#         return redirect("review:queue")
+#     return redirect("review:claim", pk=pk)             # refused: back where the person acted
+#
+# A refusal stops the block and the view goes on after it; the service changed nothing (it refuses before
+# it writes, or inside its transaction). Out of the person's scope or absent (NotFound) is 404 everywhere.
+
+
+@contextmanager
+def _refusals(show):
+    try:
+        yield
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        show(exc)
+
+
+def refusal_as_message(request, prefix: str = ""):
+    """A refusal becomes an error message (`prefix` + its text) on the page the view then shows or
+    redirects to: for actions posted from a page that is shown again."""
+    return _refusals(lambda exc: messages.error(request, f"{prefix}{exc.message}"))
+
+
+def refusal_on_form(form: forms.Form):
+    """A refusal becomes an error of `form`, next to the field it names (above the form when it names
+    none): for form pages, which the view renders again."""
+    return _refusals(lambda exc: add_domain_error(form, exc))
 
 
 def _field_errors(detail) -> dict:

@@ -1,9 +1,9 @@
 """Monitor pages: county / authority / city tables of overdue reviews, drill-down to a unit's overdue claims,
 chart, exports. Access is checked first (role, then the object's scope → 404).
 """
-import threading
-from collections import OrderedDict
+import hashlib
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -65,30 +65,31 @@ def monitor_home(request):
     return redirect("monitor:authority", min(scope.authority_ids))
 
 
-# Rendered monitor bodies of this process, by page and figures version: the figures change only when the
-# refresh runs (every 15 minutes), and rendering hundreds of cells is most of a page's cost.
-_BODIES: OrderedDict[tuple, str] = OrderedDict()
+# Rendered monitor bodies live in Django's cache (Redis in production, shared by every worker): the figures
+# change only when the refresh runs (every 15 minutes), and rendering hundreds of cells is most of a page's
+# cost. A refresh is a new figures version, so a new key; a body outlives its version by this much at most.
+BODY_TIMEOUT = 15 * 60
 
 
-_BODIES_MAX = 256
-
-
-_bodies_lock = threading.Lock()
+def _body_key(request, version, today) -> str:
+    """Everything a body is made of: the page and its query (chart days, page number), the figures version,
+    the day, and the scope of the user it is rendered for (the user has already been let in)."""
+    scope = request.scope
+    parts = (request.path, request.GET.urlencode(), version, today,
+             *(sorted(ids) for ids in (scope.roles, scope.unit_ids, scope.authority_ids, scope.region_ids,
+                                       scope.city_region_ids)))
+    return "monitor-body:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _body(request, version, today, build) -> str:
-    """The page's body (figures, chart, table): from this process's cache when the figures are unchanged."""
-    key = (request.path, request.GET.urlencode(), version, today) if version else None
-    with _bodies_lock:
-        if key in _BODIES:
-            _BODIES.move_to_end(key)
-            return _BODIES[key]
-    html = render_to_string("audits/monitor/partials/body.html", build(), request=request)
-    if key:
-        with _bodies_lock:
-            _BODIES[key] = html
-            while len(_BODIES) > _BODIES_MAX:
-                _BODIES.popitem(last=False)
+    """The page's body (figures, chart, table): from the cache while the figures are unchanged. Before the
+    first refresh (no version) there is nothing worth keeping."""
+    key = _body_key(request, version, today) if version else None
+    html = cache.get(key) if key else None
+    if html is None:
+        html = render_to_string("audits/monitor/partials/body.html", build(), request=request)
+        if key:
+            cache.set(key, html, BODY_TIMEOUT)
     return html
 
 

@@ -1,19 +1,17 @@
 import uuid
-from html import escape  # django.utils.html.escape without its lazy-string wrapper per call
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
 from audits.review.models import Notification
 from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, waiting_level
 from audits.review.selectors import (
-    QueueRow,
     acting_level,
     claim_decision_list,
     claim_evidence_list,
@@ -28,7 +26,7 @@ from audits.review.selectors import (
 )
 from audits.review.services import review_batch, review_decide
 from ce_portal.clock import business_now, business_today
-from ce_portal.errors import DomainError, NotFound
+from ce_portal.errors import refusal_as_message
 from ce_portal.http import client_ip
 from records.people.access import role_required
 from records.people.models import Role
@@ -45,6 +43,7 @@ def _first_error(form) -> str:
 
 @role_required(*REVIEWER_ROLES)
 @require_GET
+@vary_on_headers("HX-Request")
 def queue(request):
     today = business_today()
     levels = [level for level in LEVELS if level_q(request.scope, level) is not None]
@@ -54,10 +53,12 @@ def queue(request):
     counts = review_queue_counts(request.user, today=today, **filters)
     rows = review_queue_page_rows(request.user, today=today, due=due, counts=counts, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audits/queue.html", {
+    # A change of filter or page from htmx swaps the table body (and, out of band, the counts and the
+    # pagination): the fragment only. The same address without JavaScript is the whole page.
+    template = "audits/partials/queue_swap.html" if request.htmx else "audits/queue.html"
+    return render(request, template, {
         "form": form,
         "page": page,
-        "rows_html": queue_rows_html(page),
         "counts": counts,
         "due": due,
         "today": today,
@@ -96,18 +97,15 @@ def claim_decide(request, pk: int):
         messages.error(request, f"未处理：{_first_error(form)}")
         return redirect("review:claim", pk=pk)
     action = form.cleaned_data["action"]
-    try:
+    with refusal_as_message(request, "未处理："):
         decision = review_decide(
             claim_id=pk, reviewer=request.user, action=action, reason=form.cleaned_data["reason"],
             now=business_now(), ip=client_ip(request), expected_version=form.cleaned_data["version"],
         )
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as exc:
-        messages.error(request, f"未处理：{exc.message}")
-        return redirect("review:claim", pk=pk)
-    messages.success(request, f"已{ACTION_LABELS[action]}：{decision.claim.professional.name}「{decision.claim.title}」。")
-    return redirect("review:queue")
+        claim = decision.claim
+        messages.success(request, f"已{ACTION_LABELS[action]}：{claim.professional.name}「{claim.title}」。")
+        return redirect("review:queue")
+    return redirect("review:claim", pk=pk)
 
 
 @role_required(*REVIEWER_ROLES)
@@ -125,13 +123,11 @@ def batch(request):
             "form": form, "claims": claims.order_by("pk"), "action_label": ACTION_LABELS[data["action"]],
             "unknown": len(data["claim"]) - len(claims),
         })
-    try:
+    with refusal_as_message(request, "批量操作未执行："):
         result = review_batch(claim_ids=data["claim"], reviewer=request.user, action=data["action"],
                               reason=data["reason"], now=business_now(), ip=client_ip(request))
-    except DomainError as exc:
-        messages.error(request, f"批量操作未执行：{exc.message}")
-        return redirect("review:queue")
-    return redirect("review:batch_result", batch_id=result.batch_id)
+        return redirect("review:batch_result", batch_id=result.batch_id)
+    return redirect("review:queue")
 
 
 @role_required(*REVIEWER_ROLES)
@@ -148,43 +144,6 @@ def batch_result(request, batch_id: uuid.UUID):
         "decided": [claims.get(pk) for pk in outcome["decided"]],
         "refused": [(r["claim"], claims.get(r["claim"]), r["reason"]) for r in outcome["refused"]],
     })
-
-
-_PROVISIONAL = ' <span class="tag" title="该年度放假安排尚未公布，期限为暂定">暂定</span>'
-
-
-_OVERDUE = ' <span class="tag tag-overdue">已逾期</span>'
-
-
-_APPROVABLE = ' <span class="tag tag-ok">可通过</span>'
-
-
-_BLOCKED = ' <span class="tag tag-overdue" title="市人社局筛查发现疑点，处理完毕前不能审核通过">筛查疑点</span>'
-
-
-_LEVELS = {level.number: level.label for level in LEVELS}
-
-
-def queue_row_html(row: QueueRow) -> str:
-    title = escape(row.title)
-    css = " ".join(name for name, on in (("approvable", row.approvable), ("overdue", row.overdue)) if on)
-    return (
-        f'<tr data-claim="{int(row.pk)}" data-approvable="{1 if row.approvable else 0}" class="{css}">'
-        f'<td><input type="checkbox" name="claim" value="{int(row.pk)}" aria-label="勾选 {title}"></td>'
-        f'<td>{row.due_on.isoformat()}{_PROVISIONAL if row.due_provisional else ""}'
-        f'{_OVERDUE if row.overdue else ""}</td>'
-        f"<td>{escape(row.person)}</td><td>{escape(row.unit)}</td>"
-        # Relative to the queue (/review/): the claim's review page, audits:claim, without a reverse() per row.
-        f'<td><a href="claims/{int(row.pk)}/">{title}</a></td>'
-        f"<td>{escape(row.category_label)}</td><td>{escape(row.kind_label)}</td><td>{escape(row.hours_text)}</td>"
-        f'<td class="viewed">{int(row.viewed_count)}/{int(row.evidence_count)}'
-        f'{_APPROVABLE if row.approvable else ""}{_BLOCKED if row.screening_blocked else ""}</td>'
-        f"<td>{_LEVELS[row.queue_level]}</td></tr>\n"
-    )
-
-
-def queue_rows_html(rows) -> SafeString:
-    return mark_safe("".join(queue_row_html(row) for row in rows))
 
 
 @login_required

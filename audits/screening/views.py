@@ -1,7 +1,6 @@
 """city_hr's screening pages: the flag queue, a flag with everything it involves, its resolution, a run now."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,7 +16,7 @@ from audits.screening.selectors import (
 )
 from audits.screening.services import Resolution, flag_resolve, screening_request
 from ce_portal.clock import business_now
-from ce_portal.errors import DomainError, NotFound
+from ce_portal.errors import refusal_as_message
 from records.people.access import role_required
 from records.people.models import Role
 
@@ -67,16 +66,12 @@ def resolve(request, pk: int):
             "flag": flag, "form": form, "subject": flag.claim or flag.platform_record,
             "certificates": certificates_at_stake(flag),
         })
-    try:
+    with refusal_as_message(request, "未处理："):
         flag = flag_resolve(flag=flag, action=data["action"], reason=data["reason"], actor=request.user,
                             now=business_now())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as exc:
-        messages.error(request, f"未处理：{exc.message}")
-        return redirect("screening:flag", pk=pk)
-    messages.success(request, f"疑点 #{flag.pk}（{flag.professional.name}）{flag.get_status_display()}。")
-    return redirect("screening:flags")
+        messages.success(request, f"疑点 #{flag.pk}（{flag.professional.name}）{flag.get_status_display()}。")
+        return redirect("screening:flags")
+    return redirect("screening:flag", pk=pk)
 
 
 @role_required(Role.CITY_HR)

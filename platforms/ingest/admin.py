@@ -1,7 +1,7 @@
 """city_hr issues and revokes platform API tokens in the admin (a token is shown once)."""
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.template.loader import render_to_string
 
 from ce_portal.clock import business_now
 from ce_portal.http import client_ip
@@ -21,15 +21,15 @@ class PlatformTokenAdmin(admin.ModelAdmin):
     """city_hr issues and revokes platform API tokens. A token is never edited or deleted: a leaked or
     unneeded one is revoked, and the row stays as the record of who could push hours when."""
 
-    list_display = ["platform", "label", "prefix", "created_at", "last_used_at", "state"]
+    list_display = ["platform", "label", "prefix", "created_at", "last_used_at", "valid"]
     list_filter = ["platform", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["prefix", "label", "platform__name"]
     readonly_fields = ["platform", "label", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    @admin.display(description="状态")
-    def state(self, obj):
-        return format_html("<strong>{}</strong>", "已吊销") if obj.revoked_at else "有效"
+    @admin.display(description="有效", boolean=True)
+    def valid(self, obj):
+        return obj.revoked_at is None
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -49,11 +49,10 @@ class PlatformTokenAdmin(admin.ModelAdmin):
         # The admin's change log and redirect refer to `obj`: point it at the row the service created.
         obj.pk, obj.prefix, obj.token_hash = issued.pk, issued.prefix, issued.token_hash
         obj.created_at = issued.created_at
-        messages.warning(request, format_html(
-            "已为 {} 签发接口令牌：<code class=\"issued-token\">{}</code>　"
-            "请立即复制并通过安全渠道交给平台；本系统只保存其哈希，关闭本页后无法再次查看。",
-            obj.platform.name, token,
-        ))
+        # The one time the token is shown, in a <code> that is easy to select and copy.
+        messages.warning(request, render_to_string("admin/platforms/token_issued.html", {
+            "platform": obj.platform.name, "token": token,
+        }))
 
     @admin.action(description="吊销所选令牌", permissions=["revoke"])
     def revoke(self, request, queryset):

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from ce_portal.clock import business_now
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
-from ce_portal.errors import DomainError
+from ce_portal.errors import refusal_as_message
 from ce_portal.http import rate_limited
 from records.certificates.models import Certificate, CertificateBundle
 from records.certificates.rules import certificate_refusal, mask_name, serial_normalize
@@ -71,12 +71,10 @@ def my_certificates(request):
         if year is None:
             messages.error(request, "请选择正确的学时年度。")
             return redirect("records:my_certificates")
-        try:
+        with refusal_as_message(request):
             certificate = certificate_request(actor=request.user, professional=professional, year=year, now=now)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("records:my_certificates")
-        return redirect("records:certificate_download", pk=certificate.pk)
+            return redirect("records:certificate_download", pk=certificate.pk)
+        return redirect("records:my_certificates")
     return render(request, "records/certificates/mine.html", {
         "professional": professional, "years": _year_rows(professional, now.year),
     })
@@ -124,12 +122,10 @@ def bundles(request):
         if year is None or not str(unit_id or "").isdigit():
             messages.error(request, "请选择单位和正确的学时年度。")
             return redirect("records:certificate_bundles")
-        try:
+        with refusal_as_message(request):
             bundle = certificate_bundle_request(actor=request.user, unit_id=int(unit_id), year=year, now=now)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("records:certificate_bundles")
-        return redirect("records:certificate_bundle", pk=bundle.pk)
+            return redirect("records:certificate_bundle", pk=bundle.pk)
+        return redirect("records:certificate_bundles")
     search = request.GET.get("q", "").strip()
     units = unit_list(request.user, search=search)
     return render(request, "records/certificates/bundles.html", {

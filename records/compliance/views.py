@@ -1,16 +1,14 @@
 """Compliance lists (rule 10 in docs/rules.md) for unit reviewers, industry authorities and the HR bureaus:
 the page, its CSV and XLSX downloads, and the API that title evaluation asks about one person and year.
 """
-from html import escape  # django.utils.html.escape without its lazy-string wrapper per call
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -19,11 +17,10 @@ from rest_framework.views import APIView
 
 from ce_portal.clock import business_now, business_today
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
-from ce_portal.errors import DomainError, NotFound
-from ce_portal.html import options_html
+from ce_portal.errors import refusal_as_message, refusal_on_form
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
-from records.compliance.selectors import OVERSEERS, ComplianceRow, compliance_list, list_years, person_compliance
+from records.compliance.selectors import OVERSEERS, compliance_list, list_years, person_compliance
 from records.compliance.services import (
     compliance_csv,
     compliance_export_request,
@@ -45,8 +42,8 @@ def _form(request, data) -> ComplianceFilterForm:
 
 def _filter_options(request, filters) -> dict:
     """The filters' options: counties for the city, then the units (of the chosen county, for the city, whose
-    thousands of units would not fit one list) and the industry authorities over the user's units. An
-    empty string: no such filter for this user."""
+    thousands of units would not fit one list) and the industry authorities over the user's units, as
+    (pk, name) pairs. An empty list: no such filter for this user."""
     scope = request.scope
     units = units_in_scope(request.user)
     regions = Region.objects.none()
@@ -65,35 +62,35 @@ def _filter_options(request, filters) -> dict:
     if not scope.is_city or filters.region_id is not None:
         unit_choices = list(units.order_by("name", "pk").values_list("pk", "name"))
     return {
-        "region_options": options_html(regions.order_by("code").values_list("pk", "name"), filters.region_id),
-        "authority_options": options_html(authorities.order_by("name").values_list("pk", "name"), filters.authority_id),
-        "unit_options": options_html(unit_choices, filters.unit_id) if len(unit_choices) > 1 or filters.unit_id else "",
+        "region_choices": list(regions.order_by("code").values_list("pk", "name")),
+        "authority_choices": list(authorities.order_by("name").values_list("pk", "name")),
+        "unit_choices": unit_choices if len(unit_choices) > 1 or filters.unit_id else [],
     }
 
 
 @role_required(*OVERSEERS)
 @require_GET
+@vary_on_headers("HX-Request")
 def compliance_page(request):
     form = _form(request, request.GET)
-    context = {"form": form}
+    context = {"form": form, "filters": None}
     if form.is_valid():
         filters = form.filters()
-        try:
+        with refusal_on_form(form):
             listing = compliance_list(request.user, **filters.as_params())
             title = title_of(request.user, filters)
-        except NotFound:
-            raise Http404("未找到。")
-        except DomainError as error:
-            form.add_error("year", error.message)
-        else:
             page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
             context.update({
                 "filters": filters, "listing": listing, "title": title, "policy": listing.policy,
-                "page": page, "rows_html": compliance_rows_html(page),
+                "page": page,
                 "counts": listing.counts,
                 "csv_url": f"{reverse('records:compliance_csv')}?{request.GET.urlencode()}",
                 **_filter_options(request, filters),
             })
+    # A change of filter or page from htmx swaps the rows (and, out of band, what the filters decide): the
+    # fragment only. The same address without JavaScript, or a refused query, is the whole page.
+    if request.htmx and "listing" in context:
+        return render(request, "records/compliance/partials/swap.html", context)
     context["exports"] = ExportJob.objects.filter(requested_by=request.user)[:RECENT_EXPORTS]
     return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)
 
@@ -105,13 +102,9 @@ def _from_the_list(request, data, act):
     if not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect("records:compliance")
-    try:
+    with refusal_as_message(request):
         return act(form.filters())
-    except NotFound:
-        raise Http404("未找到。")
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("records:compliance")
+    return redirect("records:compliance")
 
 
 @role_required(*OVERSEERS)
@@ -206,25 +199,3 @@ class ComplianceApi(APIView):
             "shortfalls": {"total_hours": assessment.total_short, "public_hours": assessment.public_short,
                            "professional_hours": assessment.professional_short},
         }).data)
-
-
-_YES = '<span class="flag-yes">达标</span>'
-
-
-_NO = '<span class="flag-no">未达标</span>'
-
-
-def compliance_row_html(row: ComplianceRow) -> str:
-    compliant = row.compliant
-    return (
-        f'<tr data-professional="{int(row.professional_id)}" data-compliant="{"yes" if compliant else "no"}">'
-        f"<td>{escape(row.name)}</td><td>{escape(row.id_number)}</td><td>{escape(row.unit_name)}</td>"
-        f"<td>{escape(row.region_name)}</td>"
-        f'<td class="hours">{row.public}</td><td class="hours">{row.professional}</td>'
-        f'<td class="hours">{row.total}</td>'
-        f"<td>{_YES if compliant else _NO}</td><td>{escape(row.shortfall) or '—'}</td></tr>\n"
-    )
-
-
-def compliance_rows_html(rows) -> SafeString:
-    return mark_safe("".join(compliance_row_html(row) for row in rows))

@@ -13,7 +13,7 @@ from audits.review import services as review_services
 from audits.review.rules import PROFESSIONAL, Action, allowed_actions
 from audits.review.selectors import evidence_get
 from ce_portal.clock import business_now, business_today
-from ce_portal.errors import DomainError
+from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
 from records.hours import services
 from records.hours.forms import ClaimForm, EvidenceCorrectionForm
@@ -39,10 +39,6 @@ def my_home(request):
 
 
 SUBMIT, SAVE_DRAFT = "submit", "draft"
-
-
-def _show_refusal(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _send(request, claim: Claim) -> Claim:
@@ -73,19 +69,20 @@ def _claim_form_page(request, *, claim: Claim | None):
         form = ClaimForm(request.POST, request.FILES, **form_kwargs)
         if form.is_valid():
             stored: list[str] = []
-            try:
-                with transaction.atomic():
-                    saved = services.claim_save_draft(actor=request.user, professional=professional,
-                                                    data=form.claim_input(), now=now, claim_id=claim and claim.pk)
-                    for upload in form.cleaned_data["evidence"]:
-                        stored.append(services.evidence_add(actor=request.user, claim_id=saved.pk, upload=upload,
-                                                          now=now).file.name)
-                    if submitting:
-                        saved = _send(request, saved)
-            except DomainError as exc:
-                services.discard_stored_files(stored)
-                _show_refusal(form, exc)
-            else:
+            with refusal_on_form(form):
+                try:
+                    with transaction.atomic():
+                        saved = services.claim_save_draft(actor=request.user, professional=professional,
+                                                        data=form.claim_input(), now=now, claim_id=claim and claim.pk)
+                        for upload in form.cleaned_data["evidence"]:
+                            stored.append(services.evidence_add(actor=request.user, claim_id=saved.pk,
+                                                              upload=upload, now=now).file.name)
+                        if submitting:
+                            saved = _send(request, saved)
+                except Exception:
+                    # Rolled back, whatever the reason: no row names these files any more.
+                    services.discard_stored_files(stored)
+                    raise
                 if submitting:
                     _sent_message(request, saved)
                 else:
@@ -129,11 +126,8 @@ def claim_detail(request, pk: int):
 @require_POST
 def claim_submit(request, pk: int):
     claim = claim_get_own(request.user, pk)
-    try:
+    with refusal_as_message(request):
         claim = _send(request, claim)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         _sent_message(request, claim)
     return redirect("records:claim_detail", pk=pk)
 
@@ -142,11 +136,8 @@ def claim_submit(request, pk: int):
 @require_POST
 def claim_withdraw(request, pk: int):
     claim = claim_get_own(request.user, pk)
-    try:
+    with refusal_as_message(request):
         review_services.claim_withdraw(actor=request.user, claim_id=claim.pk, now=business_now(), ip=client_ip(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, "已撤回该申报。")
     return redirect("records:claim_detail", pk=pk)
 
@@ -161,12 +152,9 @@ def evidence_correct(request, pk: int):
     if not form.is_valid():
         messages.error(request, form.errors["file"][0])
         return redirect("records:claim_detail", pk=claim.pk)
-    try:
+    with refusal_as_message(request):
         services.evidence_add(actor=request.user, claim_id=claim.pk, upload=form.cleaned_data["file"],
                             now=business_now(), supersedes_id=evidence.pk)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"已上传“{evidence.original_name}”的更正版本，原文件作为历史版本保留。")
     return redirect("records:claim_detail", pk=claim.pk)
 
@@ -176,11 +164,8 @@ def evidence_correct(request, pk: int):
 def evidence_remove(request, pk: int):
     evidence = evidence_get(request.user, pk)
     claim = claim_get_own(request.user, evidence.claim_id)
-    try:
+    with refusal_as_message(request):
         services.evidence_remove(actor=request.user, evidence_id=evidence.pk, now=business_now())
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"已移除“{evidence.original_name}”。")
     return redirect("records:claim_detail", pk=claim.pk)
 

@@ -12,7 +12,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from ce_portal.clock import business_today
-from ce_portal.errors import DomainError, add_domain_error
+from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
 from ce_portal.http import rate_limited
 from records.hours.selectors import recent_year_hours
 from records.people import services
@@ -27,7 +27,7 @@ from records.people.forms import (
     UnitForm,
 )
 from records.people.models import Role
-from records.people.rules import MAX_ROWS, ImportFileError, read_staff_file, template_csv, template_xlsx
+from records.people.rules import MAX_ROWS, read_staff_file, template_csv, template_xlsx
 from records.people.selectors import (
     county_list,
     creatable_regions,
@@ -144,17 +144,15 @@ def register(request):
         form = RegistrationForm(initial=request.POST.dict())
     elif form.is_valid():
         data = form.cleaned_data
-        try:
-            result = services.professional_register(
-                id_number=data["id_number"], name=data["name"], phone=data["phone"], password=data["password1"],
-                unit=data["unit"], today=business_today(),
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        except IntegrityError:
-            # The same ID number registered a moment ago in another request: the unique username caught it.
-            form.add_error("id_number", services.ALREADY_REGISTERED)
-        else:
+        with refusal_on_form(form):
+            try:
+                result = services.professional_register(
+                    id_number=data["id_number"], name=data["name"], phone=data["phone"], password=data["password1"],
+                    unit=data["unit"], today=business_today(),
+                )
+            except IntegrityError:
+                # The same ID number registered a moment ago in another request: the unique username caught it.
+                raise DomainError(services.ALREADY_REGISTERED, code="already_registered", field="id_number") from None
             if result.activated:
                 messages.success(request, "注册成功：已与单位登记的信息关联，账号已启用，请用身份证号码登录。")
             else:
@@ -174,7 +172,7 @@ def _register_page(request, form, status: int = 200):
 def register_units(request):
     """The unit choices fragment the registration page's search box swaps in."""
     if rate_limited(request, "register-units", UNIT_SEARCH_RATE_PER_MINUTE):
-        return HttpResponse(f'<p class="errors" role="alert">{UNIT_SEARCH_RATE_MESSAGE}</p>', status=429)
+        return render(request, "partials/alert.html", {"message": UNIT_SEARCH_RATE_MESSAGE}, status=429)
     query, selected = request.GET.get("q", ""), request.GET.get("selected", "")
     return render(request, "records/partials/unit_choices.html", {
         "units": unit_choices(query, selected), "q": query, "selected": selected,
@@ -185,11 +183,8 @@ def register_units(request):
 @role_required(Role.UNIT_REVIEWER)
 def registration_approve(request, pk: int):
     professional = registration_pending_get(request.user, pk)
-    try:
+    with refusal_as_message(request):  # another reviewer decided it a moment ago
         services.registration_approve(professional=professional, actor=request.user)
-    except DomainError as exc:  # another reviewer decided it a moment ago
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"已通过 {professional.name} 的注册申请，其账号已启用。")
     return redirect("records:unit_home")
 
@@ -202,11 +197,8 @@ def registration_reject(request, pk: int):
     if not form.is_valid():
         messages.error(request, f"未退回 {professional.name} 的申请：{form.errors['reason'][0]}")
         return redirect("records:unit_home")
-    try:
+    with refusal_as_message(request):
         services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"已退回 {professional.name} 的注册申请。")
     return redirect("records:unit_home")
 
@@ -225,15 +217,15 @@ def staff_import(request):
     form = _unit_form(StaffImportForm, request)
     report = None
     if request.method == "POST" and form.is_valid():
-        try:
-            rows = read_staff_file(form.cleaned_data["file"])
-            report = services.staff_import(unit=form.cleaned_data["unit"], rows=rows, actor=request.user,
-                                           today=form.today)
-        except ImportFileError as exc:
-            add_domain_error(form, exc)
-        except IntegrityError:
-            # Someone registered one of these people while the import ran: nothing was saved, just retry.
-            form.add_error(None, "导入期间有人员信息发生变化，本次导入未保存任何数据，请重新导入。")
+        with refusal_on_form(form):
+            try:
+                rows = read_staff_file(form.cleaned_data["file"])
+                report = services.staff_import(unit=form.cleaned_data["unit"], rows=rows, actor=request.user,
+                                               today=form.today)
+            except IntegrityError:
+                # Someone registered one of these people while the import ran: nothing was saved, just retry.
+                raise DomainError("导入期间有人员信息发生变化，本次导入未保存任何数据，请重新导入。",
+                                  code="changed_meanwhile") from None
     return render(request, "records/staff_import.html", {"form": form, "report": report, "max_rows": MAX_ROWS})
 
 
@@ -256,11 +248,8 @@ def _form_page(request, form, act, *, title: str, submit: str, intro: str):
     """One form on records/form_page.html. A valid POST runs `act()`, which calls the service and returns
     what to tell the user and where to go next; a refusal is shown on the form, by the field it is about."""
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form):
             message, next_page = act()
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(request, message)
             return redirect(next_page)
     return render(request, "records/form_page.html", {"form": form, "title": title, "submit": submit, "intro": intro})

@@ -6,6 +6,9 @@ import io
 import openpyxl
 import pytest
 import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audits.monitor.models import OverdueSnapshot
@@ -218,5 +221,25 @@ def test_a_refresh_shows_new_figures_though_the_page_is_cached(client, backlog, 
     bob.claims.update(status="approved")
     # Until the next refresh the monitor keeps showing the figures it was computed from.
     assert 'data-total="overdue"><strong class="badge warn">3 条' in client.get(url).content.decode()
+    snapshot_refresh(today=TODAY, now=NOW + dt.timedelta(minutes=15))
+    assert 'data-total="overdue"><strong class="badge warn">2 条' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_body_comes_from_djangos_cache_until_a_refresh_makes_new_figures(client, backlog, xin, xinhua, bob):
+    client.force_login(xin)
+    url = reverse("monitor:region", args=[xinhua.pk])
+    with CaptureQueriesContext(connection) as first:
+        assert 'data-total="overdue"><strong class="badge warn">3 条' in client.get(url).content.decode()
+    # The figures' rows changed behind the monitor's back, their version (latest row, its time) unchanged:
+    OverdueSnapshot.objects.filter(date=TODAY, region=xinhua).update(overdue=0)
+    with CaptureQueriesContext(connection) as second:
+        assert 'data-total="overdue"><strong class="badge warn">3 条' in client.get(url).content.decode()
+    assert len(second) < len(first)  # neither the table nor the chart was read again
+    # It is Django's cache, which every worker shares, not this process's memory.
+    cache.clear()
+    assert 'data-total="overdue">0 条' in client.get(url).content.decode()
+
+    bob.claims.update(status="approved")
     snapshot_refresh(today=TODAY, now=NOW + dt.timedelta(minutes=15))
     assert 'data-total="overdue"><strong class="badge warn">2 条' in client.get(url).content.decode()

@@ -65,7 +65,8 @@ def test_row_texts_are_escaped_and_link_to_the_claims_review_page(client, alice,
     page = login(client, ada).get(QUEUE).content.decode()
 
     assert '<img src=x' not in page
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;讲座 &amp; 研讨" in page
+    # Jinja2 (MarkupSafe) writes a quote as &#34;, Django as &quot;: the same character to a browser.
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;讲座 &amp; 研讨" in page
     row = re.search(rf'<tr data-claim="{claim.pk}".*?</tr>', page, re.S)[0]
     href = re.search(r'<a href="([^"]+)"', row)[1]
     assert urljoin(QUEUE, href) == reverse("review:claim", args=[claim.pk])
@@ -339,3 +340,24 @@ def test_a_claim_with_an_open_screening_flag_is_not_marked_approvable(client, al
 
     assert f'data-claim="{flagged.pk}" data-approvable="0"' in page
     assert "筛查疑点</span>" in page
+
+
+# --- htmx: the table body alone -----------------------------------------------------------------------------
+
+
+def test_htmx_gets_the_filtered_body_with_the_counts_and_pagination_out_of_band(client, alice, ada):
+    public = claim_with_evidence(alice, category="public")
+    claim_with_evidence(alice)
+    client = login(client, ada)
+
+    response = client.get(QUEUE, {"category": "public"}, HTTP_HX_REQUEST="true")
+
+    fragment = response.content.decode()
+    assert response.status_code == 200 and "<html" not in fragment
+    assert fragment.startswith('<table><tbody id="queue-rows"><tr data-claim=')
+    assert rows(response) == [public.pk]
+    assert re.search(r'<ul id="queue-counts"[^>]* hx-swap-oob="true"', fragment) and count(response, "total") == 1
+    assert '<div id="queue-pages" ' in fragment and '<div id="queue-filter-errors" hx-swap-oob="true">' in fragment
+    # The same address is the whole page without htmx: caches must keep the two apart.
+    assert "HX-Request" in response["Vary"]
+    assert "<html" in client.get(QUEUE, {"category": "public"}).content.decode()

@@ -509,7 +509,8 @@ def test_a_bundle_outside_ones_scope_is_refused(client, ada, unit_b, carol):
     with pytest.raises(NotFound):
         certificate_bundle_request(actor=ada, unit_id=unit_b.pk, year=2025, now=NOW)
     client.force_login(ada)
-    client.post(reverse("records:certificate_bundles"), {"unit": unit_b.pk, "year": "2025"})
+    # Outside one's scope is "not found", on the pages as in the API (ce_portal/errors.py).
+    assert client.post(reverse("records:certificate_bundles"), {"unit": unit_b.pk, "year": "2025"}).status_code == 404
     assert not CertificateBundle.objects.exists()
     client.force_login(carol.user)
     assert client.get(reverse("records:certificate_bundles")).status_code == 404

@@ -269,6 +269,35 @@ def test_a_row_shows_hours_flag_and_shortfall_with_its_texts_escaped(client, xin
 
 
 @pytest.mark.django_db
+def test_htmx_gets_the_rows_and_out_of_band_what_the_filters_decide(client, cheng, unit_a, world):
+    alice, bob, carol = world
+    client.force_login(cheng)
+    url = reverse("records:compliance")
+
+    response = client.get(url, {"year": 2025, "region": unit_a.region_id}, HTTP_HX_REQUEST="true")
+
+    fragment = response.content.decode()
+    assert response.status_code == 200 and "<html" not in fragment and "我的导出" not in fragment
+    assert fragment.startswith('<table><tbody id="compliance-rows"><tr data-professional=')
+    assert set(map(int, re.findall(r'<tr data-professional="(\d+)"', fragment))) == {alice.pk, bob.pk}
+    # The county chosen, its units are offered, the figures and the export follow the filters.
+    filters = re.search(r'<div id="compliance-filters" hx-swap-oob="true">.*?</div>', fragment, re.S)[0]
+    assert f'<option value="{unit_a.pk}">{unit_a.name}</option>' in filters
+    assert '<div id="compliance-heading" hx-swap-oob="true">' in fragment
+    summary = re.search(r'<div id="compliance-summary" hx-swap-oob="true">.*?</ul>', fragment, re.S)[0]
+    assert 'data-count="total">合计<strong>2<' in summary
+    assert f'<input type="hidden" name="region" value="{unit_a.region_id}">' in fragment
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.django_db
+def test_a_refused_query_from_htmx_gets_the_whole_page(client, xin, world):
+    client.force_login(xin)
+    response = client.get(reverse("records:compliance"), {"year": 1999}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "<html" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_page_refuses_bad_filters_with_a_reason(client, xin, ye, unit_a, unit_c):
     client.force_login(xin)
     response = client.get(reverse("records:compliance"), {"year": "2031"})

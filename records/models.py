@@ -5,20 +5,11 @@ The storage-name functions are named here too because landed migrations refer to
 `records.models.<name>`.
 """
 from records.certificates.models import (
-    Certificate,
-    CertificateBundle,
-    certificate_bundle_storage_name,
-    certificate_storage_name,
+    Certificate, CertificateBundle, certificate_bundle_storage_name, certificate_storage_name,
 )
 from records.compliance.models import ExportJob, export_storage_name
 from records.hours.models import (
-    Claim,
-    EvidenceFile,
-    MakeUpExemption,
-    PersonYearTotal,
-    PlatformRecord,
-    RequirementPolicy,
-    evidence_storage_name,
+    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, evidence_storage_name,
 )
 from records.people.models import Employment, IndustryAuthority, Professional, Region, RoleMembership, Unit
 

@@ -5,18 +5,7 @@ from functools import reduce
 from operator import or_
 from typing import NamedTuple
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
 from audits.calendar.selectors import add_working_days

@@ -25,15 +25,7 @@ from django.utils import timezone
 from audits.calendar.selectors import add_working_days, review_due
 from audits.review.models import EvidenceView, Notification, ReviewDecision
 from audits.review.rules import (
-    LEVELS,
-    PROFESSIONAL,
-    REASON_REQUIRED,
-    REVIEW_ACTIONS,
-    Action,
-    ReviewLevel,
-    routing,
-    transition,
-    waiting_level,
+    LEVELS, PROFESSIONAL, REASON_REQUIRED, REVIEW_ACTIONS, Action, ReviewLevel, routing, transition, waiting_level,
 )
 from audits.review.selectors import BATCH_OBJECT_TYPE, acting_level, blocking_flags, levels_of, review_level_annotations
 from audits.screening.models import ScreeningFlag
@@ -42,12 +34,7 @@ from ce_portal.errors import DomainError, NotFound
 from records.hours.models import Claim, EvidenceFile
 from records.hours.rules import ClaimStatus
 from records.hours.services import (
-    ClaimInput,
-    add_to_year_totals,
-    claim_input_problems,
-    own_claim_for_update,
-    refuse_problems,
-    year_deltas,
+    ClaimInput, add_to_year_totals, claim_input_problems, own_claim_for_update, refuse_problems, year_deltas,
 )
 from records.people.access import scope_for, scope_holders
 from records.people.selectors import employment_on

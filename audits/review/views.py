@@ -12,17 +12,8 @@ from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFil
 from audits.review.models import Notification
 from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, waiting_level
 from audits.review.selectors import (
-    acting_level,
-    claim_decision_list,
-    claim_evidence_list,
-    level_q,
-    levels_of,
-    review_batch_get,
-    review_claim_get,
-    review_queue_counts,
-    review_queue_page_rows,
-    review_queue_units,
-    reviewable_claims,
+    acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get, review_claim_get,
+    review_queue_counts, review_queue_page_rows, review_queue_units, reviewable_claims,
 )
 from audits.review.services import review_batch, review_decide
 from ce_portal.clock import business_now, business_today

@@ -7,12 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audits.screening.forms import FlagFilterForm, ResolveForm
 from audits.screening.rules import BLOCKING_RULES, Rule
 from audits.screening.selectors import (
-    certificates_at_stake,
-    flag_get,
-    flag_involved,
-    flag_list,
-    last_run,
-    open_flag_counts,
+    certificates_at_stake, flag_get, flag_involved, flag_list, last_run, open_flag_counts,
 )
 from audits.screening.services import Resolution, flag_resolve, screening_request
 from ce_portal.clock import business_now

@@ -18,13 +18,7 @@ from django.core.files.base import ContentFile
 from audits.calendar.selectors import review_due
 from audits.monitor.services import send_overdue_digests, snapshot_refresh
 from audits.review.rules import LEVELS, routing, waiting_level
-from audits.review.services import (
-    evidence_opened,
-    mark_overdue,
-    review_decide,
-    send_due_reminders,
-    waiting_statuses,
-)
+from audits.review.services import evidence_opened, mark_overdue, review_decide, send_due_reminders, waiting_statuses
 from audits.trail.models import AuditEvent
 from audits.trail.services import record_event
 from ce_portal.clock import SHANGHAI

@@ -9,14 +9,7 @@ from contextlib import nullcontext
 from django.db import connection, transaction
 
 from ce_portal.demo.registry import (
-    DEMO_COUNTY,
-    SIZES,
-    Seeding,
-    _demo_units,
-    approve_platform_years,
-    bulk_load,
-    seed_batch,
-    seed_logins,
+    DEMO_COUNTY, SIZES, Seeding, _demo_units, approve_platform_years, bulk_load, seed_batch, seed_logins,
 )
 from records.hours.models import PersonYearTotal, PlatformRecord
 

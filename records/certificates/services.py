@@ -31,12 +31,7 @@ from ce_portal.queue import enqueue, enqueue_on_commit
 from records.certificates.models import Certificate, CertificateBundle, certificate_storage_name
 from records.certificates.rules import certificate_refusal, serial_new
 from records.certificates.selectors import (
-    credited_records,
-    employment_of_year,
-    hours_of,
-    pending_claim_count,
-    unit_people_of_year,
-    valid_certificate,
+    credited_records, employment_of_year, hours_of, pending_claim_count, unit_people_of_year, valid_certificate,
     verification_link,
 )
 from records.hours.models import RequirementPolicy, SubjectCategory

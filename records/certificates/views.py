@@ -16,12 +16,7 @@ from ce_portal.http import rate_limited
 from records.certificates.models import Certificate, CertificateBundle
 from records.certificates.rules import certificate_refusal, mask_name, serial_normalize
 from records.certificates.selectors import (
-    Verification,
-    bundle_get,
-    bundle_list,
-    certificate_get_own,
-    certificate_list_for_person,
-    certificate_verify,
+    Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
     pending_claim_count,
 )
 from records.certificates.services import certificate_bundle_request, certificate_request

@@ -21,12 +21,7 @@ from ce_portal.errors import refusal_as_message, refusal_on_form
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import OVERSEERS, compliance_list, list_years, person_compliance
-from records.compliance.services import (
-    compliance_csv,
-    compliance_export_request,
-    export_download_name,
-    title_of,
-)
+from records.compliance.services import compliance_csv, compliance_export_request, export_download_name, title_of
 from records.people.access import role_required, units_in_scope
 from records.people.models import IndustryAuthority, Region
 

@@ -23,27 +23,11 @@ from django.utils import timezone
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import (
-    Claim,
-    EvidenceFile,
-    MakeUpExemption,
-    PersonYearTotal,
-    PlatformRecord,
-    RequirementPolicy,
-    SubjectCategory,
+    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, SubjectCategory,
 )
 from records.hours.rules import (
-    EDITABLE_STATUSES,
-    SNIFF_BYTES,
-    ZERO,
-    Problem,
-    activity_date_problems,
-    claim_year_refusal,
-    evidence_content_type,
-    evidence_count_problem,
-    evidence_problems,
-    filing_year_problem,
-    hours_problems,
-    provider_problems,
+    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, Problem, activity_date_problems, claim_year_refusal, evidence_content_type,
+    evidence_count_problem, evidence_problems, filing_year_problem, hours_problems, provider_problems,
 )
 from records.people.access import scope_for
 from records.people.models import Professional, Role

@@ -10,13 +10,8 @@ from django.core.exceptions import ValidationError
 from ce_portal.errors import add_domain_error
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 from records.people.rules import (
-    StaffRowInvalid,
-    clean_staff_row,
-    normalize_credit_code,
-    normalize_id_number,
-    validate_credit_code,
-    validate_id_number,
-    validate_mobile,
+    StaffRowInvalid, clean_staff_row, normalize_credit_code, normalize_id_number, validate_credit_code,
+    validate_id_number, validate_mobile,
 )
 from records.people.selectors import registration_rejection_reason
 

@@ -18,26 +18,13 @@ from records.hours.selectors import recent_year_hours
 from records.people import services
 from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
 from records.people.forms import (
-    LoginForm,
-    RegistrationForm,
-    RejectRegistrationForm,
-    StaffAddForm,
-    StaffImportForm,
-    TransferForm,
-    UnitForm,
+    LoginForm, RegistrationForm, RejectRegistrationForm, StaffAddForm, StaffImportForm, TransferForm, UnitForm,
 )
 from records.people.models import Role
 from records.people.rules import MAX_ROWS, read_staff_file, template_csv, template_xlsx
 from records.people.selectors import (
-    county_list,
-    creatable_regions,
-    professional_get,
-    registration_pending_get,
-    registration_pending_list,
-    reviewer_units,
-    staff_list,
-    unit_choices,
-    unit_list,
+    county_list, creatable_regions, professional_get, registration_pending_get, registration_pending_list,
+    reviewer_units, staff_list, unit_choices, unit_list,
 )
 
 PAGE_SIZE = 50

@@ -4,16 +4,8 @@ import hashlib
 from decimal import Decimal as D
 
 from audits.screening.rules import (
-    ClaimFacts,
-    EvidenceFacts,
-    KnownProviders,
-    PlatformFacts,
-    Rule,
-    daily_hours,
-    overlapping_sessions,
-    same_certificate_no,
-    same_evidence,
-    unknown_provider,
+    ClaimFacts, EvidenceFacts, KnownProviders, PlatformFacts, Rule, daily_hours, overlapping_sessions,
+    same_certificate_no, same_evidence, unknown_provider,
 )
 
 MONDAY = dt.date(2025, 9, 22)

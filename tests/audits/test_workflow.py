@@ -4,18 +4,8 @@ import itertools
 import pytest
 
 from audits.review.rules import (
-    LEVELS,
-    PROFESSIONAL,
-    REVIEW_WORKING_DAYS,
-    Action,
-    ReviewerRoute,
-    ReviewLevel,
-    allowed_actions,
-    routing,
-    status_label,
-    transition,
-    transitions,
-    waiting_level,
+    LEVELS, PROFESSIONAL, REVIEW_WORKING_DAYS, Action, ReviewerRoute, ReviewLevel, allowed_actions, routing,
+    status_label, transition, transitions, waiting_level,
 )
 from ce_portal.errors import DomainError
 from records.hours.rules import ClaimStatus

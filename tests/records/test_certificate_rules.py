@@ -6,14 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from records.certificates.rules import (
-    SERIAL_ALPHABET,
-    certificate_refusal,
-    mask_name,
-    serial_new,
-    serial_normalize,
-    verification_code,
-    verification_code_valid,
-    verification_url,
+    SERIAL_ALPHABET, certificate_refusal, mask_name, serial_new, serial_normalize, verification_code,
+    verification_code_valid, verification_url,
 )
 from records.hours.rules import assess
 

@@ -22,13 +22,8 @@ from records.certificates.models import Certificate, CertificateBundle
 from records.certificates.rules import verification_code
 from records.certificates.selectors import verification_link
 from records.certificates.services import (
-    STALE_RENDER,
-    certificate_bundle_build,
-    certificate_bundle_request,
-    certificate_render,
-    certificate_request,
-    certificate_revoke,
-    certificates_supersede_for,
+    STALE_RENDER, certificate_bundle_build, certificate_bundle_request, certificate_render, certificate_request,
+    certificate_revoke, certificates_supersede_for,
 )
 from records.certificates.views import VERIFY_RATE_PER_MINUTE
 from records.hours.models import Claim, PlatformRecord

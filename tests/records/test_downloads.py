@@ -9,12 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from ce_portal.downloads import (
-    DOWNLOAD_RETENTION,
-    STALE_DOWNLOAD,
-    download_build,
-    download_models,
-    download_state,
-    expired_downloads_purge,
+    DOWNLOAD_RETENTION, STALE_DOWNLOAD, download_build, download_models, download_state, expired_downloads_purge,
 )
 from ce_portal.errors import DomainError
 from ce_portal.tasks import purge_expired_downloads

@@ -203,18 +203,19 @@ _QUEUE_COLUMNS = ("pk", "title", "professional__name", "unit__name", "category",
 
 
 def evidence_state(reviewer, claim_ids) -> dict[int, tuple[int, int, bool]]:
-    """(current files, of those opened by the reviewer, held by a blocking screening flag) per claim, in two
-    plain queries for the rows of a page (correlated subqueries per row cost more to build and plan)."""
-    files = (
+    """(current files, of those opened by the reviewer, held by a blocking screening flag) per claim of a
+    queue page, in one plain query grouped by claim (correlated subqueries per row cost more to build and
+    plan). Every claim in a queue has a current file (`_queue`), so each appears in the grouping."""
+    rows = (
         EvidenceFile.objects.filter(claim_id__in=claim_ids, removed_at__isnull=True)
         .values("claim_id")
         .annotate(files=Count("pk", distinct=True),
-                  opened=Count("pk", distinct=True, filter=Q(views__reviewer=reviewer)))
-        .values_list("claim_id", "files", "opened")
+                  opened=Count("pk", distinct=True, filter=Q(views__reviewer=reviewer)),
+                  blocked=Exists(blocking_flags().filter(claim_id=OuterRef("claim_id"))))
+        .values_list("claim_id", "files", "opened", "blocked")
     )
-    blocked = set(blocking_flags().filter(claim_id__in=claim_ids).values_list("claim_id", flat=True))
-    state = {claim_id: (count, opened, claim_id in blocked) for claim_id, count, opened in files}
-    return {claim_id: state.get(claim_id, (0, 0, claim_id in blocked)) for claim_id in claim_ids}
+    state = {claim_id: (files, opened, blocked) for claim_id, files, opened, blocked in rows}
+    return {claim_id: state.get(claim_id, (0, 0, False)) for claim_id in claim_ids}
 
 
 class QueueList:

@@ -100,6 +100,52 @@ def data_version() -> str:
         return ".".join(str(value) for value in cursor.fetchone())
 
 
+def _scope_key(scope: Scope) -> tuple:
+    return sorted(scope.unit_ids), sorted(scope.authority_ids), sorted(scope.region_ids), scope.is_city
+
+
+def filter_choices(user, *, region_id: int | None, unit_id: int | None, version: str) -> dict:
+    """The list's filter options as (pk, name) pairs: counties for the city, then the units (of the chosen
+    county, for the city, whose thousands of units would not fit one list) and the industry authorities over
+    the user's units. An empty list: no such filter for this user.
+
+    Read through the cache with the list's `version` (`data_version()`): a new unit is audited and an admin's
+    edit logged, so a new or renamed unit moves it. A county's 300 units cost more to read than the page's
+    rows."""
+    scope = scope_for(user)
+    key = "compliance-choices:" + hashlib.sha256(
+        f"{_scope_key(scope)}|{region_id}|{unit_id}|{version}".encode()).hexdigest()
+    choices = cache.get(key)
+    if choices is None:
+        choices = _filter_choices(user, scope, region_id=region_id, unit_id=unit_id)
+        cache.set(key, choices, COUNTS_TTL)
+    return choices
+
+
+def _filter_choices(user, scope: Scope, *, region_id: int | None, unit_id: int | None) -> dict:
+    units = units_in_scope(user)
+    regions = Region.objects.none()
+    if scope.is_city:
+        regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
+    elif len(scope.region_ids) > 1:
+        regions = Region.objects.filter(pk__in=scope.region_ids)
+    if region_id is not None:
+        units = units.filter(region_id=region_id)
+    authorities = IndustryAuthority.objects.none()
+    if scope.is_city or scope.region_ids:
+        authorities = IndustryAuthority.objects.filter(units__in=units).distinct()
+    elif len(scope.authority_ids) > 1:
+        authorities = IndustryAuthority.objects.filter(pk__in=scope.authority_ids)
+    unit_choices = []
+    if not scope.is_city or region_id is not None:
+        unit_choices = list(units.order_by("name", "pk").values_list("pk", "name"))
+    return {
+        "region_choices": list(regions.order_by("code").values_list("pk", "name")),
+        "authority_choices": list(authorities.order_by("name").values_list("pk", "name")),
+        "unit_choices": unit_choices if len(unit_choices) > 1 or unit_id else [],
+    }
+
+
 COLUMNS = (
     "professional_id", "professional__name", "professional__id_number", "unit_id", "unit__name", "unit__region_id",
     "unit__region__name", "unit__authority__name", "public_hours", "professional_hours",
@@ -180,6 +226,11 @@ class ComplianceList:
         return rows.order_by(*ORDER).values_list(*COLUMNS)
 
     @cached_property
+    def version(self) -> str:
+        """`data_version()`, read once for everything this page caches."""
+        return data_version()
+
+    @cached_property
     def units(self) -> list[tuple[int, int, int]]:
         """(unit id, people, compliant) of every unit on the list, in list order: the figures on top, and the
         index by which a page, however deep, reads only the one or two units it shows.
@@ -188,12 +239,10 @@ class ComplianceList:
         machine), a page of 50 rows a few ms. The key is what the query is made of (scope, filters but
         compliance, the policy's numbers) plus `data_version()`, so any new credit, decision, employment or
         admin edit makes the next page count afresh."""
-        scope, policy = self.scope, self.policy
-        made_of = (
-            sorted(scope.unit_ids), sorted(scope.authority_ids), sorted(scope.region_ids), scope.is_city,
-            replace(self.filters, compliant=None), policy.total, policy.public, policy.professional,
-        )
-        key = "compliance-units:" + hashlib.sha256(f"{made_of}|{data_version()}".encode()).hexdigest()
+        policy = self.policy
+        made_of = (_scope_key(self.scope), replace(self.filters, compliant=None), policy.total, policy.public,
+                   policy.professional)
+        key = "compliance-units:" + hashlib.sha256(f"{made_of}|{self.version}".encode()).hexdigest()
         units = cache.get(key)
         if units is None:
             units = self.unit_figures()

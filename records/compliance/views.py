@@ -3,7 +3,6 @@ the page, its CSV and XLSX downloads, and the API that title evaluation asks abo
 """
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +19,9 @@ from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import refusal_as_message, refusal_on_form
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
-from records.compliance.selectors import OVERSEERS, compliance_list, list_years, person_compliance
+from records.compliance.selectors import OVERSEERS, compliance_list, filter_choices, list_years, person_compliance
 from records.compliance.services import compliance_csv, compliance_export_request, export_download_name, title_of
-from records.people.access import role_required, units_in_scope
-from records.people.models import IndustryAuthority, Region
+from records.people.access import role_required
 
 PAGE_SIZE = 50
 
@@ -33,34 +31,6 @@ RECENT_EXPORTS = 10
 
 def _form(request, data) -> ComplianceFilterForm:
     return ComplianceFilterForm(data, years=list_years(business_today()))
-
-
-def _filter_options(request, filters) -> dict:
-    """The filters' options: counties for the city, then the units (of the chosen county, for the city, whose
-    thousands of units would not fit one list) and the industry authorities over the user's units, as
-    (pk, name) pairs. An empty list: no such filter for this user."""
-    scope = request.scope
-    units = units_in_scope(request.user)
-    regions = Region.objects.none()
-    if scope.is_city:
-        regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
-    elif len(scope.region_ids) > 1:
-        regions = Region.objects.filter(pk__in=scope.region_ids)
-    if filters.region_id is not None:
-        units = units.filter(region_id=filters.region_id)
-    authorities = IndustryAuthority.objects.none()
-    if scope.is_city or scope.region_ids:
-        authorities = IndustryAuthority.objects.filter(units__in=units).distinct()
-    elif len(scope.authority_ids) > 1:
-        authorities = IndustryAuthority.objects.filter(pk__in=scope.authority_ids)
-    unit_choices = []
-    if not scope.is_city or filters.region_id is not None:
-        unit_choices = list(units.order_by("name", "pk").values_list("pk", "name"))
-    return {
-        "region_choices": list(regions.order_by("code").values_list("pk", "name")),
-        "authority_choices": list(authorities.order_by("name").values_list("pk", "name")),
-        "unit_choices": unit_choices if len(unit_choices) > 1 or filters.unit_id else [],
-    }
 
 
 @role_required(*OVERSEERS)
@@ -80,7 +50,8 @@ def compliance_page(request):
                 "page": page,
                 "counts": listing.counts,
                 "csv_url": f"{reverse('records:compliance_csv')}?{request.GET.urlencode()}",
-                **_filter_options(request, filters),
+                **filter_choices(request.user, region_id=filters.region_id, unit_id=filters.unit_id,
+                                 version=listing.version),
             })
     # A change of filter or page from htmx swaps the rows (and, out of band, what the filters decide): the
     # fragment only. The same address without JavaScript, or a refused query, is the whole page.

@@ -70,7 +70,7 @@ def scope_for(user) -> Scope:
     cached = getattr(user, "_ce_scope", None)
     if cached is not None:
         return cached
-    memberships = tuple(RoleMembership.objects.filter(user=user).select_related("region"))
+    memberships = tuple(RoleMembership.objects.filter(user=user).select_related("region", "unit"))
     ids: dict[str, set[int]] = {}
     for membership in memberships:
         for scope_field, column in SCOPE_FIELDS[membership.role]:

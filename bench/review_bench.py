@@ -336,7 +336,8 @@ def page_plans(user, path: str, top: int = 3) -> tuple[int, str]:
 
 def start_gunicorn(env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "ce_portal.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{PORT}",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "ce_portal.wsgi:application", "-c", "python:ce_portal.server",
+         "-w", "2", "-b", f"127.0.0.1:{PORT}",
          "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )

@@ -8,7 +8,7 @@
 import os
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from records.people.models import Role
 from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
@@ -69,11 +69,13 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit windows and cached figures live in the shared cache (Redis db 15 here): one test's
-    requests must not count against the next one's."""
-    cache.clear()
+    """Rate-limit windows and cached figures live in the shared cache (Redis db 15 here), rendered page parts
+    in the process's "pages" cache: one test's requests must not count against, or be served to, the next."""
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture(autouse=True)

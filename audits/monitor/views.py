@@ -3,7 +3,7 @@ chart, exports. Access is checked first (role, then the object's scope → 404).
 """
 import hashlib
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -65,9 +65,10 @@ def monitor_home(request):
     return redirect("monitor:authority", min(scope.authority_ids))
 
 
-# Rendered monitor bodies live in Django's cache (Redis in production, shared by every worker): the figures
-# change only when the refresh runs (every 15 minutes), and rendering hundreds of cells is most of a page's
-# cost. A refresh is a new figures version, so a new key; a body outlives its version by this much at most.
+# Rendered monitor bodies live in Django's cache ("pages": each process's memory, settings.CACHES): the
+# figures change only when the refresh runs (every 15 minutes), and rendering hundreds of cells is most of a
+# page's cost. A refresh is a new figures version, so a new key; a body outlives its version by this much at
+# most.
 BODY_TIMEOUT = 15 * 60
 
 
@@ -85,11 +86,11 @@ def _body(request, version, today, build) -> str:
     """The page's body (figures, chart, table): from the cache while the figures are unchanged. Before the
     first refresh (no version) there is nothing worth keeping."""
     key = _body_key(request, version, today) if version else None
-    html = cache.get(key) if key else None
+    html = caches["pages"].get(key) if key else None
     if html is None:
         html = render_to_string("audits/monitor/partials/body.html", build(), request=request)
         if key:
-            cache.set(key, html, BODY_TIMEOUT)
+            caches["pages"].set(key, html, BODY_TIMEOUT)
     return html
 
 

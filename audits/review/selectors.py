@@ -5,11 +5,12 @@ from functools import reduce
 from operator import or_
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
 from audits.calendar.selectors import add_working_days
-from audits.review.models import ReviewDecision
+from audits.review.models import Notification, ReviewDecision
 from audits.review.rules import LEVELS, ReviewLevel, waiting_level
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import BLOCKING_RULES
@@ -301,3 +302,23 @@ def evidence_get(user, pk: int) -> EvidenceFile:
     from records.people.access import get_in_scope_or_404
 
     return get_in_scope_or_404(evidence_in_scope(user), pk=pk)
+
+
+# --- notifications ----------------------------------------------------------------------------------------
+
+def unread_count_key(user_id: int) -> str:
+    return f"notifications-unread:{user_id}"
+
+
+def unread_notification_count(user_id: int) -> int:
+    """The badge every page shows: read through the cache, which every change of the count clears
+    (`notifications_changed`), so a page costs no query for it."""
+    count = cache.get(unread_count_key(user_id))
+    if count is None:
+        count = Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+        cache.set(unread_count_key(user_id), count, UNREAD_COUNT_TIMEOUT)
+    return count
+
+
+# A backstop should a write change the count without clearing it.
+UNREAD_COUNT_TIMEOUT = 600

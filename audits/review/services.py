@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -25,16 +26,36 @@ from django.utils import timezone
 from audits.calendar.selectors import add_working_days, review_due
 from audits.review.models import EvidenceView, Notification, ReviewDecision
 from audits.review.rules import (
-    LEVELS, PROFESSIONAL, REASON_REQUIRED, REVIEW_ACTIONS, Action, ReviewLevel, routing, transition, waiting_level,
+    LEVELS,
+    PROFESSIONAL,
+    REASON_REQUIRED,
+    REVIEW_ACTIONS,
+    Action,
+    ReviewLevel,
+    routing,
+    transition,
+    waiting_level,
 )
-from audits.review.selectors import BATCH_OBJECT_TYPE, acting_level, blocking_flags, levels_of, review_level_annotations
+from audits.review.selectors import (
+    BATCH_OBJECT_TYPE,
+    acting_level,
+    blocking_flags,
+    levels_of,
+    review_level_annotations,
+    unread_count_key,
+)
 from audits.screening.models import ScreeningFlag
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import Claim, EvidenceFile
 from records.hours.rules import ClaimStatus
 from records.hours.services import (
-    ClaimInput, add_to_year_totals, claim_input_problems, own_claim_for_update, refuse_problems, year_deltas,
+    ClaimInput,
+    add_to_year_totals,
+    claim_input_problems,
+    own_claim_for_update,
+    refuse_problems,
+    year_deltas,
 )
 from records.people.access import scope_for, scope_holders
 from records.people.selectors import employment_on
@@ -409,6 +430,23 @@ def provisional_due_dates_recompute(*, calendar, levels: tuple[ReviewLevel, ...]
 
 # --- notifications ----------------------------------------------------------------------------------------
 
+def notifications_mark_read(*, user, now: dt.datetime, notification_id: int | None = None) -> int:
+    """Mark one notice, or all of the user's unread notices, as read; someone else's id changes nothing."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    marked = unread.update(read_at=now)
+    notifications_changed([user.pk])
+    return marked
+
+
+def notifications_changed(user_ids) -> None:
+    """The unread counts of these users are no longer what the cache says: cleared once the change is
+    committed, so no page caches the count from before it."""
+    keys = [unread_count_key(user_id) for user_id in set(user_ids)]
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 def create_and_email(notices: list[Notification], *, now: dt.datetime, subject: str) -> int:
     if not notices:
         return 0
@@ -416,6 +454,7 @@ def create_and_email(notices: list[Notification], *, now: dt.datetime, subject: 
     before = Notification.objects.filter(dedupe_key__in=keys).count()
     Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=1000)
     created = Notification.objects.filter(dedupe_key__in=keys).count() - before
+    notifications_changed(n.user_id for n in notices)
     email_notifications(keys=keys, now=now, subject=subject)
     return created
 

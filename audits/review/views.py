@@ -12,10 +12,19 @@ from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFil
 from audits.review.models import Notification
 from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, waiting_level
 from audits.review.selectors import (
-    acting_level, claim_decision_list, claim_evidence_list, level_q, levels_of, review_batch_get, review_claim_get,
-    review_queue_counts, review_queue_page_rows, review_queue_units, reviewable_claims,
+    acting_level,
+    claim_decision_list,
+    claim_evidence_list,
+    level_q,
+    levels_of,
+    review_batch_get,
+    review_claim_get,
+    review_queue_counts,
+    review_queue_page_rows,
+    review_queue_units,
+    reviewable_claims,
 )
-from audits.review.services import review_batch, review_decide
+from audits.review.services import notifications_mark_read, review_batch, review_decide
 from ce_portal.clock import business_now, business_today
 from ce_portal.errors import refusal_as_message
 from ce_portal.http import client_ip
@@ -150,11 +159,11 @@ def notifications(request):
 @require_POST
 def notifications_read(request):
     """Mark one notice (`id`) or all of one's unread notices as read; someone else's id changes nothing."""
-    unread = Notification.objects.filter(user=request.user, read_at__isnull=True)
+    notification_id = None
     if request.POST.get("id"):
         try:
-            unread = unread.filter(pk=int(request.POST["id"]))
+            notification_id = int(request.POST["id"])
         except ValueError:
             raise Http404("未找到。")
-    unread.update(read_at=business_now())
+    notifications_mark_read(user=request.user, now=business_now(), notification_id=notification_id)
     return redirect("review:notifications")

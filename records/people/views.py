@@ -1,6 +1,8 @@
 """Pages of the registry: log-in and the role homes (desks), a person's page, self-registration and the
 unit's review of it, staff import, 调入, new units; and the navigation context every page reads.
 """
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -11,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
+from audits.review.selectors import unread_notification_count
 from ce_portal.clock import business_today
 from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
 from ce_portal.http import rate_limited
@@ -18,13 +21,26 @@ from records.hours.selectors import recent_year_hours
 from records.people import services
 from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
 from records.people.forms import (
-    LoginForm, RegistrationForm, RejectRegistrationForm, StaffAddForm, StaffImportForm, TransferForm, UnitForm,
+    LoginForm,
+    RegistrationForm,
+    RejectRegistrationForm,
+    StaffAddForm,
+    StaffImportForm,
+    TransferForm,
+    UnitForm,
 )
 from records.people.models import Role
 from records.people.rules import MAX_ROWS, read_staff_file, template_csv, template_xlsx
 from records.people.selectors import (
-    county_list, creatable_regions, professional_get, registration_pending_get, registration_pending_list,
-    reviewer_units, staff_list, unit_choices, unit_list,
+    county_list,
+    creatable_regions,
+    professional_get,
+    registration_pending_get,
+    registration_pending_list,
+    reviewer_units,
+    staff_list,
+    unit_choices,
+    unit_list,
 )
 
 PAGE_SIZE = 50
@@ -297,5 +313,5 @@ def nav_context(request):
     return {
         "role_homes": role_homes(scope),
         "sees_monitor": bool(scope.is_city or scope.region_ids or scope.authority_ids),
-        "unread_notifications": user.notifications.filter(read_at__isnull=True).count,  # lazy: counted if shown
+        "unread_notifications": partial(unread_notification_count, user.pk),  # lazy: read if shown
     }

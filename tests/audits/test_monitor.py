@@ -6,7 +6,7 @@ import io
 import openpyxl
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -236,8 +236,8 @@ def test_the_body_comes_from_djangos_cache_until_a_refresh_makes_new_figures(cli
     with CaptureQueriesContext(connection) as second:
         assert 'data-total="overdue"><strong class="badge warn">3 条' in client.get(url).content.decode()
     assert len(second) < len(first)  # neither the table nor the chart was read again
-    # It is Django's cache, which every worker shares, not this process's memory.
-    cache.clear()
+    # It is Django's cache (the "pages" cache), not a store of the view's own.
+    caches["pages"].clear()
     assert 'data-total="overdue">0 条' in client.get(url).content.decode()
 
     bob.claims.update(status="approved")

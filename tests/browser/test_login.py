@@ -24,7 +24,10 @@ def test_the_login_page_is_in_chinese(page):
 @pytest.mark.parametrize("username, path, role, heading", ROLE_HOMES)
 def test_each_role_lands_on_its_home_page(page, request, username, path, role, heading):
     request.getfixturevalue(username)
+    missing = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
     log_in(page, username, DEMO_PASSWORD)
+    assert missing == []  # every stylesheet, script and the icon the pages ask for is there
     assert page.url.endswith(path)
     home = page.locator("h1")
     assert home.get_attribute("data-home") == role

@@ -23,23 +23,38 @@ from stdnum.cn import ric, uscc
 from ce_portal.errors import DomainError
 
 
+# What a Chinese input method types in full-width mode. Only these are forgiven: any other digit (Arabic-Indic,
+# mathematical bold…) is refused rather than read as a number the person may not have meant.
+_FULL_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "\uff38": "X", "\uff58": "X"})
+
+
 def normalize_id_number(value: str) -> str:
-    # stdnum keeps inner spaces, but people paste numbers grouped as "410402 19900101 1234".
-    return "".join(ric.compact(value or "").split()).upper()
+    # People paste numbers grouped as "410402 19900101 1234", in full-width digits, with a lower-case x.
+    return "".join((value or "").translate(_FULL_WIDTH).split()).upper()
+
+
+_ID_NUMBER_SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: str's \d would match any script's digits
+
+
+def id_number_well_formed(value: str) -> bool:
+    """18 ASCII characters whose check digit (ISO 7064) is right: the cheap part of `validate_id_number`, for
+    checking a thousand numbers of a platform's batch (the birth-place look-up costs 45 µs a number)."""
+    return _ID_NUMBER_SHAPE.fullmatch(value) is not None and ric.calc_check_digit(value) == value[-1]
 
 
 def validate_id_number(value: str) -> None:
-    """居民身份证号码 (GB 11643): 18 characters, valid birth date, ISO 7064 check digit (may be X)."""
+    """居民身份证号码 (GB 11643): 18 ASCII characters, valid birth date and region, ISO 7064 check digit
+    (may be X). The value must already be normalised: this checks it as it will be stored."""
+    if len(value) != 18:
+        raise ValidationError("身份证号码应为 18 位。", code="id_number_length")
+    if not _ID_NUMBER_SHAPE.fullmatch(value):
+        raise ValidationError("身份证号码只能包含数字，最后一位可以是 X。", code="id_number_format")
     try:
         ric.validate(value)
-    except stdnum_errors.InvalidLength:
-        raise ValidationError("身份证号码应为 18 位。", code="id_number_length")
     except stdnum_errors.InvalidChecksum:
         raise ValidationError("身份证号码校验位不正确，请核对最后一位。", code="id_number_checksum")
-    except stdnum_errors.InvalidComponent:
+    except stdnum_errors.ValidationError:  # the shape is right, so what is left is the date or the region
         raise ValidationError("身份证号码中的出生日期或地区码无效。", code="id_number_component")
-    except stdnum_errors.InvalidFormat:
-        raise ValidationError("身份证号码只能包含数字，最后一位可以是 X。", code="id_number_format")
 
 
 def normalize_credit_code(value: str) -> str:

@@ -1,5 +1,5 @@
 """Reads on the registry: staff and unit lists in the user's scope, a person's employments, pending
-registrations, the public unit look-up of self-registration.
+registrations, the public unit look-up of self-registration, and the look-up of a person by ID number.
 """
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -9,6 +9,21 @@ from records.people.access import get_in_scope_or_404, professionals_in_scope, s
 from records.people.models import Employment, Professional, Region, Unit
 
 UNIT_SEARCH_LIMIT = 20
+
+
+def id_number_q(id_number: str, prefix: str = "") -> Q:
+    """The condition "this person's ID number is `id_number`" (normalised and valid), on `prefix` + the
+    professional's fields. Every look-up by ID number goes through here or `professional_by_id_number`, so
+    how numbers are stored and matched is decided in one place."""
+    return Q(**{f"{prefix}id_number": id_number})
+
+
+def professional_by_id_number(id_number: str, *, for_update: bool = False) -> Professional | None:
+    """The one person with this ID number, or None. `for_update` locks the row (and only it) for a write."""
+    people = Professional.objects.filter(id_number_q(id_number))
+    if for_update:
+        people = people.select_for_update(of=("self",))
+    return people.select_related("user").first()
 
 
 def unit_search(query: str) -> QuerySet[Unit]:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from ce_portal.clock import SHANGHAI
 from ce_portal.errors import DomainError
-from records.people.rules import id_number_well_formed
+from records.people.rules import id_number_well_formed, same_name
 
 MAX_BATCH = 1000
 
@@ -96,13 +96,6 @@ FIELD_LABELS = {
 
 # Control characters cannot be stored in PostgreSQL text (NUL) or shown; lone surrogates cannot be encoded.
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-
-
-_NAME_SPACES = re.compile(r"[\s\u3000]+")
-
-
-# The middle dot of minority names (买买提·艾力) arrives in several look-alike forms.
-_NAME_DOTS = str.maketrans({"\u2022": "·", "\u2219": "·", "\u2027": "·", "\u30fb": "·", "\uff0e": "·"})
 
 
 class Rejection(NamedTuple):
@@ -298,11 +291,6 @@ def clean_batch(records: list, *, category: str, now: dt.datetime) -> list[Clean
             seen.add(external_id)
         cleaned.append(clean_record(index, raw, category=category, now=now))
     return cleaned
-
-
-def same_name(sent: str, registered: str) -> bool:
-    """Names match ignoring spaces (full-width too) and the form of the middle dot."""
-    return _NAME_SPACES.sub("", sent).translate(_NAME_DOTS) == _NAME_SPACES.sub("", registered).translate(_NAME_DOTS)
 
 
 def platform_year_refusal(year: int, approved_years) -> Rejection | None:

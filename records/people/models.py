@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from records.people.rules import TitleLevel, mask_id_number, validate_credit_code, validate_id_number
+from records.people.rules import TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
 
 
 class Role(models.TextChoices):
@@ -110,6 +110,52 @@ class Professional(models.Model):
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
+
+
+class RecordClaim(models.Model):
+    """Someone registered under the ID number of a record a unit entered (import, 添加人员): the account they
+    made stays inactive and the record untouched until the unit that holds the person (their current
+    employer; for someone employed nowhere, the unit the registrant chose) approves the claim."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待单位审核"
+        APPROVED = "approved", "已通过"
+        REJECTED = "rejected", "已退回"
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="被认领的人员", on_delete=models.PROTECT, related_name="record_claims"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人账号", on_delete=models.PROTECT, related_name="record_claims"
+    )
+    unit = models.ForeignKey(Unit, verbose_name="申请人选择的单位", on_delete=models.PROTECT, related_name="+")
+    # As the registrant typed them: the unit compares them with what it entered, which they never replace.
+    name = models.CharField("申请人填写的姓名", max_length=64)
+    phone = models.CharField("申请人填写的手机号码", max_length=20)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField("退回原因", max_length=500, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "认领已有人员的注册申请"
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One account per ID number (its username), so one claim at a time on a person.
+            models.UniqueConstraint(fields=["professional"], condition=Q(status="pending"),
+                                    name="record_claim_one_pending"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} 认领 {self.professional}"
+
+    @property
+    def name_matches(self) -> bool:
+        return same_name(self.name, self.professional.name)
 
 
 class Employment(models.Model):

@@ -1,12 +1,12 @@
 """Reads on the registry: staff and unit lists in the user's scope, a person's employments, pending
 registrations, the public unit look-up of self-registration, and the look-up of a person by ID number.
 """
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from audits.trail.models import AuditEvent
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
-from records.people.models import Employment, Professional, Region, Unit
+from records.people.models import Employment, Professional, RecordClaim, Region, Unit
 
 UNIT_SEARCH_LIMIT = 20
 
@@ -62,17 +62,52 @@ def registration_pending_get(user, pk: int) -> Professional:
     return get_in_scope_or_404(pending, pk=pk)
 
 
-def registration_rejection_reason(user) -> str | None:
-    """Why the unit turned this account's registration down, if it did (the reason lives in the audit trail)."""
-    professional = Professional.objects.filter(user=user, status=Professional.Status.REJECTED).first()
-    if professional is None:
-        return None
-    event = (
-        AuditEvent.objects.filter(action="professional.registration_reject", object_type="records.professional",
-                                  object_id=str(professional.pk))
-        .order_by("-id").first()
+def _current_employment_at(units) -> Exists:
+    return Exists(Employment.objects.filter(professional=OuterRef("professional_id"), ended_on__isnull=True,
+                                            unit__in=units))
+
+
+def record_claims_pending(user) -> QuerySet[RecordClaim]:
+    """Claims on people the user's units hold (employ now), and on people employed nowhere who chose one of
+    them. `held` says which: only the holder is shown what it entered (name, phone) next to what was typed."""
+    units = reviewer_units(user)
+    held_anywhere = _current_employment_at(Unit.objects.all())
+    return (
+        RecordClaim.objects.filter(status=RecordClaim.Status.PENDING)
+        .annotate(held=_current_employment_at(units), held_anywhere=held_anywhere)
+        .filter(Q(held=True) | Q(held_anywhere=False, unit__in=units))
+        .select_related("professional", "unit").order_by("created_at", "pk")
     )
-    return (event.after or {}).get("reason", "") if event else ""
+
+
+def record_claim_pending_get(user, pk: int) -> RecordClaim:
+    return get_in_scope_or_404(record_claims_pending(user), pk=pk)
+
+
+def claim_reviewing_unit_id(claim: RecordClaim) -> int:
+    """Who decides a claim: the unit that employs the person now, else the one the registrant chose."""
+    current = Employment.objects.filter(professional_id=claim.professional_id, ended_on__isnull=True)
+    return current.values_list("unit_id", flat=True).first() or claim.unit_id
+
+
+def registration_rejection_reason(user) -> str | None:
+    """Why the unit turned down this account's latest request (its registration, or a claim), if it did and
+    nothing is pending since."""
+    record = Professional.objects.filter(user=user).first()
+    if (record is not None and record.status == Professional.Status.PENDING) or user.record_claims.filter(
+            status=RecordClaim.Status.PENDING).exists():
+        return None
+    refusals = list(user.record_claims.filter(status=RecordClaim.Status.REJECTED)
+                    .order_by("-decided_at").values_list("decided_at", "reason")[:1])
+    if record is not None and record.status == Professional.Status.REJECTED:
+        # A refused new registration keeps its reason in the audit trail.
+        event = (
+            AuditEvent.objects.filter(action="professional.registration_reject", object_type="records.professional",
+                                      object_id=str(record.pk))
+            .order_by("-id").first()
+        )
+        refusals.append((event.at, (event.after or {}).get("reason", "")) if event else (record.created_at, ""))
+    return max(refusals)[1] if refusals else None
 
 
 def creatable_regions(user) -> QuerySet[Region]:

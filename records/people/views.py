@@ -35,6 +35,8 @@ from records.people.selectors import (
     county_list,
     creatable_regions,
     professional_get,
+    record_claim_pending_get,
+    record_claims_pending,
     registration_pending_get,
     registration_pending_list,
     reviewer_units,
@@ -75,7 +77,7 @@ def unit_home(request):
     staff = staff_list(request.user, unit_ids=request.scope.unit_ids, search=search)
     return render(request, "records/unit_home.html", {
         "units": units, "page": _page(request, staff), "q": search,
-        "pending": registration_pending_list(request.user),
+        "pending": registration_pending_list(request.user), "claims": record_claims_pending(request.user),
     })
 
 
@@ -125,6 +127,13 @@ def professional_detail(request, pk: int):
 REGISTER_RATE_PER_MINUTE = 10
 
 
+# What every well-formed registration is told, whatever the registry holds under the number (a new person, a
+# claim on a record a unit entered, a number whose account is in use): a difference would tell a stranger
+# whether a number is registered, under which name, at which unit.
+REGISTERED_MESSAGE = ("注册申请已提交，请等待单位审核；审核通过后即可用身份证号码登录。"
+                      "如该身份证号码已有账号，请直接登录，忘记密码请联系单位。")
+
+
 REGISTER_RATE_MESSAGE = f"注册提交过于频繁（每分钟最多 {REGISTER_RATE_PER_MINUTE} 次），请稍后再试；已填写的内容未保存。"
 
 
@@ -137,8 +146,8 @@ UNIT_SEARCH_RATE_MESSAGE = f"查询过于频繁（每分钟最多 {UNIT_SEARCH_R
 def register(request):
     form = RegistrationForm(_posted(request)[0])
     if request.method == "POST" and rate_limited(request, "register", REGISTER_RATE_PER_MINUTE):
-        # Each try tells whether an ID number is already registered: not at machine speed. What was typed
-        # stays (but the passwords), and nothing is saved.
+        # Each try may put an application on a unit's desk and costs a password hash: not at machine speed.
+        # What was typed stays (but the passwords), and nothing is saved.
         messages.error(request, REGISTER_RATE_MESSAGE)
         form = RegistrationForm(initial={k: v for k, v in request.POST.items() if not k.startswith("password")})
         return _register_page(request, form, status=429)
@@ -149,17 +158,15 @@ def register(request):
         data = form.cleaned_data
         with refusal_on_form(form):
             try:
-                result = services.professional_register(
+                services.professional_register(
                     id_number=data["id_number"], name=data["name"], phone=data["phone"], password=data["password1"],
                     unit=data["unit"], today=business_today(),
                 )
             except IntegrityError:
-                # The same ID number registered a moment ago in another request: the unique username caught it.
-                raise DomainError(services.ALREADY_REGISTERED, code="already_registered", field="id_number") from None
-            if result.activated:
-                messages.success(request, "注册成功：已与单位登记的信息关联，账号已启用，请用身份证号码登录。")
-            else:
-                messages.success(request, "注册成功，请等待单位审核；审核通过后即可用身份证号码登录。")
+                # The same number registered a moment ago in another request (the unique username caught it):
+                # this one changed nothing, as when the account already existed, and is told the same.
+                pass
+            messages.success(request, REGISTERED_MESSAGE)
             return redirect("login")
     return _register_page(request, form)
 
@@ -203,6 +210,30 @@ def registration_reject(request, pk: int):
     with refusal_as_message(request):
         services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, f"已退回 {professional.name} 的注册申请。")
+    return redirect("records:unit_home")
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def record_claim_approve(request, pk: int):
+    claim = record_claim_pending_get(request.user, pk)
+    with refusal_as_message(request, f"未通过 {claim.name} 的认领申请："):
+        services.record_claim_approve(claim=claim, actor=request.user, today=business_today())
+        messages.success(request, f"已通过 {claim.name} 的认领申请：其账号已与本单位登记的人员关联并启用。")
+    return redirect("records:unit_home")
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def record_claim_reject(request, pk: int):
+    claim = record_claim_pending_get(request.user, pk)
+    form = RejectRegistrationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未退回 {claim.name} 的申请：{form.errors['reason'][0]}")
+        return redirect("records:unit_home")
+    with refusal_as_message(request):
+        services.record_claim_reject(claim=claim, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已退回 {claim.name} 的认领申请，单位登记的信息未作任何改动。")
     return redirect("records:unit_home")
 
 
@@ -264,11 +295,13 @@ def staff_add(request):
 
     def add():
         professional = services.professional_enrol(unit=form.cleaned_data["unit"], row=form.row, actor=request.user)
-        return f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。", "records:unit_home"
+        return (f"已添加 {professional.name}。本人以身份证号码自助注册后，其申请会出现在本单位的“认领已有人员的申请”中，"
+                "核对通过后即可登录。", "records:unit_home")
 
     return _form_page(
         request, form, add, title="添加本单位人员", submit="添加",
-        intro="添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
+        intro="添加后本人暂无登录账号。本人以身份证号码自助注册后，须经本单位核对通过（认领已有人员的申请）才能登录；"
+              "本单位登记的信息不会因注册而改变。",
     )
 
 

@@ -190,6 +190,56 @@ class Employment(models.Model):
         return f"{self.professional.name} @ {self.unit.name}"
 
 
+class TransferRequest(models.Model):
+    """调入 as a request: a unit asks to take in a professional another unit employs. Nothing moves until the
+    person confirms it in the portal, or the releasing unit, or the HR bureau of the releasing unit's region,
+    approves it; the person and the releasing side may refuse it, the requesting unit withdraw it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        COMPLETED = "completed", "已调入"
+        REFUSED = "refused", "已拒绝"
+        WITHDRAWN = "withdrawn", "已撤回"
+        LAPSED = "lapsed", "已失效"  # another unit's request for the person completed first
+
+    class Party(models.TextChoices):
+        PERSON = "person", "本人"
+        RELEASING_UNIT = "releasing_unit", "原单位"
+        HR_BUREAU = "hr_bureau", "原单位所在地人社局"
+        REQUESTING_UNIT = "requesting_unit", "调入单位"
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="transfer_requests"
+    )
+    from_unit = models.ForeignKey(Unit, verbose_name="原单位", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey(Unit, verbose_name="调入单位", on_delete=models.PROTECT, related_name="+")
+    on = models.DateField("调入日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_as = models.CharField("处理方", max_length=16, choices=Party.choices, blank=True)
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    reason = models.CharField("拒绝或失效原因", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "调入申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["professional", "to_unit"], condition=Q(status="pending"),
+                                    name="transfer_one_pending_per_unit"),
+            models.CheckConstraint(condition=~Q(from_unit=models.F("to_unit")), name="transfer_between_units"),
+        ]
+
+    def __str__(self):
+        return f"{self.professional.name} → {self.to_unit.name}（{self.get_status_display()}）"
+
+
 class RoleMembership(models.Model):
     """A user's role, bound to the one scope object that role works on."""
 

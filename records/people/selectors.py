@@ -1,12 +1,16 @@
 """Reads on the registry: staff and unit lists in the user's scope, a person's employments, pending
-registrations, the public unit look-up of self-registration, and the look-up of a person by ID number.
+registrations and claims, 调入 requests as each party sees them, the public unit look-up of
+self-registration, and the look-up of a person by ID number.
 """
+import operator
+from functools import reduce
+
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from audits.trail.models import AuditEvent
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
-from records.people.models import Employment, Professional, RecordClaim, Region, Unit
+from records.people.models import Employment, Professional, RecordClaim, Region, TransferRequest, Unit
 
 UNIT_SEARCH_LIMIT = 20
 
@@ -108,6 +112,59 @@ def registration_rejection_reason(user) -> str | None:
         )
         refusals.append((event.at, (event.after or {}).get("reason", "")) if event else (record.created_at, ""))
     return max(refusals)[1] if refusals else None
+
+
+# Requests already decided that the requesting unit still sees on its desk, newest first.
+TRANSFERS_DECIDED_SHOWN = 10
+
+
+def _transfers(**filters) -> QuerySet[TransferRequest]:
+    return TransferRequest.objects.filter(**filters).select_related("professional", "from_unit", "to_unit")
+
+
+def transfers_requested(user) -> list[TransferRequest]:
+    """The requests the user's units made: pending ones, then the latest decided (with the reason of a
+    refusal). The person is shown by name and masked number only, as the unit typed them."""
+    units = scope_for(user).unit_ids
+    pending = _transfers(to_unit_id__in=units, status=TransferRequest.Status.PENDING).order_by("requested_at", "pk")
+    decided = (_transfers(to_unit_id__in=units).exclude(status=TransferRequest.Status.PENDING)
+               .order_by("-decided_at", "-pk")[:TRANSFERS_DECIDED_SHOWN])
+    return [*pending, *decided]
+
+
+def transfers_to_decide(user, party: str | None = None) -> QuerySet[TransferRequest]:
+    """Pending requests the user may confirm or refuse — as the person, as a reviewer of the releasing unit, or
+    as the HR bureau of the releasing unit's region — or only those they decide as `party` (each desk its own)."""
+    scope = scope_for(user)
+    as_party = {
+        TransferRequest.Party.PERSON: Q(professional_id__in=scope.professional_ids),
+        TransferRequest.Party.RELEASING_UNIT: Q(from_unit_id__in=scope.unit_ids),
+        TransferRequest.Party.HR_BUREAU: Q(from_unit__region_id__in=scope.hr_region_ids),
+    }
+    wanted = [as_party[party]] if party else as_party.values()
+    return _transfers(status=TransferRequest.Status.PENDING).filter(
+        reduce(operator.or_, wanted)).order_by("requested_at", "pk")
+
+
+def transfer_party(request: TransferRequest, actor) -> str | None:
+    """Who `actor` is to a request they may decide: the person, the releasing unit's reviewer, or the HR bureau
+    of the releasing unit's region (a county's; the city's for units registered at city level)."""
+    scope = scope_for(actor)
+    if request.professional_id in scope.professional_ids:
+        return TransferRequest.Party.PERSON
+    if request.from_unit_id in scope.unit_ids:
+        return TransferRequest.Party.RELEASING_UNIT
+    if request.from_unit.region_id in scope.hr_region_ids:
+        return TransferRequest.Party.HR_BUREAU
+    return None
+
+
+def transfer_to_decide_get(user, pk: int) -> TransferRequest:
+    return get_in_scope_or_404(transfers_to_decide(user), pk=pk)
+
+
+def transfer_requested_get(user, pk: int) -> TransferRequest:
+    return get_in_scope_or_404(_transfers(to_unit_id__in=scope_for(user).unit_ids), pk=pk)
 
 
 def creatable_regions(user) -> QuerySet[Region]:

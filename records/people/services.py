@@ -1,5 +1,6 @@
 """Writes on the registry: who works where, and who may log in (self-registration and the unit's review of
-it, staff import, 调入, new units), and the admin access that follows the city_hr role.
+it, staff import, 调入 requests and their decisions, new units), and the admin access that follows the
+city_hr role.
 
 One function per action, each atomic and audited; a refusal is a DomainError with a Chinese message and a
 stable code, and changes nothing.
@@ -20,13 +21,13 @@ from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.people.access import scope_for
 from records.people.models import (
-    Employment, IndustryAuthority, Professional, RecordClaim, Region, Role, RoleMembership, Unit,
+    Employment, IndustryAuthority, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
 )
 from records.people.rules import (
     RawRow, RegistrationFacts, RegistrationPath, StaffRow, StaffRowInvalid, clean_staff_row, registration_path,
     same_name,
 )
-from records.people.selectors import claim_reviewing_unit_id, professional_by_id_number
+from records.people.selectors import claim_reviewing_unit_id, professional_by_id_number, transfer_party
 
 EMPLOYED_ELSEWHERE = "该人员当前在其他单位任职，请通过调入办理。"
 
@@ -364,29 +365,116 @@ def _current_employment(professional: Professional) -> Employment | None:
     return professional.employments.select_for_update().filter(ended_on__isnull=True).first()
 
 
+# One answer for every number a unit may not learn anything about (absent, another name, employed nowhere,
+# a registration still pending): naming the person is what opens a transfer, and a unit learns nothing else.
+NOBODY_TO_TRANSFER = ("系统中没有姓名与该身份证号码相符、且目前在其他单位任职的人员。"
+                      "如其目前没有任职单位，请使用“添加人员”或批量导入。")
+
+
 @transaction.atomic
-def professional_transfer(*, professional: Professional, to_unit: Unit, on: dt.date, actor) -> Employment:
-    """调入: the old employment ends the day before `on`, the new one starts on `on`; every record stays the
-    person's, and which unit a claim belongs to follows from these dates."""
-    current = _current_employment(professional)
-    if current is None:
-        raise DomainError("该人员当前没有任职单位，请直接添加为本单位人员。", code="not_employed")
+def transfer_request(*, id_number: str, name: str, to_unit: Unit, on: dt.date, actor,
+                     today: dt.date) -> TransferRequest:
+    """A unit asks to take in a person another unit employs, from `on`. Nothing moves yet (see
+    `transfer_approve`); the requesting unit sees the person's masked number only until the move."""
+    if to_unit.pk not in scope_for(actor).unit_ids:
+        raise NotFound("未找到该单位。")
+    if on > today:
+        raise DomainError("调入日期不能晚于今天。", code="transfer_in_future", field="on")
+    professional = professional_by_id_number(id_number, for_update=True)
+    current = _current_employment(professional) if professional is not None else None
+    if (current is None or not same_name(name, professional.name)
+            or professional.status == Professional.Status.PENDING):
+        raise DomainError(NOBODY_TO_TRANSFER, code="transfer_nobody", field="id_number")
     if current.unit_id == to_unit.pk:
         raise DomainError("该人员已在本单位任职，无需调入。", code="transfer_same_unit")
-    if Professional.objects.filter(pk=professional.pk, status=Professional.Status.PENDING).exists():
-        raise DomainError("该人员的注册申请尚待原单位审核，审核通过后才能调入。", code="pending_registration")
     if on <= current.started_on:
-        raise DomainError(
-            f"调入日期必须晚于该人员在原单位的入职日期（{current.started_on:%Y-%m-%d}）。",
-            code="transfer_before_start", field="on",
-        )
-    current.ended_on = on - dt.timedelta(days=1)
+        # Without the date: the requesting unit has no business reading the person's history.
+        raise DomainError("调入日期须晚于该人员在原单位的入职日期，请与本人核实调入日期。",
+                          code="transfer_before_start", field="on")
+    if TransferRequest.objects.filter(professional=professional, to_unit=to_unit,
+                                      status=TransferRequest.Status.PENDING).exists():
+        raise DomainError("已提交过该人员的调入申请，正在等待确认，请勿重复提交。", code="transfer_pending")
+    request = TransferRequest.objects.create(professional=professional, from_unit_id=current.unit_id,
+                                             to_unit=to_unit, on=on, requested_by=actor)
+    record_event(actor=actor, action="professional.transfer_request", target=professional, after={
+        "request": request.pk, "from_unit": current.unit_id, "to_unit": to_unit.pk, "on": on,
+    })
+    return request
+
+
+@transaction.atomic
+def transfer_approve(*, request: TransferRequest, actor) -> TransferRequest:
+    """The person confirms, or the releasing side approves: the old employment ends the day before `on`, the
+    new one starts on `on`; every record stays the person's, and which unit a claim belongs to follows
+    from these dates. The person's other pending requests lapse."""
+    request, party = _lock_request(request, actor, deciding=True)
+    current = _current_employment(request.professional)
+    # The employment checked when the request was made, unless someone edited it since in the admin.
+    if current is None or current.unit_id != request.from_unit_id or request.on <= current.started_on:
+        raise DomainError("该人员的任职记录已发生变化，本申请已不适用，请调入单位撤回后重新申请。",
+                          code="transfer_stale")
+    current.ended_on = request.on - dt.timedelta(days=1)
     current.save(update_fields=["ended_on"])
-    new = Employment.objects.create(professional=professional, unit=to_unit, started_on=on)
-    record_event(actor=actor, action="professional.transfer", target=professional, before={
+    Employment.objects.create(professional=request.professional, unit=request.to_unit, started_on=request.on)
+    _decide_request(request, actor, party, TransferRequest.Status.COMPLETED)
+    lapsed = list(TransferRequest.objects.select_for_update().filter(
+        professional=request.professional, status=TransferRequest.Status.PENDING))
+    for other in lapsed:
+        other.reason = "该人员已调入其他单位，本申请失效。"
+        _decide_request(other, None, "", TransferRequest.Status.LAPSED)
+    record_event(actor=actor, action="professional.transfer", target=request.professional, before={
         "unit": current.unit_id, "started_on": current.started_on,
-    }, after={"unit": to_unit.pk, "started_on": on, "previous_ended_on": current.ended_on})
-    return new
+    }, after={"unit": request.to_unit_id, "started_on": request.on, "previous_ended_on": current.ended_on,
+              "request": request.pk, "decided_as": party, "lapsed": [other.pk for other in lapsed]})
+    return request
+
+
+@transaction.atomic
+def transfer_refuse(*, request: TransferRequest, actor, reason: str) -> TransferRequest:
+    """The person, or the releasing side, says no (with a reason the requesting unit reads): nothing moves."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写拒绝原因，调入单位会看到。", code="reason_required", field="reason")
+    request, party = _lock_request(request, actor, deciding=True)
+    request.reason = reason
+    _decide_request(request, actor, party, TransferRequest.Status.REFUSED)
+    record_event(actor=actor, action="professional.transfer_refuse", target=request.professional,
+                 after={"request": request.pk, "decided_as": party, "reason": reason})
+    return request
+
+
+@transaction.atomic
+def transfer_withdraw(*, request: TransferRequest, actor) -> TransferRequest:
+    request, party = _lock_request(request, actor, deciding=False)
+    _decide_request(request, actor, party, TransferRequest.Status.WITHDRAWN)
+    record_event(actor=actor, action="professional.transfer_withdraw", target=request.professional,
+                 after={"request": request.pk})
+    return request
+
+
+def _lock_request(request: TransferRequest, actor, *, deciding: bool) -> tuple[TransferRequest, str]:
+    """The request locked, and who the actor is to it: a deciding party, or (`deciding=False`) the requesting
+    unit; anyone else gets NotFound before learning whether it is still pending."""
+    # The person first, then the request: two requests for one person decided at once would otherwise each
+    # hold its own request and wait for the other's (to lapse it), a deadlock.
+    list(Professional.objects.select_for_update().filter(pk=request.professional_id).values_list("pk"))
+    request = (TransferRequest.objects.select_for_update(of=("self",))
+               .select_related("professional", "from_unit", "to_unit").get(pk=request.pk))
+    if deciding:
+        party = transfer_party(request, actor)
+    else:
+        party = TransferRequest.Party.REQUESTING_UNIT if request.to_unit_id in scope_for(actor).unit_ids else None
+    if party is None:
+        raise NotFound("未找到该调入申请。")
+    if request.status != TransferRequest.Status.PENDING:
+        raise DomainError("该调入申请已经处理过了。", code="not_pending")
+    return request, party
+
+
+def _decide_request(request: TransferRequest, actor, party: str, status: str) -> None:
+    request.status, request.decided_by, request.decided_as, request.decided_at = (
+        status, actor, party, timezone.now())
+    request.save(update_fields=["status", "decided_by", "decided_as", "decided_at", "reason"])
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Pages of the registry: log-in and the role homes (desks), a person's page, self-registration and the
-unit's review of it, staff import, 调入, new units; and the navigation context every page reads.
+unit's review of it, staff import, 调入 requests and each party's decision, new units; and the navigation
+context every page reads.
 """
 from functools import partial
 
@@ -27,9 +28,10 @@ from records.people.forms import (
     StaffAddForm,
     StaffImportForm,
     TransferForm,
+    TransferRefuseForm,
     UnitForm,
 )
-from records.people.models import Role
+from records.people.models import Role, TransferRequest
 from records.people.rules import MAX_ROWS, read_staff_file, template_csv, template_xlsx
 from records.people.selectors import (
     county_list,
@@ -41,6 +43,11 @@ from records.people.selectors import (
     registration_pending_list,
     reviewer_units,
     staff_list,
+    transfer_party,
+    transfer_requested_get,
+    transfer_to_decide_get,
+    transfers_requested,
+    transfers_to_decide,
     unit_choices,
     unit_list,
 )
@@ -78,6 +85,8 @@ def unit_home(request):
     return render(request, "records/unit_home.html", {
         "units": units, "page": _page(request, staff), "q": search,
         "pending": registration_pending_list(request.user), "claims": record_claims_pending(request.user),
+        "transfers_outgoing": transfers_to_decide(request.user, TransferRequest.Party.RELEASING_UNIT),
+        "transfers_requested": transfers_requested(request.user),
     })
 
 
@@ -99,6 +108,7 @@ def county_home(request):
         "title": "县（市、区）人社局工作台",
         "scope_names": [m.region for m in request.scope.memberships if m.role == Role.COUNTY_HR],
         "page": _page(request, units), "q": search,
+        "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
     })
 
 
@@ -109,6 +119,7 @@ def city_home(request):
     units = unit_list(request.user, region_id=region_id, search=search)
     return render(request, "records/city_home.html", {
         "counties": county_list(), "page": _page(request, units), "q": search, "region_id": region_id,
+        "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
     })
 
 
@@ -309,17 +320,65 @@ def staff_add(request):
 def staff_transfer(request):
     form = _unit_form(TransferForm, request)
 
-    def transfer():
+    def ask():
         data = form.cleaned_data
-        services.professional_transfer(professional=form.professional, to_unit=data["unit"], on=data["on"],
-                                       actor=request.user)
-        return (f"{form.professional.name} 已于 {data['on']:%Y-%m-%d} 调入本单位，其原有学时记录全部保留。",
-                "records:unit_home")
+        transfer = services.transfer_request(id_number=data["id_number"], name=data["name"], to_unit=data["unit"],
+                                             on=data["on"], actor=request.user, today=form.today)
+        return (f"已提交 {transfer.professional.name} 的调入申请（{transfer.professional.masked_id_number}，调入日期 "
+                f"{transfer.on:%Y-%m-%d}），本人在平台确认或原单位同意后生效。", "records:unit_home")
 
     return _form_page(
-        request, form, transfer, title="调入人员", submit="办理调入",
-        intro="输入在其他单位任职的人员的身份证号码和调入日期：原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
+        request, form, ask, title="调入人员", submit="提交调入申请",
+        intro="输入在其他单位任职的人员的身份证号码、姓名和调入日期。调入须经本人在平台确认，或经原单位（或原单位所在地人社局）"
+              "同意，在此之前人员不作任何变动，本单位也看不到其完整信息；生效后原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
     )
+
+
+# Where each party decides, and goes back to.
+TRANSFER_DESKS = {
+    TransferRequest.Party.PERSON: "records:my_home",
+    TransferRequest.Party.RELEASING_UNIT: "records:unit_home",
+    TransferRequest.Party.REQUESTING_UNIT: "records:unit_home",
+    TransferRequest.Party.HR_BUREAU: "home",
+}
+
+
+@require_POST
+@login_required
+def transfer_approve(request, pk: int):
+    transfer = transfer_to_decide_get(request.user, pk)
+    party = transfer_party(transfer, request.user)
+    with refusal_as_message(request, "未办理："):
+        services.transfer_approve(request=transfer, actor=request.user)
+        done = "已确认调入" if party == TransferRequest.Party.PERSON else "已同意调出"
+        messages.success(request, f"{done}：{transfer.professional.name} 自 {transfer.on:%Y-%m-%d} 起在"
+                                  f"{transfer.to_unit.name}任职，原有学时记录全部保留。")
+    return redirect(TRANSFER_DESKS[party])
+
+
+@require_POST
+@login_required
+def transfer_refuse(request, pk: int):
+    transfer = transfer_to_decide_get(request.user, pk)
+    party = transfer_party(transfer, request.user)
+    form = TransferRefuseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未拒绝：{form.errors['reason'][0]}")
+        return redirect(TRANSFER_DESKS[party])
+    with refusal_as_message(request, "未拒绝："):
+        services.transfer_refuse(request=transfer, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已拒绝{transfer.to_unit.name}调入 {transfer.professional.name} 的申请，人员信息未作变动。")
+    return redirect(TRANSFER_DESKS[party])
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def transfer_withdraw(request, pk: int):
+    transfer = transfer_requested_get(request.user, pk)
+    with refusal_as_message(request, "未撤回："):
+        services.transfer_withdraw(request=transfer, actor=request.user)
+        messages.success(request, f"已撤回 {transfer.professional.name} 的调入申请。")
+    return redirect("records:unit_home")
 
 
 @role_required(Role.COUNTY_HR, Role.CITY_HR)

@@ -338,7 +338,6 @@ def staff_transfer(request):
 TRANSFER_DESKS = {
     TransferRequest.Party.PERSON: "records:my_home",
     TransferRequest.Party.RELEASING_UNIT: "records:unit_home",
-    TransferRequest.Party.REQUESTING_UNIT: "records:unit_home",
     TransferRequest.Party.HR_BUREAU: "home",
 }
 

@@ -5,7 +5,7 @@ Copy this one file: it needs nothing but Python 3.9+ and its standard library.
 
     export CE_PLATFORM_TOKEN=cep_…        # 市人社局在管理后台签发，只显示一次
     python3 client_example.py --url https://portal.example records.json
-    python3 client_example.py --url http://127.0.0.1:8000 --demo 3 --id-number 41040019650101900X --name 张三
+    python3 client_example.py --url http://127.0.0.1:8000 --demo 3 --id-number 41040019650101903X --name 张三
 
 records.json is a JSON array of records (or {"records": [...]}), each with external_id, id_number, name,
 course_title, category ("public" | "professional"), hours and completed_at (ISO 8601, e.g.

@@ -115,7 +115,7 @@ class IngestJSONParser(BaseParser):
 
 class PlatformRecordIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=64, help_text="平台内唯一的记录编号；重发同一编号同一内容视为重复，不重复登记。")
-    id_number = serializers.CharField(min_length=18, max_length=18, help_text="学员身份证号码（18 位，末位可为 X）。")
+    id_number = serializers.CharField(min_length=18, max_length=18, help_text="学员身份证号码（18 位半角数字，末位可为 X，校验位须正确）。")
     name = serializers.CharField(max_length=64, help_text="学员姓名，须与登记的姓名一致。")
     course_title = serializers.CharField(max_length=200, help_text="课程名称。")
     category = serializers.ChoiceField(
@@ -158,7 +158,7 @@ class ApiError(serializers.Serializer):
 
 _RECORD_EXAMPLE = {
     "external_id": "HNZJ-2025-000123",
-    "id_number": "41040019650101900X",
+    "id_number": "41040019650101903X",
     "name": "张爱丽",
     "course_title": "专业技术人员职业道德与诚信建设",
     "category": "public",

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from ce_portal.clock import SHANGHAI
 from ce_portal.errors import DomainError
+from records.people.rules import id_number_well_formed, same_name
 
 MAX_BATCH = 1000
 
@@ -59,7 +60,7 @@ RECORD_CODES = {
     "invalid_record": "记录不是 JSON 对象。",
     "missing_field": "缺少必填字段，或字段为 null/空白（field 指明字段）。",
     "invalid_external_id": "external_id 不是不超过 64 个字符、且不含控制字符的文本。",
-    "invalid_id_number": "id_number 不是 18 位（末位可为 X）。",
+    "invalid_id_number": "id_number 不是 18 位半角数字（末位可为 X），或校验位不正确。",
     "invalid_name": "name 不是不超过 64 个字符、且不含控制字符的文本。",
     "invalid_course_title": "course_title 不是不超过 200 个字符、且不含控制字符的文本。",
     "invalid_category": 'category 不是 "public" 或 "professional"。',
@@ -95,16 +96,6 @@ FIELD_LABELS = {
 
 # Control characters cannot be stored in PostgreSQL text (NUL) or shown; lone surrogates cannot be encoded.
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-
-
-_ID_NUMBER = re.compile(r"\d{17}[\dX]")
-
-
-_NAME_SPACES = re.compile(r"[\s\u3000]+")
-
-
-# The middle dot of minority names (买买提·艾力) arrives in several look-alike forms.
-_NAME_DOTS = str.maketrans({"\u2022": "·", "\u2219": "·", "\u2027": "·", "\u30fb": "·", "\uff0e": "·"})
 
 
 class Rejection(NamedTuple):
@@ -248,8 +239,10 @@ def clean_record(index: int, raw, *, category: str, now: dt.datetime) -> CleanRe
     id_number = raw.get("id_number")
     if id_number is None or id_number == "":
         return _missing("id_number")
-    if not isinstance(id_number, str) or not _ID_NUMBER.fullmatch(id_number := id_number.strip().upper()):
-        return Rejection("invalid_id_number", "身份证号码应为 18 位，最后一位可以是 X。", "id_number")
+    # A number that cannot be anyone's is invalid, not an unknown learner: a platform fixes its data rather
+    # than waits for a registration that cannot come. ASCII only: a machine has no input method to forgive.
+    if not isinstance(id_number, str) or not id_number_well_formed(id_number := id_number.strip().upper()):
+        return Rejection("invalid_id_number", "身份证号码应为 18 位半角数字（最后一位可以是 X），且校验位正确。", "id_number")
     name = _text(raw, "name", 64)
     if isinstance(name, Rejection):
         return name
@@ -298,11 +291,6 @@ def clean_batch(records: list, *, category: str, now: dt.datetime) -> list[Clean
             seen.add(external_id)
         cleaned.append(clean_record(index, raw, category=category, now=now))
     return cleaned
-
-
-def same_name(sent: str, registered: str) -> bool:
-    """Names match ignoring spaces (full-width too) and the form of the middle dot."""
-    return _NAME_SPACES.sub("", sent).translate(_NAME_DOTS) == _NAME_SPACES.sub("", registered).translate(_NAME_DOTS)
 
 
 def platform_year_refusal(year: int, approved_years) -> Rejection | None:

@@ -31,9 +31,10 @@ from ce_portal.errors import DomainError, NotFound
 from records.hours.models import RequirementPolicy
 from records.hours.rules import YearHours, year_hours
 from records.hours.selectors import credited_hours
-from records.people.access import Scope, professionals_in_scope, scope_for, units_in_scope
+from records.people.access import Scope, may_see_full_id_number, scope_for, units_in_scope
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, Unit
 from records.people.rules import mask_id_number, normalize_id_number, validate_id_number
+from records.people.selectors import id_number_q, professional_by_id_number
 
 OVERSEERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER, Role.COUNTY_HR, Role.CITY_HR)
 
@@ -182,6 +183,13 @@ def sees_full_id_numbers(scope: Scope, unit_id: int, region_id: int) -> bool:
     the unit's own reviewers match people to papers and see the full number; industry authorities review
     hours, not identities. On a past year's list this is the unit of that year, whoever employs the person now."""
     return scope.is_city or unit_id in scope.unit_ids or region_id in scope.region_ids
+
+
+def full_id_numbers_q(scope: Scope) -> Q:
+    """`sees_full_id_numbers` as a filter on employments: the rows whose ID number this viewer sees whole."""
+    if scope.is_city:
+        return Q()
+    return Q(unit_id__in=scope.unit_ids) | Q(unit__region_id__in=scope.region_ids)
 
 
 @dataclass(frozen=True)
@@ -369,9 +377,9 @@ def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: i
     if authority_id is not None:
         rows = rows.filter(unit__authority=authority_filter_get(user, authority_id))
     if filters.search:
-        rows = rows.filter(
-            Q(professional__name__contains=filters.search) | Q(professional__id_number=filters.search.upper())
-        )
+        # An exact number finds only rows the viewer sees whole: a hit on a masked row would confirm the number.
+        by_number = id_number_q(normalize_id_number(filters.search), "professional__") & full_id_numbers_q(scope)
+        rows = rows.filter(Q(professional__name__contains=filters.search) | by_number)
     return ComplianceList(filters=filters, policy=policy, scope=scope, base=with_year_hours(rows, year))
 
 
@@ -400,7 +408,8 @@ class PersonCompliance:
 
 def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> PersonCompliance:
     """Was this person compliant in `year`, with which hours? Visible to whoever has the person on their list
-    of that year, or as current staff (a unit checks a newcomer's past years before appointing them)."""
+    of that year, or as current staff (a unit checks a newcomer's past years before appointing them), and
+    sees their ID number whole: never to an industry authority."""
     scope = scope_for(user)
     _require_overseer(scope)
     id_number = normalize_id_number(id_number)
@@ -411,12 +420,15 @@ def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> Per
     if year > today.year:
         raise DomainError(f"{year} 年尚未开始，没有该年度的学时。", code="year_in_future", field="year")
     policy = policy_of(year)
-    professional = Professional.objects.filter(id_number=id_number).first()
+    professional = professional_by_id_number(id_number)
     if professional is None:
         raise NotFound("未找到该人员。")
     employment = year_employments(year).filter(professional=professional).select_related("unit").first()
-    in_year_scope = employment is not None and units_in_scope(user).filter(pk=employment.unit_id).exists()
-    if not in_year_scope and not professionals_in_scope(user).filter(pk=professional.pk).exists():
+    # Answered only to those who see the number whole, on the year's list or as the person's current overseers:
+    # to an industry authority, which sees it masked, any answer would confirm it. So it gets nobody's 404.
+    on_year_list = employment is not None and sees_full_id_numbers(scope, employment.unit_id,
+                                                                    employment.unit.region_id)
+    if not on_year_list and not may_see_full_id_number(user, professional):
         raise NotFound("未找到该人员。")
     public, prof = credited_hours(professional.pk, year)
     return PersonCompliance(professional=professional, unit=employment.unit if employment else None, policy=policy,

@@ -148,7 +148,8 @@ class ComplianceSerializer(serializers.Serializer):
 class ComplianceApi(APIView):
     """For title evaluation, appointment and annual assessment: was this person compliant in the year, with
     which credited hours? Logged-in bureau users (session, or `Authorization: Token …`); a person outside
-    the caller's scope is 404, the same as one who does not exist."""
+    the caller's scope is 404, the same as one who does not exist, and so is everyone to an industry
+    authority, which sees ID numbers masked (an answer would confirm a number)."""
 
     authentication_classes = [SessionAuthentication, TokenAuthentication]
 

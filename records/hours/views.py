@@ -1,5 +1,5 @@
-"""A professional's pages: this year at a glance, a year's page, claims (file, correct, submit, withdraw) and
-the scoped evidence download.
+"""A professional's pages: this year at a glance (with the 调入 requests they are asked to confirm), a year's
+page, claims (file, correct, submit, withdraw) and the scoped evidence download.
 """
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,13 +21,14 @@ from records.hours.models import Claim, RequirementPolicy
 from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name
 from records.hours.selectors import claim_get_own, evidence_list_for_claim, person_years, year_overview
 from records.people.access import role_required
-from records.people.models import Role
-from records.people.selectors import current_employment
+from records.people.models import Role, TransferRequest
+from records.people.selectors import current_employment, transfers_to_decide
 
 
 @role_required(Role.PROFESSIONAL)
 def my_home(request):
-    """This year at a glance: progress against the year's policy, what is credited, pending, or waiting on me."""
+    """This year at a glance: progress against the year's policy, what is credited, pending, or waiting on me
+    (a unit's request to take me in included)."""
     professional = request.user.professional
     year = business_today().year
     return render(request, "records/my_home.html", {
@@ -35,6 +36,7 @@ def my_home(request):
         "employment": current_employment(professional),
         "overview": year_overview(professional, year),
         "past_years": person_years(professional, before=year),
+        "transfers": transfers_to_decide(request.user, TransferRequest.Party.PERSON),
     })
 
 

@@ -1,4 +1,5 @@
-"""Forms for getting people in: log-in, self-registration, staff import and entry, 调入, new units."""
+"""Forms for getting people in: log-in, self-registration, staff import and entry, 调入 and its refusal, new
+units."""
 import datetime as dt
 
 from django import forms
@@ -141,22 +142,22 @@ class StaffAddForm(UnitReviewerForm):
 
 class TransferForm(UnitReviewerForm):
     id_number = IdNumberField()
+    name = forms.CharField(label="姓名", max_length=64, error_messages={"required": "请填写姓名。"},
+                           help_text="须与该人员登记的姓名一致。")
     on = forms.DateField(label="调入日期", widget=forms.DateInput(attrs={"type": "date"}),
                          error_messages={"required": "请填写调入日期。",
                                          "invalid": "请填写正确的日期，如 2024-03-01。"})
-
-    def clean_id_number(self):
-        number = self.cleaned_data["id_number"]
-        self.professional = Professional.objects.filter(id_number=number).first()
-        if self.professional is None:
-            raise ValidationError("系统中没有该身份证号码的人员，请使用“添加人员”或批量导入。", code="not_found")
-        return number
 
     def clean_on(self):
         on = self.cleaned_data["on"]
         if on > self.today:
             raise ValidationError("调入日期不能晚于今天。", code="transfer_in_future")
         return on
+
+
+class TransferRefuseForm(forms.Form):
+    reason = forms.CharField(label="拒绝原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "请填写拒绝原因，调入单位会看到。"})
 
 
 class UnitForm(forms.Form):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from records.people.rules import TitleLevel, mask_id_number, validate_credit_code, validate_id_number
+from records.people.rules import TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
 
 
 class Role(models.TextChoices):
@@ -112,6 +112,52 @@ class Professional(models.Model):
         return mask_id_number(self.id_number)
 
 
+class RecordClaim(models.Model):
+    """Someone registered under the ID number of a record a unit entered (import, 添加人员): the account they
+    made stays inactive and the record untouched until the unit that holds the person (their current
+    employer; for someone employed nowhere, the unit the registrant chose) approves the claim."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待单位审核"
+        APPROVED = "approved", "已通过"
+        REJECTED = "rejected", "已退回"
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="被认领的人员", on_delete=models.PROTECT, related_name="record_claims"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人账号", on_delete=models.PROTECT, related_name="record_claims"
+    )
+    unit = models.ForeignKey(Unit, verbose_name="申请人选择的单位", on_delete=models.PROTECT, related_name="+")
+    # As the registrant typed them: the unit compares them with what it entered, which they never replace.
+    name = models.CharField("申请人填写的姓名", max_length=64)
+    phone = models.CharField("申请人填写的手机号码", max_length=20)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField("退回原因", max_length=500, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "认领已有人员的注册申请"
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One account per ID number (its username), so one claim at a time on a person.
+            models.UniqueConstraint(fields=["professional"], condition=Q(status="pending"),
+                                    name="record_claim_one_pending"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} 认领 {self.professional}"
+
+    @property
+    def name_matches(self) -> bool:
+        return same_name(self.name, self.professional.name)
+
+
 class Employment(models.Model):
     """Which unit a person worked for, when: claims go to the unit of the day they are filed."""
 
@@ -142,6 +188,56 @@ class Employment(models.Model):
 
     def __str__(self):
         return f"{self.professional.name} @ {self.unit.name}"
+
+
+class TransferRequest(models.Model):
+    """调入 as a request: a unit asks to take in a professional another unit employs. Nothing moves until the
+    person confirms it in the portal, or the releasing unit, or the HR bureau of the releasing unit's region,
+    approves it; the person and the releasing side may refuse it, the requesting unit withdraw it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        COMPLETED = "completed", "已调入"
+        REFUSED = "refused", "已拒绝"
+        WITHDRAWN = "withdrawn", "已撤回"
+        LAPSED = "lapsed", "已失效"  # another unit's request for the person completed first
+
+    class Party(models.TextChoices):
+        PERSON = "person", "本人"
+        RELEASING_UNIT = "releasing_unit", "原单位"
+        HR_BUREAU = "hr_bureau", "原单位所在地人社局"
+        REQUESTING_UNIT = "requesting_unit", "调入单位"
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="transfer_requests"
+    )
+    from_unit = models.ForeignKey(Unit, verbose_name="原单位", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey(Unit, verbose_name="调入单位", on_delete=models.PROTECT, related_name="+")
+    on = models.DateField("调入日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_as = models.CharField("处理方", max_length=16, choices=Party.choices, blank=True)
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    reason = models.CharField("拒绝或失效原因", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "调入申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["professional", "to_unit"], condition=Q(status="pending"),
+                                    name="transfer_one_pending_per_unit"),
+            models.CheckConstraint(condition=~Q(from_unit=models.F("to_unit")), name="transfer_between_units"),
+        ]
+
+    def __str__(self):
+        return f"{self.professional.name} → {self.to_unit.name}（{self.get_status_display()}）"
 
 
 class RoleMembership(models.Model):

@@ -1,14 +1,33 @@
 """Reads on the registry: staff and unit lists in the user's scope, a person's employments, pending
-registrations, the public unit look-up of self-registration.
+registrations and claims, 调入 requests as each party sees them, the public unit look-up of
+self-registration, and the look-up of a person by ID number.
 """
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+import operator
+from functools import reduce
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from audits.trail.models import AuditEvent
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
-from records.people.models import Employment, Professional, Region, Unit
+from records.people.models import Employment, Professional, RecordClaim, Region, TransferRequest, Unit
 
 UNIT_SEARCH_LIMIT = 20
+
+
+def id_number_q(id_number: str, prefix: str = "") -> Q:
+    """The condition "this person's ID number is `id_number`" (normalised and valid), on `prefix` + the
+    professional's fields. Every look-up by ID number goes through here or `professional_by_id_number`, so
+    how numbers are stored and matched is decided in one place."""
+    return Q(**{f"{prefix}id_number": id_number})
+
+
+def professional_by_id_number(id_number: str, *, for_update: bool = False) -> Professional | None:
+    """The one person with this ID number, or None. `for_update` locks the row (and only it) for a write."""
+    people = Professional.objects.filter(id_number_q(id_number))
+    if for_update:
+        people = people.select_for_update(of=("self",))
+    return people.select_related("user").first()
 
 
 def unit_search(query: str) -> QuerySet[Unit]:
@@ -47,17 +66,105 @@ def registration_pending_get(user, pk: int) -> Professional:
     return get_in_scope_or_404(pending, pk=pk)
 
 
-def registration_rejection_reason(user) -> str | None:
-    """Why the unit turned this account's registration down, if it did (the reason lives in the audit trail)."""
-    professional = Professional.objects.filter(user=user, status=Professional.Status.REJECTED).first()
-    if professional is None:
-        return None
-    event = (
-        AuditEvent.objects.filter(action="professional.registration_reject", object_type="records.professional",
-                                  object_id=str(professional.pk))
-        .order_by("-id").first()
+def _current_employment_at(units) -> Exists:
+    return Exists(Employment.objects.filter(professional=OuterRef("professional_id"), ended_on__isnull=True,
+                                            unit__in=units))
+
+
+def record_claims_pending(user) -> QuerySet[RecordClaim]:
+    """Claims on people the user's units hold (employ now), and on people employed nowhere who chose one of
+    them. `held` says which: only the holder is shown what it entered (name, phone) next to what was typed."""
+    units = reviewer_units(user)
+    held_anywhere = _current_employment_at(Unit.objects.all())
+    return (
+        RecordClaim.objects.filter(status=RecordClaim.Status.PENDING)
+        .annotate(held=_current_employment_at(units), held_anywhere=held_anywhere)
+        .filter(Q(held=True) | Q(held_anywhere=False, unit__in=units))
+        .select_related("professional", "unit").order_by("created_at", "pk")
     )
-    return (event.after or {}).get("reason", "") if event else ""
+
+
+def record_claim_pending_get(user, pk: int) -> RecordClaim:
+    return get_in_scope_or_404(record_claims_pending(user), pk=pk)
+
+
+def claim_reviewing_unit_id(claim: RecordClaim) -> int:
+    """Who decides a claim: the unit that employs the person now, else the one the registrant chose."""
+    current = Employment.objects.filter(professional_id=claim.professional_id, ended_on__isnull=True)
+    return current.values_list("unit_id", flat=True).first() or claim.unit_id
+
+
+def registration_rejection_reason(user) -> str | None:
+    """Why the unit turned down this account's latest request (its registration, or a claim), if it did and
+    nothing is pending since."""
+    record = Professional.objects.filter(user=user).first()
+    if (record is not None and record.status == Professional.Status.PENDING) or user.record_claims.filter(
+            status=RecordClaim.Status.PENDING).exists():
+        return None
+    refusals = list(user.record_claims.filter(status=RecordClaim.Status.REJECTED)
+                    .order_by("-decided_at").values_list("decided_at", "reason")[:1])
+    if record is not None and record.status == Professional.Status.REJECTED:
+        # A refused new registration keeps its reason in the audit trail.
+        event = (
+            AuditEvent.objects.filter(action="professional.registration_reject", object_type="records.professional",
+                                      object_id=str(record.pk))
+            .order_by("-id").first()
+        )
+        refusals.append((event.at, (event.after or {}).get("reason", "")) if event else (record.created_at, ""))
+    return max(refusals)[1] if refusals else None
+
+
+# Requests already decided that the requesting unit still sees on its desk, newest first.
+TRANSFERS_DECIDED_SHOWN = 10
+
+
+def _transfers(**filters) -> QuerySet[TransferRequest]:
+    return TransferRequest.objects.filter(**filters).select_related("professional", "from_unit", "to_unit")
+
+
+def transfers_requested(user) -> list[TransferRequest]:
+    """The requests the user's units made: pending ones, then the latest decided (with the reason of a
+    refusal). The person is shown by name and masked number only, as the unit typed them."""
+    units = scope_for(user).unit_ids
+    pending = _transfers(to_unit_id__in=units, status=TransferRequest.Status.PENDING).order_by("requested_at", "pk")
+    decided = (_transfers(to_unit_id__in=units).exclude(status=TransferRequest.Status.PENDING)
+               .order_by("-decided_at", "-pk")[:TRANSFERS_DECIDED_SHOWN])
+    return [*pending, *decided]
+
+
+def transfers_to_decide(user, party: str | None = None) -> QuerySet[TransferRequest]:
+    """Pending requests the user may confirm or refuse — as the person, as a reviewer of the releasing unit, or
+    as the HR bureau of the releasing unit's region — or only those they decide as `party` (each desk its own)."""
+    scope = scope_for(user)
+    as_party = {
+        TransferRequest.Party.PERSON: Q(professional_id__in=scope.professional_ids),
+        TransferRequest.Party.RELEASING_UNIT: Q(from_unit_id__in=scope.unit_ids),
+        TransferRequest.Party.HR_BUREAU: Q(from_unit__region_id__in=scope.hr_region_ids),
+    }
+    wanted = [as_party[party]] if party else as_party.values()
+    return _transfers(status=TransferRequest.Status.PENDING).filter(
+        reduce(operator.or_, wanted)).order_by("requested_at", "pk")
+
+
+def transfer_party(request: TransferRequest, actor) -> str | None:
+    """Who `actor` is to a request they may decide: the person, the releasing unit's reviewer, or the HR bureau
+    of the releasing unit's region (a county's; the city's for units registered at city level)."""
+    scope = scope_for(actor)
+    if request.professional_id in scope.professional_ids:
+        return TransferRequest.Party.PERSON
+    if request.from_unit_id in scope.unit_ids:
+        return TransferRequest.Party.RELEASING_UNIT
+    if request.from_unit.region_id in scope.hr_region_ids:
+        return TransferRequest.Party.HR_BUREAU
+    return None
+
+
+def transfer_to_decide_get(user, pk: int) -> TransferRequest:
+    return get_in_scope_or_404(transfers_to_decide(user), pk=pk)
+
+
+def transfer_requested_get(user, pk: int) -> TransferRequest:
+    return get_in_scope_or_404(_transfers(to_unit_id__in=scope_for(user).unit_ids), pk=pk)
 
 
 def creatable_regions(user) -> QuerySet[Region]:

@@ -1,5 +1,6 @@
 """Writes on the registry: who works where, and who may log in (self-registration and the unit's review of
-it, staff import, 调入, new units), and the admin access that follows the city_hr role.
+it, staff import, 调入 requests and their decisions, new units), and the admin access that follows the
+city_hr role.
 
 One function per action, each atomic and audited; a refusal is a DomainError with a Chinese message and a
 stable code, and changes nothing.
@@ -8,83 +9,102 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.people.access import scope_for
-from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
-from records.people.rules import RawRow, StaffRow, StaffRowInvalid, clean_staff_row
-
-ALREADY_REGISTERED = "该身份证号码已注册，请直接登录或联系单位。"
-
+from records.people.models import (
+    Employment, IndustryAuthority, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
+)
+from records.people.rules import (
+    RawRow, RegistrationFacts, RegistrationPath, StaffRow, StaffRowInvalid, clean_staff_row, registration_path,
+    same_name,
+)
+from records.people.selectors import claim_reviewing_unit_id, professional_by_id_number, transfer_party
 
 EMPLOYED_ELSEWHERE = "该人员当前在其他单位任职，请通过调入办理。"
 
 
 @dataclass(frozen=True)
 class Registration:
-    professional: Professional
-    # True when the person linked to a record their unit had imported: the unit vouched, no review needed.
-    activated: bool
+    """What a registration did; the registrant is told the same whatever it was (RegistrationPath)."""
+
+    path: RegistrationPath
+    professional: Professional | None = None
+    claim: RecordClaim | None = None
 
 
 @transaction.atomic
 def professional_register(*, id_number: str, name: str, phone: str, password: str, unit: Unit,
                           today: dt.date) -> Registration:
-    """A person signs up (username = ID number). A record the unit imported earlier is linked, not duplicated.
+    """A person signs up (username = ID number). Nothing goes live and nothing a unit entered changes: a new
+    person waits for the chosen unit's approval, a record a unit entered is claimed (RecordClaim), a number
+    whose account is in use is left alone.
 
     `id_number` is already normalised and checksum-valid; the password already passed the validators.
     """
-    User = get_user_model()
-    existing = (
-        Professional.objects.select_for_update(of=("self",)).select_related("user").filter(id_number=id_number).first()
-    )
-    reapplying = existing is not None and existing.user is not None and _was_rejected(existing)
-    if existing is not None and existing.user is not None and not reapplying:
-        raise DomainError(ALREADY_REGISTERED, code="already_registered", field="id_number")
-    if User.objects.filter(username=id_number).exclude(pk=existing.user_id if reapplying else None).exists():
-        raise DomainError(ALREADY_REGISTERED, code="already_registered", field="id_number")
-    if existing is not None and existing.name != name:
-        raise DomainError(
-            "姓名与单位登记的该身份证号码的姓名不一致，请核对；如单位登记有误，请联系单位更正。",
-            code="name_mismatch", field="name",
-        )
-    current = _current_employment(existing) if existing else None
-    if current is not None and current.unit_id != unit.pk:
-        raise DomainError(
-            "该身份证号码已由其他单位登记。请选择您当前所在的单位；如已更换单位，请联系新单位办理调入。",
-            code="employed_elsewhere", field="unit",
-        )
-    activated = current is not None
+    # Hashed whatever the path: an ignored registration must not answer sooner than an accepted one.
+    password_hash = make_password(password)
+    existing = professional_by_id_number(id_number, for_update=True)
+    account = get_user_model().objects.select_for_update().filter(username=id_number).first()
+    path = registration_path(_registration_facts(existing, account))
+    if path is RegistrationPath.IGNORE:
+        record_event(actor=None, action="professional.register_ignored", target=existing or account,
+                     after={"unit": unit.pk})
+        return Registration(path=path, professional=existing)
 
-    user = existing.user if reapplying else User(username=id_number)
-    user.first_name = name
-    user.is_active = activated
-    user.set_password(password)
-    user.save()
-    professional = existing or Professional(id_number=id_number, name=name)
-    professional.user = user
-    professional.phone = phone
-    professional.status = Professional.Status.ACTIVE if activated else Professional.Status.PENDING
+    account = account or get_user_model()(username=id_number, is_active=False)
+    account.first_name, account.password, account.is_active = name, password_hash, False
+    account.save()
+    if path is RegistrationPath.CLAIM:
+        claim = RecordClaim.objects.create(professional=existing, user=account, unit=unit, name=name, phone=phone)
+        record_event(actor=account, action="professional.record_claim", target=existing, after={
+            "claim": claim.pk, "unit": unit.pk, "name_matches": same_name(name, existing.name),
+        })
+        return Registration(path=path, professional=existing, claim=claim)
+
+    # NEW, or REAPPLY: the registrant's own refused application, with nothing of a unit's in it, filed again.
+    professional = existing or Professional(id_number=id_number)
+    before = {"name": professional.name, "status": professional.status} if existing else None
+    professional.name, professional.phone, professional.user = name, phone, account
+    professional.status = Professional.Status.PENDING
     professional.save()
-    if current is None:
-        _check_start_after_last_employment(professional, started_on=today)
-        Employment.objects.create(professional=professional, unit=unit, started_on=today)
-    RoleMembership.objects.get_or_create(user=user, role=Role.PROFESSIONAL, professional=professional)
-    record_event(actor=user, action="professional.register", target=professional, after={
-        "unit": unit.pk, "linked_existing": existing is not None, "activated": activated,
-    })
-    return Registration(professional=professional, activated=activated)
+    _check_start_after_last_employment(professional, started_on=today)
+    Employment.objects.create(professional=professional, unit=unit, started_on=today)
+    RoleMembership.objects.get_or_create(user=account, role=Role.PROFESSIONAL, professional=professional)
+    record_event(actor=account, action="professional.register", target=professional, before=before,
+                 after={"unit": unit.pk, "path": path.value})
+    return Registration(path=path, professional=professional)
 
 
-def _was_rejected(professional: Professional) -> bool:
-    """A person whose unit turned the registration down may apply again (to the right unit, this time)."""
-    return professional.status == Professional.Status.REJECTED and not professional.user.is_active
+def _registration_facts(existing: Professional | None, account) -> RegistrationFacts:
+    own_refused = (
+        existing is not None and account is not None and existing.user_id == account.pk
+        and existing.status == Professional.Status.REJECTED and not account.is_active
+    )
+    return RegistrationFacts(
+        record=existing is not None,
+        record_has_account=existing is not None and existing.user_id is not None,
+        record_is_own_refused=own_refused,
+        record_held=existing is not None and _current_employment(existing) is not None,
+        account=account is not None,
+        account_reusable=account is not None and (own_refused or _only_refused_claims(account)),
+    )
+
+
+def _only_refused_claims(account) -> bool:
+    """An inactive account made by claims that were all turned down, linked to nobody: it may claim again."""
+    if account.is_active or Professional.objects.filter(user=account).exists():
+        return False
+    statuses = set(account.record_claims.values_list("status", flat=True))
+    return statuses == {RecordClaim.Status.REJECTED}
 
 
 @transaction.atomic
@@ -102,9 +122,7 @@ def registration_approve(*, professional: Professional, actor) -> Professional:
 @transaction.atomic
 def registration_reject(*, professional: Professional, actor, reason: str) -> Professional:
     """The unit says this person does not work here: the employment the registration claimed goes away."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("请填写退回原因，申请人登录时会看到。", code="reason_required", field="reason")
+    reason = _required_reason(reason)
     professional = _lock_pending(professional)
     claimed = _current_employment(professional)
     professional.status = Professional.Status.REJECTED
@@ -115,6 +133,74 @@ def registration_reject(*, professional: Professional, actor, reason: str) -> Pr
                  before={"status": Professional.Status.PENDING, "unit": claimed.unit_id if claimed else None},
                  after={"status": professional.status, "reason": reason})
     return professional
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写退回原因，申请人登录时会看到。", code="reason_required", field="reason")
+    return reason
+
+
+@transaction.atomic
+def record_claim_approve(*, claim: RecordClaim, actor, today: dt.date) -> RecordClaim:
+    """The unit vouches that the registrant is the person it entered: the account is linked and activated.
+    What the unit entered stays; only a phone it left blank takes the registrant's. Someone employed
+    nowhere starts with the approving unit today."""
+    claim = _lock_claim(claim, actor)
+    professional = Professional.objects.select_for_update(of=("self",)).get(pk=claim.professional_id)
+    if professional.user_id not in (None, claim.user_id):
+        raise DomainError("该人员已关联其他登录账号，不能通过本申请，请退回。", code="already_linked")
+    if not same_name(claim.name, professional.name):
+        raise DomainError(
+            f"申请人填写的姓名（{claim.name}）与单位登记的姓名（{professional.name}）不一致，不能通过；"
+            "如确为本人，请退回并告知其按单位登记的姓名重新注册。",
+            code="name_mismatch",
+        )
+    started = None
+    if _current_employment(professional) is None:
+        _check_start_after_last_employment(professional, started_on=today)
+        started = Employment.objects.create(professional=professional, unit=claim.unit, started_on=today)
+    before = {"user": professional.user_id, "status": professional.status, "phone_blank": not professional.phone}
+    professional.user = claim.user
+    professional.status = Professional.Status.ACTIVE
+    professional.phone = professional.phone or claim.phone
+    professional.save(update_fields=["user", "status", "phone"])
+    account = claim.user
+    account.is_active, account.first_name = True, professional.name
+    account.save(update_fields=["is_active", "first_name"])
+    RoleMembership.objects.get_or_create(user=account, role=Role.PROFESSIONAL, professional=professional)
+    _decide(claim, actor, RecordClaim.Status.APPROVED)
+    record_event(actor=actor, action="professional.record_claim_approve", target=professional, before=before,
+                 after={"claim": claim.pk, "user": account.pk, "status": professional.status,
+                        "started_at_unit": started.unit_id if started else None})
+    return claim
+
+
+@transaction.atomic
+def record_claim_reject(*, claim: RecordClaim, actor, reason: str) -> RecordClaim:
+    """Not the person the unit entered (or not now): the account stays inactive, the record as it was."""
+    reason = _required_reason(reason)
+    claim = _lock_claim(claim, actor)
+    claim.reason = reason
+    _decide(claim, actor, RecordClaim.Status.REJECTED)
+    record_event(actor=actor, action="professional.record_claim_reject", target=claim.professional,
+                 after={"claim": claim.pk, "reason": reason})
+    return claim
+
+
+def _lock_claim(claim: RecordClaim, actor) -> RecordClaim:
+    claim = RecordClaim.objects.select_for_update(of=("self",)).select_related("user").get(pk=claim.pk)
+    if claim_reviewing_unit_id(claim) not in scope_for(actor).unit_ids:
+        raise NotFound("未找到该申请。")
+    if claim.status != RecordClaim.Status.PENDING:
+        raise DomainError("该申请已经处理过了。", code="not_pending")
+    return claim
+
+
+def _decide(claim: RecordClaim, actor, status: str) -> None:
+    claim.status, claim.decided_by, claim.decided_at = status, actor, timezone.now()
+    claim.save(update_fields=["status", "reason", "decided_by", "decided_at"])
 
 
 def _lock_pending(professional: Professional) -> Professional:
@@ -253,12 +339,12 @@ def _enrol(*, unit: Unit, rows: list[tuple[RowOutcome, StaffRow]], actor) -> Non
 def _check_returning(existing: Professional, row: StaffRow, *, unit: Unit, current_unit_id, last_end) -> None:
     if current_unit_id == unit.pk:
         raise DomainError("该人员已在本单位登记，无需重复导入。", code="duplicate_id_number", field="id_number")
+    # The name first, and never the registered one: a unit learns where a number works, or anything else of
+    # a person it does not employ, only by naming them.
+    if not same_name(row.name, existing.name):
+        raise DomainError("姓名与系统中该身份证号码登记的姓名不一致，请核对。", code="name_mismatch", field="name")
     if current_unit_id is not None:
         raise DomainError(EMPLOYED_ELSEWHERE, code="employed_elsewhere", field="id_number")
-    if existing.name != row.name:
-        raise DomainError(
-            f"姓名与系统中该身份证号码登记的姓名（{existing.name}）不一致，请核对。", code="name_mismatch", field="name"
-        )
     if last_end is not None and row.started_on <= last_end:
         raise DomainError(
             f"入职日期应晚于该人员上一段任职的离职日期（{last_end:%Y-%m-%d}）。",
@@ -279,29 +365,116 @@ def _current_employment(professional: Professional) -> Employment | None:
     return professional.employments.select_for_update().filter(ended_on__isnull=True).first()
 
 
+# One answer for every number a unit may not learn anything about (absent, another name, employed nowhere,
+# a registration still pending): naming the person is what opens a transfer, and a unit learns nothing else.
+NOBODY_TO_TRANSFER = ("系统中没有姓名与该身份证号码相符、且目前在其他单位任职的人员。"
+                      "如其目前没有任职单位，请使用“添加人员”或批量导入。")
+
+
 @transaction.atomic
-def professional_transfer(*, professional: Professional, to_unit: Unit, on: dt.date, actor) -> Employment:
-    """调入: the old employment ends the day before `on`, the new one starts on `on`; every record stays the
-    person's, and which unit a claim belongs to follows from these dates."""
-    current = _current_employment(professional)
-    if current is None:
-        raise DomainError("该人员当前没有任职单位，请直接添加为本单位人员。", code="not_employed")
+def transfer_request(*, id_number: str, name: str, to_unit: Unit, on: dt.date, actor,
+                     today: dt.date) -> TransferRequest:
+    """A unit asks to take in a person another unit employs, from `on`. Nothing moves yet (see
+    `transfer_approve`); the requesting unit sees the person's masked number only until the move."""
+    if to_unit.pk not in scope_for(actor).unit_ids:
+        raise NotFound("未找到该单位。")
+    if on > today:
+        raise DomainError("调入日期不能晚于今天。", code="transfer_in_future", field="on")
+    professional = professional_by_id_number(id_number, for_update=True)
+    current = _current_employment(professional) if professional is not None else None
+    if (current is None or not same_name(name, professional.name)
+            or professional.status == Professional.Status.PENDING):
+        raise DomainError(NOBODY_TO_TRANSFER, code="transfer_nobody", field="id_number")
     if current.unit_id == to_unit.pk:
         raise DomainError("该人员已在本单位任职，无需调入。", code="transfer_same_unit")
-    if Professional.objects.filter(pk=professional.pk, status=Professional.Status.PENDING).exists():
-        raise DomainError("该人员的注册申请尚待原单位审核，审核通过后才能调入。", code="pending_registration")
     if on <= current.started_on:
-        raise DomainError(
-            f"调入日期必须晚于该人员在原单位的入职日期（{current.started_on:%Y-%m-%d}）。",
-            code="transfer_before_start", field="on",
-        )
-    current.ended_on = on - dt.timedelta(days=1)
+        # Without the date: the requesting unit has no business reading the person's history.
+        raise DomainError("调入日期须晚于该人员在原单位的入职日期，请与本人核实调入日期。",
+                          code="transfer_before_start", field="on")
+    if TransferRequest.objects.filter(professional=professional, to_unit=to_unit,
+                                      status=TransferRequest.Status.PENDING).exists():
+        raise DomainError("已提交过该人员的调入申请，正在等待确认，请勿重复提交。", code="transfer_pending")
+    request = TransferRequest.objects.create(professional=professional, from_unit_id=current.unit_id,
+                                             to_unit=to_unit, on=on, requested_by=actor)
+    record_event(actor=actor, action="professional.transfer_request", target=professional, after={
+        "request": request.pk, "from_unit": current.unit_id, "to_unit": to_unit.pk, "on": on,
+    })
+    return request
+
+
+@transaction.atomic
+def transfer_approve(*, request: TransferRequest, actor) -> TransferRequest:
+    """The person confirms, or the releasing side approves: the old employment ends the day before `on`, the
+    new one starts on `on`; every record stays the person's, and which unit a claim belongs to follows
+    from these dates. The person's other pending requests lapse."""
+    request, party = _lock_request(request, actor, deciding=True)
+    current = _current_employment(request.professional)
+    # The employment checked when the request was made, unless someone edited it since in the admin.
+    if current is None or current.unit_id != request.from_unit_id or request.on <= current.started_on:
+        raise DomainError("该人员的任职记录已发生变化，本申请已不适用，请调入单位撤回后重新申请。",
+                          code="transfer_stale")
+    current.ended_on = request.on - dt.timedelta(days=1)
     current.save(update_fields=["ended_on"])
-    new = Employment.objects.create(professional=professional, unit=to_unit, started_on=on)
-    record_event(actor=actor, action="professional.transfer", target=professional, before={
+    Employment.objects.create(professional=request.professional, unit=request.to_unit, started_on=request.on)
+    _decide_request(request, actor, party, TransferRequest.Status.COMPLETED)
+    lapsed = list(TransferRequest.objects.select_for_update().filter(
+        professional=request.professional, status=TransferRequest.Status.PENDING))
+    for other in lapsed:
+        other.reason = "该人员已调入其他单位，本申请失效。"
+        _decide_request(other, None, "", TransferRequest.Status.LAPSED)
+    record_event(actor=actor, action="professional.transfer", target=request.professional, before={
         "unit": current.unit_id, "started_on": current.started_on,
-    }, after={"unit": to_unit.pk, "started_on": on, "previous_ended_on": current.ended_on})
-    return new
+    }, after={"unit": request.to_unit_id, "started_on": request.on, "previous_ended_on": current.ended_on,
+              "request": request.pk, "decided_as": party, "lapsed": [other.pk for other in lapsed]})
+    return request
+
+
+@transaction.atomic
+def transfer_refuse(*, request: TransferRequest, actor, reason: str) -> TransferRequest:
+    """The person, or the releasing side, says no (with a reason the requesting unit reads): nothing moves."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写拒绝原因，调入单位会看到。", code="reason_required", field="reason")
+    request, party = _lock_request(request, actor, deciding=True)
+    request.reason = reason
+    _decide_request(request, actor, party, TransferRequest.Status.REFUSED)
+    record_event(actor=actor, action="professional.transfer_refuse", target=request.professional,
+                 after={"request": request.pk, "decided_as": party, "reason": reason})
+    return request
+
+
+@transaction.atomic
+def transfer_withdraw(*, request: TransferRequest, actor) -> TransferRequest:
+    request, party = _lock_request(request, actor, deciding=False)
+    _decide_request(request, actor, party, TransferRequest.Status.WITHDRAWN)
+    record_event(actor=actor, action="professional.transfer_withdraw", target=request.professional,
+                 after={"request": request.pk})
+    return request
+
+
+def _lock_request(request: TransferRequest, actor, *, deciding: bool) -> tuple[TransferRequest, str]:
+    """The request locked, and who the actor is to it: a deciding party, or (`deciding=False`) the requesting
+    unit; anyone else gets NotFound before learning whether it is still pending."""
+    # The person first, then the request: two requests for one person decided at once would otherwise each
+    # hold its own request and wait for the other's (to lapse it), a deadlock.
+    list(Professional.objects.select_for_update().filter(pk=request.professional_id).values_list("pk"))
+    request = (TransferRequest.objects.select_for_update(of=("self",))
+               .select_related("professional", "from_unit", "to_unit").get(pk=request.pk))
+    if deciding:
+        party = transfer_party(request, actor)
+    else:
+        party = TransferRequest.Party.REQUESTING_UNIT if request.to_unit_id in scope_for(actor).unit_ids else None
+    if party is None:
+        raise NotFound("未找到该调入申请。")
+    if request.status != TransferRequest.Status.PENDING:
+        raise DomainError("该调入申请已经处理过了。", code="not_pending")
+    return request, party
+
+
+def _decide_request(request: TransferRequest, actor, party: str, status: str) -> None:
+    request.status, request.decided_by, request.decided_as, request.decided_at = (
+        status, actor, party, timezone.now())
+    request.save(update_fields=["status", "decided_by", "decided_as", "decided_at", "reason"])
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Pages of the registry: log-in and the role homes (desks), a person's page, self-registration and the
-unit's review of it, staff import, 调入, new units; and the navigation context every page reads.
+unit's review of it, staff import, 调入 requests and each party's decision, new units; and the navigation
+context every page reads.
 """
 from functools import partial
 
@@ -27,18 +28,26 @@ from records.people.forms import (
     StaffAddForm,
     StaffImportForm,
     TransferForm,
+    TransferRefuseForm,
     UnitForm,
 )
-from records.people.models import Role
+from records.people.models import Role, TransferRequest
 from records.people.rules import MAX_ROWS, read_staff_file, template_csv, template_xlsx
 from records.people.selectors import (
     county_list,
     creatable_regions,
     professional_get,
+    record_claim_pending_get,
+    record_claims_pending,
     registration_pending_get,
     registration_pending_list,
     reviewer_units,
     staff_list,
+    transfer_party,
+    transfer_requested_get,
+    transfer_to_decide_get,
+    transfers_requested,
+    transfers_to_decide,
     unit_choices,
     unit_list,
 )
@@ -75,7 +84,9 @@ def unit_home(request):
     staff = staff_list(request.user, unit_ids=request.scope.unit_ids, search=search)
     return render(request, "records/unit_home.html", {
         "units": units, "page": _page(request, staff), "q": search,
-        "pending": registration_pending_list(request.user),
+        "pending": registration_pending_list(request.user), "claims": record_claims_pending(request.user),
+        "transfers_outgoing": transfers_to_decide(request.user, TransferRequest.Party.RELEASING_UNIT),
+        "transfers_requested": transfers_requested(request.user),
     })
 
 
@@ -97,6 +108,7 @@ def county_home(request):
         "title": "县（市、区）人社局工作台",
         "scope_names": [m.region for m in request.scope.memberships if m.role == Role.COUNTY_HR],
         "page": _page(request, units), "q": search,
+        "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
     })
 
 
@@ -107,6 +119,7 @@ def city_home(request):
     units = unit_list(request.user, region_id=region_id, search=search)
     return render(request, "records/city_home.html", {
         "counties": county_list(), "page": _page(request, units), "q": search, "region_id": region_id,
+        "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
     })
 
 
@@ -125,6 +138,13 @@ def professional_detail(request, pk: int):
 REGISTER_RATE_PER_MINUTE = 10
 
 
+# What every well-formed registration is told, whatever the registry holds under the number (a new person, a
+# claim on a record a unit entered, a number whose account is in use): a difference would tell a stranger
+# whether a number is registered, under which name, at which unit.
+REGISTERED_MESSAGE = ("注册申请已提交，请等待单位审核；审核通过后即可用身份证号码登录。"
+                      "如该身份证号码已有账号，请直接登录，忘记密码请联系单位。")
+
+
 REGISTER_RATE_MESSAGE = f"注册提交过于频繁（每分钟最多 {REGISTER_RATE_PER_MINUTE} 次），请稍后再试；已填写的内容未保存。"
 
 
@@ -137,8 +157,8 @@ UNIT_SEARCH_RATE_MESSAGE = f"查询过于频繁（每分钟最多 {UNIT_SEARCH_R
 def register(request):
     form = RegistrationForm(_posted(request)[0])
     if request.method == "POST" and rate_limited(request, "register", REGISTER_RATE_PER_MINUTE):
-        # Each try tells whether an ID number is already registered: not at machine speed. What was typed
-        # stays (but the passwords), and nothing is saved.
+        # Each try may put an application on a unit's desk and costs a password hash: not at machine speed.
+        # What was typed stays (but the passwords), and nothing is saved.
         messages.error(request, REGISTER_RATE_MESSAGE)
         form = RegistrationForm(initial={k: v for k, v in request.POST.items() if not k.startswith("password")})
         return _register_page(request, form, status=429)
@@ -149,17 +169,15 @@ def register(request):
         data = form.cleaned_data
         with refusal_on_form(form):
             try:
-                result = services.professional_register(
+                services.professional_register(
                     id_number=data["id_number"], name=data["name"], phone=data["phone"], password=data["password1"],
                     unit=data["unit"], today=business_today(),
                 )
             except IntegrityError:
-                # The same ID number registered a moment ago in another request: the unique username caught it.
-                raise DomainError(services.ALREADY_REGISTERED, code="already_registered", field="id_number") from None
-            if result.activated:
-                messages.success(request, "注册成功：已与单位登记的信息关联，账号已启用，请用身份证号码登录。")
-            else:
-                messages.success(request, "注册成功，请等待单位审核；审核通过后即可用身份证号码登录。")
+                # The same number registered a moment ago in another request (the unique username caught it):
+                # this one changed nothing, as when the account already existed, and is told the same.
+                pass
+            messages.success(request, REGISTERED_MESSAGE)
             return redirect("login")
     return _register_page(request, form)
 
@@ -203,6 +221,30 @@ def registration_reject(request, pk: int):
     with refusal_as_message(request):
         services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, f"已退回 {professional.name} 的注册申请。")
+    return redirect("records:unit_home")
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def record_claim_approve(request, pk: int):
+    claim = record_claim_pending_get(request.user, pk)
+    with refusal_as_message(request, f"未通过 {claim.name} 的认领申请："):
+        services.record_claim_approve(claim=claim, actor=request.user, today=business_today())
+        messages.success(request, f"已通过 {claim.name} 的认领申请：其账号已与本单位登记的人员关联并启用。")
+    return redirect("records:unit_home")
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def record_claim_reject(request, pk: int):
+    claim = record_claim_pending_get(request.user, pk)
+    form = RejectRegistrationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未退回 {claim.name} 的申请：{form.errors['reason'][0]}")
+        return redirect("records:unit_home")
+    with refusal_as_message(request):
+        services.record_claim_reject(claim=claim, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已退回 {claim.name} 的认领申请，单位登记的信息未作任何改动。")
     return redirect("records:unit_home")
 
 
@@ -264,11 +306,13 @@ def staff_add(request):
 
     def add():
         professional = services.professional_enrol(unit=form.cleaned_data["unit"], row=form.row, actor=request.user)
-        return f"已添加 {professional.name}。本人自助注册并选择本单位后，账号立即启用。", "records:unit_home"
+        return (f"已添加 {professional.name}。本人以身份证号码自助注册后，其申请会出现在本单位的“认领已有人员的申请”中，"
+                "核对通过后即可登录。", "records:unit_home")
 
     return _form_page(
         request, form, add, title="添加本单位人员", submit="添加",
-        intro="添加后本人暂无登录账号；本人以身份证号码自助注册并选择本单位后，账号立即启用，无需再次审核。",
+        intro="添加后本人暂无登录账号。本人以身份证号码自助注册后，须经本单位核对通过（认领已有人员的申请）才能登录；"
+              "本单位登记的信息不会因注册而改变。",
     )
 
 
@@ -276,17 +320,64 @@ def staff_add(request):
 def staff_transfer(request):
     form = _unit_form(TransferForm, request)
 
-    def transfer():
+    def ask():
         data = form.cleaned_data
-        services.professional_transfer(professional=form.professional, to_unit=data["unit"], on=data["on"],
-                                       actor=request.user)
-        return (f"{form.professional.name} 已于 {data['on']:%Y-%m-%d} 调入本单位，其原有学时记录全部保留。",
-                "records:unit_home")
+        transfer = services.transfer_request(id_number=data["id_number"], name=data["name"], to_unit=data["unit"],
+                                             on=data["on"], actor=request.user, today=form.today)
+        return (f"已提交 {transfer.professional.name} 的调入申请（{transfer.professional.masked_id_number}，调入日期 "
+                f"{transfer.on:%Y-%m-%d}），本人在平台确认或原单位同意后生效。", "records:unit_home")
 
     return _form_page(
-        request, form, transfer, title="调入人员", submit="办理调入",
-        intro="输入在其他单位任职的人员的身份证号码和调入日期：原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
+        request, form, ask, title="调入人员", submit="提交调入申请",
+        intro="输入在其他单位任职的人员的身份证号码、姓名和调入日期。调入须经本人在平台确认，或经原单位（或原单位所在地人社局）"
+              "同意，在此之前人员不作任何变动，本单位也看不到其完整信息；生效后原单位任职截至调入日期前一天，本人已有的学时记录全部保留。",
     )
+
+
+# Where each party decides, and goes back to.
+TRANSFER_DESKS = {
+    TransferRequest.Party.PERSON: "records:my_home",
+    TransferRequest.Party.RELEASING_UNIT: "records:unit_home",
+    TransferRequest.Party.HR_BUREAU: "home",
+}
+
+
+@require_POST
+@login_required
+def transfer_approve(request, pk: int):
+    transfer = transfer_to_decide_get(request.user, pk)
+    party = transfer_party(transfer, request.user)
+    with refusal_as_message(request, "未办理："):
+        services.transfer_approve(request=transfer, actor=request.user)
+        done = "已确认调入" if party == TransferRequest.Party.PERSON else "已同意调出"
+        messages.success(request, f"{done}：{transfer.professional.name} 自 {transfer.on:%Y-%m-%d} 起在"
+                                  f"{transfer.to_unit.name}任职，原有学时记录全部保留。")
+    return redirect(TRANSFER_DESKS[party])
+
+
+@require_POST
+@login_required
+def transfer_refuse(request, pk: int):
+    transfer = transfer_to_decide_get(request.user, pk)
+    party = transfer_party(transfer, request.user)
+    form = TransferRefuseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未拒绝：{form.errors['reason'][0]}")
+        return redirect(TRANSFER_DESKS[party])
+    with refusal_as_message(request, "未拒绝："):
+        services.transfer_refuse(request=transfer, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已拒绝{transfer.to_unit.name}调入 {transfer.professional.name} 的申请，人员信息未作变动。")
+    return redirect(TRANSFER_DESKS[party])
+
+
+@require_POST
+@role_required(Role.UNIT_REVIEWER)
+def transfer_withdraw(request, pk: int):
+    transfer = transfer_requested_get(request.user, pk)
+    with refusal_as_message(request, "未撤回："):
+        services.transfer_withdraw(request=transfer, actor=request.user)
+        messages.success(request, f"已撤回 {transfer.professional.name} 的调入申请。")
+    return redirect("records:unit_home")
 
 
 @role_required(Role.COUNTY_HR, Role.CITY_HR)

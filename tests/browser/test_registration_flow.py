@@ -1,5 +1,6 @@
 """From the login page to an approved account, in real Chromium: the unit look-up as you type (our own
-static JS, no CDN), the unit's approval, then the first log-in."""
+static JS, no CDN), the unit's approval (of a new person, or of a claim on a person it imported), then the
+first log-in."""
 import datetime as dt
 import io
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from openpyxl import load_workbook
 
 from records.people.models import Professional
 from tests.browser.conftest import log_in
-from tests.factories import DEMO_PASSWORD
+from tests.factories import DEMO_PASSWORD, ProfessionalFactory
 from tests.records.people import new_id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,6 +59,44 @@ def test_a_professional_registers_is_approved_and_logs_in(page, live_server, uni
     log_in(page, new_id_number(1), PASSWORD)
     assert page.url.endswith("/me/")
     assert Professional.objects.get(id_number=new_id_number(1)).status == Professional.Status.ACTIVE
+
+
+def register(page, *, id_number, name, phone, unit_query, unit_pk):
+    page.goto("/register/")
+    page.fill("#id_id_number", id_number)
+    page.fill("#id_name", name)
+    page.fill("#id_phone", phone)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.fill("#id_q", unit_query)
+    choice = page.locator(f"#unit-choices input[value='{unit_pk}']")
+    choice.wait_for()
+    choice.check()
+    page.click("button.primary")
+    page.wait_for_url("**/login/")
+
+
+def test_an_imported_person_registers_and_the_unit_approves_the_claim(page, live_server, unit_a, ada):
+    person = ProfessionalFactory(id_number=new_id_number(3), name="孙导入", unit=unit_a, user=None,
+                                 phone="13937500003")
+    register(page, id_number=person.id_number, name="孙导入", phone="13803750003", unit_query="第一医院",
+             unit_pk=unit_a.pk)
+    assert "请等待单位审核" in page.locator(".messages").inner_text()
+    log_in(page, person.id_number, PASSWORD)
+    assert "等待用人单位审核" in page.locator(".errors").inner_text()
+
+    log_in(page, "ada", DEMO_PASSWORD)
+    row = page.locator("#record-claims tr", has_text="孙导入")
+    assert "13937500003" in row.inner_text() and "13803750003" in row.inner_text()
+    row.locator("button", has_text="通过").click()
+    page.wait_for_load_state("networkidle")
+    assert "已通过 孙导入 的认领申请" in page.locator(".messages").inner_text()
+    page.click("text=退出登录")
+
+    log_in(page, person.id_number, PASSWORD)
+    assert page.url.endswith("/me/")
+    person.refresh_from_db()
+    assert person.phone == "13937500003" and person.user.is_active
 
 
 def test_the_unit_search_works_without_javascript(browser, live_server, unit_a):

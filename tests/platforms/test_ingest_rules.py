@@ -15,7 +15,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 15, 10, 0, tzinfo=SHANGHAI)
 GOOD = {
     "external_id": "HNZJ-1",
-    "id_number": "41040019650101900X",
+    "id_number": "41040019650101903X",
     "name": "张爱丽",
     "course_title": "职业道德与诚信建设",
     "category": "public",
@@ -34,9 +34,9 @@ def code_of(record, **kwargs):
 
 
 def test_a_good_record_is_normalised():
-    record = clean({**GOOD, "id_number": " 41040019650101900x ", "name": " 张爱丽 ", "hours": D("3.0")})
+    record = clean({**GOOD, "id_number": " 41040019650101903x ", "name": " 张爱丽 ", "hours": D("3.0")})
     assert isinstance(record, CleanRecord)
-    assert record.id_number == "41040019650101900X"
+    assert record.id_number == "41040019650101903X"
     assert record.name == "张爱丽"
     assert record.hours == D("3.0")
     assert record.completed_at == dt.datetime(2025, 5, 1, 10, 30, tzinfo=SHANGHAI)
@@ -64,6 +64,9 @@ def test_each_absent_field_is_missing(field, absent):
         ("id_number", "4104001965010190", "invalid_id_number"),
         ("id_number", "41040019650101900Y", "invalid_id_number"),
         ("id_number", 41040019650101900, "invalid_id_number"),
+        ("id_number", "410400196501019030", "invalid_id_number"),  # the check digit of …903 is X
+        ("id_number", "٤١٠٤٠٠١٩٦٥٠١٠١٩٠٣X", "invalid_id_number"),  # Arabic-Indic digits match Python's \d
+        ("id_number", "４１０４００１９６５０１０１９０３X", "invalid_id_number"),  # a machine sends ASCII
         ("name", ["张爱丽"], "invalid_name"),
         ("name", "张" * 65, "invalid_name"),
         ("name", "张\n爱丽", "invalid_name"),

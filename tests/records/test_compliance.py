@@ -137,6 +137,21 @@ def test_an_industry_authority_sees_masked_id_numbers_and_the_bureaus_full_ones(
 
 
 @pytest.mark.django_db
+def test_an_industry_authority_cannot_confirm_an_id_number_it_sees_masked(client, world, hank, xin):
+    """A hit on an exact number would confirm what the mask hides: the authority gets what nobody's number gets."""
+    alice = world[0]
+    assert names(compliance_list(hank, year=2025, search=alice.id_number)) == []
+    assert names(compliance_list(hank, year=2025, search="张爱丽")) == ["张爱丽"]  # by name, masked as always
+    assert names(compliance_list(xin, year=2025, search=alice.id_number)) == ["张爱丽"]
+    client.force_login(hank)
+    page = client.get(reverse("records:compliance"), {"year": 2025, "q": alice.id_number})
+    assert "张爱丽" not in page.content.decode()
+    answers = [client.get(api_url(alice, 2025)), client.get(reverse("registry_api:compliance",
+                                                                     args=["11010519491231002X", 2025]))]
+    assert [(r.status_code, r.json()) for r in answers] == [(404, {"code": "not_found", "message": "未找到该人员。"})] * 2
+
+
+@pytest.mark.django_db
 def test_filters_narrow_the_list_and_one_outside_the_scope_is_not_found(world, xin, cheng, unit_a, unit_b, unit_c,
                                                                       health_bureau, yexian):
     alice, bob, carol = world

@@ -182,10 +182,19 @@ def test_re_employment_needs_the_known_name_and_a_start_after_the_last_end(clien
     report = report_of(upload(client, xlsx([
         ["改名", new_id_number(21), "", "", "", "2024-07-01"],
     ])))
-    assert "姓名与系统中该身份证号码登记的姓名（回流）不一致" in report[2]
+    assert report[2] == "姓名与系统中该身份证号码登记的姓名不一致，请核对。"  # the registered name is not shown
     report = report_of(upload(client, xlsx([["回流", new_id_number(21), "", "", "", "2024-06-30"]])))
     assert "应晚于该人员上一段任职的离职日期（2024-06-30）" in report[2]
     assert not person.employments.filter(unit=unit_a).exists()
+
+
+def test_a_row_tells_nothing_of_a_person_elsewhere_unless_its_name_is_theirs(client, reviewer, unit_a, bob):
+    """Finding 10: with a wrong name, bob's number got "employed elsewhere" (and a person employed nowhere had
+    their name printed): a unit learns where a number works only by naming its owner."""
+    report = report_of(upload(client, xlsx([["随便", bob.id_number, "", "", "", ""]])))
+    assert report[2] == "姓名与系统中该身份证号码登记的姓名不一致，请核对。"
+    report = report_of(upload(client, xlsx([[bob.name, bob.id_number, "", "", "", ""]])))
+    assert report[2] == "该人员当前在其他单位任职，请通过调入办理。"
 
 
 def test_the_report_page_shows_the_reasons(client, reviewer, unit_a, bob):
@@ -246,15 +255,17 @@ def test_five_thousand_rows_import_in_one_go(client, reviewer, unit_a):
 # --- linking to self-registration, scope ------------------------------------------------------------------
 
 
-def test_an_imported_person_who_registers_at_the_unit_is_active_at_once(client, reviewer, unit_a):
+def test_an_imported_person_who_registers_is_a_claim_the_unit_decides(client, reviewer, unit_a):
     upload(client, xlsx([["钱六", new_id_number(50), "", "", "13803750050", ""]]))
     client.logout()
     client.post("/register/", {
-        "id_number": new_id_number(50), "name": "钱六", "phone": "13803750050", "password1": "Pds-jixu-2025",
+        "id_number": new_id_number(50), "name": "钱六", "phone": "13803750051", "password1": "Pds-jixu-2025",
         "password2": "Pds-jixu-2025", "unit": unit_a.pk,
     })
     person = Professional.objects.get(id_number=new_id_number(50))
-    assert person.user.is_active and person.status == Professional.Status.ACTIVE
+    assert person.user is None and person.phone == "13803750050"
+    client.force_login(reviewer)
+    assert "认领已有人员的申请（1）" in client.get("/unit/").content.decode()
 
 
 @pytest.mark.parametrize("viewer", ["alice", "hank", "xin", "cheng"])

@@ -65,6 +65,12 @@ def in_review(status: str) -> bool:
     return status not in NOT_IN_REVIEW
 
 
+def review_overdue(status: str, due_on: dt.date | None, today: dt.date) -> bool:
+    """已逾期: waiting on a reviewer past its due date (a decision on the due date itself is on time). The
+    date decides, not the timer's flag, which only records when the timer saw it."""
+    return in_review(status) and due_on is not None and due_on < today
+
+
 class Requirement(Protocol):
     total: Decimal
     public: Decimal

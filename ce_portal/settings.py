@@ -136,11 +136,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Failed log-ins lock the pair (username, client address), so nobody can lock a colleague out from their own
+# desk, nor a whole hospital behind one address; many names failing from one address lock that address
+# (LOGIN_ADDRESS_FAILURE_LIMIT). The counting and the page: ce_portal/lockout.py.
 AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env_str("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "ce_portal.lockout.PairAndAddressLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "ce_portal.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ce_portal.http.client_ip"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# How many reverse proxies of ours stand in front of the portal, each appending to X-Forwarded-For: the
+# client's address is the entry the first of them wrote (ce_portal/http.py). 0, the embedded default, trusts
+# no header: a client could otherwise name any address it likes, and dodge every per-address limit.
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "0"))
 AXES_VERBOSE = False  # no banner from every process at start-up
 
 # Simplified Chinese only: the users are the city's officials and professionals, and no string of ours is

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (the CSRF check reads the whole form): REQUEST_BODY_LIMITS below.
+    "ce_portal.http.RequestBodyLimitMiddleware",
     # Serves /static/ from gunicorn too, so the demo and a small deployment need no separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +185,24 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ce-portal@localhost")
+
+# The largest body each page accepts, refused (413) before it is read (ce_portal/http.py): Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE counts form fields, not uploaded files. First matching path pattern wins;
+# tests/portal/test_request_body_limit.py keeps these in step with the limits the parts check themselves.
+_MB = 1024 * 1024
+REQUEST_BODY_LIMITS = [
+    # A claim with its evidence: 5 files of 10 MB (records/hours/rules.py), the form's fields, the boundaries.
+    (r"^/me/claims/(new|\d+/edit)/$", 51 * _MB),
+    # One corrected evidence file.
+    (r"^/me/evidence/\d+/correct/$", 11 * _MB),
+    # A staff import file of 2 MB (records/people/rules.py MAX_FILE_BYTES).
+    (r"^/unit/staff/import/$", 3 * _MB),
+    # A batch of platform records (platforms/ingest/rules.py MAX_BODY_BYTES): the same 413 as its parser's.
+    (r"^/api/v1/platform/", 4 * _MB),
+]
+# Everything else is a form or a small JSON body; just above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which
+# then keeps answering for the fields of a form.
+REQUEST_BODY_DEFAULT_LIMIT = 3 * _MB
 
 # --- Browser security --------------------------------------------------------------------------------------
 # Scripts, styles, images and fonts from the portal's own static files only: no inline <script>, no on…=

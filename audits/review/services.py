@@ -413,27 +413,39 @@ def _reminder_text(*, due_on: dt.date, today: dt.date, counts: Counter, levels: 
             f"（{level_counts_text(counts, levels)}），请在期限内完成审核。")
 
 
-def provisional_due_dates_recompute(*, calendar, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
-    """Recompute every provisional deadline of a claim waiting on a level, with `calendar` (the one now in
-    force); returns how many changed. Idempotent: a second run finds nothing to change. The rows are locked
-    while they are recomputed, so a claim decided or re-filed meanwhile is not written back with a deadline
-    computed from its old date. A decided claim keeps the deadline its decision was judged against."""
-    fields = ["due_on", "due_provisional"]
-    with transaction.atomic():
-        claims = (
-            Claim.objects.select_for_update()
-            .filter(status__in=waiting_statuses(levels), due_provisional=True, review_started_on__isnull=False)
-            .only("status", "review_started_on", *fields)
-            .order_by("pk")
-        )
-        changed = []
-        for claim in claims:
-            due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
-            if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
-                claim.due_on, claim.due_provisional = due.on, due.provisional
-                changed.append(claim)
-        Claim.objects.bulk_update(changed, fields, batch_size=1000)
-    return len(changed)
+def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt.date] | None = None, actor=None,
+                        ip: str | None = None, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
+    """Re-date the claims waiting on a level with `calendar` (the one now in force, an edit included);
+    returns how many deadlines moved, and audits them in one event.
+
+    `touching` (first, last) is the span of dates an edit changed: only a deadline counted across it can
+    move — the review started before its end and was due on or after its start. Provisional deadlines are
+    recomputed whatever was edited (a published year ends them); None recomputes every waiting claim. A
+    moved deadline that is no longer past clears the overdue flag. Idempotent; the rows are locked, so a
+    claim decided or re-filed meanwhile is not written back with a deadline computed from its old date. A
+    decided claim keeps the deadline its decision was judged against.
+    """
+    fields = ["due_on", "due_provisional", "overdue_since"]
+    claims = Claim.objects.select_for_update().filter(status__in=waiting_statuses(levels),
+                                                      review_started_on__isnull=False)
+    if touching is not None:
+        first, last = touching
+        claims = claims.filter(Q(due_provisional=True) | Q(review_started_on__lt=last, due_on__gte=first))
+    moved = []
+    for claim in claims.only("status", "review_started_on", *fields).order_by("pk"):
+        due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
+        if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
+            moved.append((claim, claim.due_on))
+            claim.due_on, claim.due_provisional = due.on, due.provisional
+            if due.on >= today:
+                claim.overdue_since = None
+    Claim.objects.bulk_update([claim for claim, _ in moved], fields, batch_size=1000)
+    if moved:
+        record_event(actor=actor, action="claim.redate", target=("calendar", "due_dates"), ip=ip, after={
+            "touching": touching, "moved": len(moved),
+            "claims": [[claim.pk, old, claim.due_on] for claim, old in moved],
+        })
+    return len(moved)
 
 
 # --- notifications ----------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ COLUMNS = ("anonymous", "professional", "other professional", "unit reviewer", "
 
 # Every URL of the portal: name → (URL kwargs, GET by column, POST by column or None for a page one only
 # reads). Kwargs name objects of `world` below, all alice's, her unit's or 新华区's.
-#                                                                     anon pro pro' unit unit' auth auth' cnty cnty' city
+# Cells in the order of COLUMNS: anon · pro · pro' · unit · unit' · auth · auth' · county · county' · city.
 MATRIX = {
     "home": ({}, "L R R R R R R R R R", None),
     "login": ({}, "200 R R R R R R R R R", None),
@@ -68,10 +68,10 @@ MATRIX = {
     "records:record_claim_reject": ({"pk": "record_claim"},
                                     "405 405 405 405 405 405 405 405 405 405",
                                     "L 404 404 - 404 404 404 404 404 404"),
-    "records:staff_import": ({}, "L 404 404 200 200 404 404 404 404 404", None),
+    "records:staff_import": ({}, "L 404 404 200 200 404 404 404 404 404", "L 404 404 - - 404 404 404 404 404"),
     "records:staff_import_template": ({"fmt": "csv"}, "L 404 404 200 200 404 404 404 404 404", None),
-    "records:staff_add": ({}, "L 404 404 200 200 404 404 404 404 404", None),
-    "records:staff_transfer": ({}, "L 404 404 200 200 404 404 404 404 404", None),
+    "records:staff_add": ({}, "L 404 404 200 200 404 404 404 404 404", "L 404 404 - - 404 404 404 404 404"),
+    "records:staff_transfer": ({}, "L 404 404 200 200 404 404 404 404 404", "L 404 404 - - 404 404 404 404 404"),
     # alice's move from 第一医院 to 华兴公司: she, her unit and 新华区 decide; the unit asking may withdraw.
     "records:transfer_approve": ({"pk": "transfer_out"},
                                  "405 405 405 405 405 405 405 405 405 405",
@@ -82,13 +82,14 @@ MATRIX = {
     "records:transfer_withdraw": ({"pk": "transfer_in"},
                                   "405 405 405 405 405 405 405 405 405 405",
                                   "L 404 404 - 404 404 404 404 404 404"),
-    "records:unit_create": ({}, "L 404 404 404 404 404 404 200 200 200", None),
+    "records:unit_create": ({}, "L 404 404 404 404 404 404 200 200 200", "L 404 404 404 404 404 404 - - -"),
     # --- a person's hours ------------------------------------------------------------------------------
     "records:my_home": ({}, "L 200 200 404 404 404 404 404 404 404", None),
     "records:my_year": ({"year": 2024}, "L 200 200 404 404 404 404 404 404 404", None),
-    "records:claim_new": ({}, "L 200 200 404 404 404 404 404 404 404", None),
+    "records:claim_new": ({}, "L 200 200 404 404 404 404 404 404 404", "L - - 404 404 404 404 404 404 404"),
     "records:claim_detail": ({"pk": "draft"}, "L 200 404 404 404 404 404 404 404 404", None),
-    "records:claim_edit": ({"pk": "draft"}, "L 200 404 404 404 404 404 404 404 404", None),
+    "records:claim_edit": ({"pk": "draft"}, "L 200 404 404 404 404 404 404 404 404",
+                           "L - 404 404 404 404 404 404 404 404"),
     "records:claim_submit": ({"pk": "draft"}, "L 405 405 404 404 404 404 404 404 404",
                              "L - 404 404 404 404 404 404 404 404"),
     "records:claim_withdraw": ({"pk": "submitted"}, "L 405 405 404 404 404 404 404 404 404",
@@ -130,7 +131,7 @@ MATRIX = {
     "review:batch": ({}, "L 404 404 405 405 405 405 405 405 405", "L 404 404 - - - - - - -"),
     "review:batch_result": ({"batch_id": "batch"}, "L 404 404 200 404 404 404 404 404 404", None),
     "review:notifications": ({}, "L 200 200 200 200 200 200 200 200 200", None),
-    "review:notifications_read": ({}, "L 405 405 405 405 405 405 405 405 405", None),
+    "review:notifications_read": ({}, "L 405 405 405 405 405 405 405 405 405", "L - - - - - - - - -"),
     # --- monitors --------------------------------------------------------------------------------------
     "monitor:home": ({}, "L 404 404 404 404 R R R R R", None),
     "monitor:city": ({}, "L 404 404 404 404 404 404 404 404 200", None),

@@ -58,7 +58,7 @@ from records.hours.services import (
     year_deltas,
 )
 from records.people.access import scope_for, scope_holders
-from records.people.selectors import employment_on
+from records.people.selectors import reviewing_employment
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +97,11 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
         raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
                           field="evidence")
     today = timezone.localdate(now)
-    employment = employment_on(claim.professional, today)
+    employment = reviewing_employment(claim.professional, filed_on=today, activity_end=claim.end_date,
+                                      activity_start=claim.start_date)
     if employment is None:
         raise DomainError(
-            "系统中没有您今天的在职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
+            "系统中没有您今天或活动期间的任职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
         )
     before = claim_snapshot(claim)
     unit = employment.unit

@@ -26,7 +26,7 @@ from audits.screening.models import ScreeningFlag
 from records.certificates.services import certificate_bundle_request, certificate_render, certificate_request
 from records.compliance.selectors import Filters
 from records.compliance.services import compliance_export_request
-from records.people.models import Professional, RecordClaim, Role
+from records.people.models import Professional, RecordClaim, Role, RoleMembership
 from records.people.services import transfer_request
 from tests.certificate_data import make_compliant
 from tests.factories import (
@@ -130,6 +130,11 @@ MATRIX = {
                       "L 404 404 - 404 R 404 404 404 404"),
     "review:batch": ({}, "L 404 404 405 405 405 405 405 405 405", "L 404 404 - - - - - - -"),
     "review:batch_result": ({"batch_id": "batch"}, "L 404 404 200 404 404 404 404 404 404", None),
+    # 第一医院's reviewers: appointed and removed by 新华区's bureau or the city, nobody else.
+    "review:unit_reviewers": ({"pk": "unit_a"}, "L 404 404 404 404 404 404 200 404 200",
+                              "L 404 404 404 404 404 404 - 404 -"),
+    "review:unit_reviewer_remove": ({"pk": "unit_a", "membership_pk": "ada_membership"},
+                                    "L 404 404 404 404 404 404 200 404 200", "L 404 404 404 404 404 404 - 404 -"),
     "review:notifications": ({}, "L 200 200 200 200 200 200 200 200 200", None),
     "review:notifications_read": ({}, "L 405 405 405 405 405 405 405 405 405", "L - - - - - - - - -"),
     # --- monitors --------------------------------------------------------------------------------------
@@ -233,6 +238,7 @@ def world(unit_a, unit_b, unit_c, health_bureau, xinhua, yexian, alice, ada, han
         "transfer_out": transfer_out.pk, "transfer_in": transfer_in.pk, "bundle": bundle.pk, "export": export.pk,
         "batch": batch.batch_id, "flag": flag.pk, "xinhua": xinhua.pk, "health_bureau": health_bureau.pk,
         "unit_a": unit_a.pk,
+        "ada_membership": RoleMembership.objects.get(user=ada, role=Role.UNIT_REVIEWER, unit=unit_a).pk,
     }
     callers = dict(zip(COLUMNS, (None, alice.user, colleague.user, ada, other_unit_reviewer, hank,
                                  other_authority, xin, ye, cheng)))

@@ -317,6 +317,24 @@ def _tell_the_claimant(claim: Claim, decision: ReviewDecision, *, now: dt.dateti
     notifications_changed([user_id])
 
 
+def tell_credit_revoked(flag: ScreeningFlag, *, now: dt.datetime) -> bool:
+    """After city_hr confirmed a screening flag: the person learns which hours were taken out, and why."""
+    subject = flag.claim or flag.platform_record
+    user_id = flag.professional.user_id
+    if flag.status != ScreeningFlag.Status.CONFIRMED or user_id is None:
+        return False
+    what = f"学时申报“{subject.title}”" if flag.claim_id else f"平台学时“{subject.course_title}”"
+    reason = f"：{flag.resolution_reason}" if flag.resolution_reason else ""
+    Notification.objects.create(
+        user_id=user_id, kind="credit_revoked", created_at=now, dedupe_key=f"credit_revoked:{flag.pk}",
+        link=reverse("records:my_year", args=[subject.year]),
+        text=(f"经市人社局筛查确认（{flag.get_rule_display()}{reason}），您的{what}的 {hours_text(subject.hours)} 学时"
+              f"已从 {subject.year} 年度撤销；该年度涉及的学时证明随之失效或更新。如有异议，请联系所在单位或市人社局。"),
+    )
+    notifications_changed([user_id])
+    return True
+
+
 def decision_notice_text(claim: Claim, *, reason: str) -> str | None:
     title = f"您的学时申报“{claim.title}”"
     if claim.status == ClaimStatus.APPROVED:
@@ -592,7 +610,7 @@ def create_and_email(notices: list[Notification], *, now: dt.datetime, subject: 
 MAIL_PENDING_DAYS = 3
 MAIL_BATCH = 500
 SUBJECTS = {"claim_approved": "【继续教育】学时申报已审核通过", "claim_returned": "【继续教育】学时申报被退回修改",
-            "claim_rejected": "【继续教育】学时申报审核不通过"}
+            "claim_rejected": "【继续教育】学时申报审核不通过", "credit_revoked": "【继续教育】学时已被撤销"}
 
 
 def mail_pending_notifications(*, now: dt.datetime) -> int:

@@ -4,7 +4,7 @@ from django.urls import include, path
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from records.people.views import LoginView, home
+from records.people.views import LoginView, PasswordChangeDoneView, PasswordChangeView, home
 
 admin.site.site_header = "继续教育学时管理平台 · 管理后台"
 admin.site.site_title = "继续教育管理后台"
@@ -13,6 +13,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("", include("records.urls")),
     path("", include("audits.urls")),

@@ -478,6 +478,11 @@ def _decide_request(request: TransferRequest, actor, party: str, status: str) ->
 
 
 @transaction.atomic
+def password_changed(*, user, ip: str | None) -> None:
+    """A user changed their own password: audited (what was set is nobody's business, that it was is)."""
+    record_event(actor=user, action="account.password_change", target=user, ip=ip)
+
+
 def unit_create(*, name: str, credit_code: str, kind: str, region: Region | None,
                 authority: IndustryAuthority | None, actor) -> Unit:
     """City HR anywhere, county HR in its own county. `credit_code` is already normalised and valid."""

@@ -11,13 +11,14 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.review.selectors import unread_notification_count, units_without_reviewer
 from ce_portal.clock import business_today
 from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
-from ce_portal.http import rate_limited
+from ce_portal.http import client_ip, rate_limited
 from records.hours.selectors import recent_year_hours
 from records.people import services
 from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
@@ -63,6 +64,22 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every user changes their own password (old one first); the change is audited, the session kept."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(user=self.request.user, ip=client_ip(self.request))
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_done.html"
 
 
 @login_required

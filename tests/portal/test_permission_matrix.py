@@ -48,6 +48,9 @@ MATRIX = {
     "login": ({}, "200 R R R R R R R R R", None),
     "logout": ({}, "405 405 405 405 405 405 405 405 405 405", None),
     "admin:index": ({}, "L L L L L L L L L 200", None),
+    # One's own password: every logged-in user, nobody else's (the form changes the caller's only).
+    "password_change": ({}, "L 200 200 200 200 200 200 200 200 200", None),
+    "password_change_done": ({}, "L 200 200 200 200 200 200 200 200 200", None),
     # --- people and units ------------------------------------------------------------------------------
     "records:unit_home": ({}, "L 404 404 200 200 404 404 404 404 404", None),
     "records:authority_home": ({}, "L 404 404 404 404 200 200 404 404 404", None),

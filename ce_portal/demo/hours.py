@@ -32,6 +32,7 @@ from platforms.registry.models import LearningPlatform
 from records.hours.models import PlatformRecord, SubjectCategory
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.models import Professional
+from records.people.selectors import id_numbers_q
 
 YEARS_BACK = 2  # this year and the two before it
 
@@ -194,7 +195,7 @@ def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | Non
     with _planner(helper_process) as submit:
         pending = None
         for start in range(0, len(id_numbers), CHUNK):
-            people = Professional.objects.filter(id_number__in=id_numbers[start:start + CHUNK]).annotate(
+            people = Professional.objects.filter(id_numbers_q(id_numbers[start:start + CHUNK])).annotate(
                 started_on=Min("employments__started_on")
             ).order_by("pk").values_list("pk", "id_number", "name", "specialty", "started_on")
             # order_by(): the model's default ordering would otherwise join the DISTINCT and return every record.

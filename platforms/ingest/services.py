@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from audits.trail.services import record_event
+from ce_portal.crypto import lookup_digest
 from platforms.ingest import rules as ingest
 from platforms.ingest.models import PlatformToken
 from platforms.ingest.rules import CleanRecord, Learner, Outcome, Rejection, generate_token
@@ -107,9 +108,12 @@ def _stored_hashes(platform_id: int, external_ids: list[str]) -> dict[str, str]:
 
 
 def _learners(id_numbers: set[str]) -> dict[str, Learner]:
-    rows = Professional.objects.filter(id_number__in=_any_of(id_numbers))
-    return {id_number: Learner(pk, name, status) for id_number, pk, name, status in
-            rows.values_list("id_number", "id", "name", "status")}
+    """The learners of a batch by their digests (`id_numbers_q`'s match, batched as `_any_of`): nothing to
+    decrypt, one index probe per number."""
+    number_of = {lookup_digest(number): number for number in id_numbers}
+    rows = Professional.objects.filter(id_number_digest__in=_any_of(number_of))
+    return {number_of[digest]: Learner(pk, name, status) for digest, pk, name, status in
+            rows.values_list("id_number_digest", "id", "name", "status")}
 
 
 def _filing_closes(years: set[int]) -> dict[int, dt.datetime]:

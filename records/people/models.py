@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ce_portal.crypto import DigestField, EncryptedTextField
 from records.people.rules import TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
 
 
@@ -90,13 +91,14 @@ class Professional(models.Model):
         related_name="professional",
     )
     name = models.CharField("姓名", max_length=64)
-    id_number = models.CharField(
-        "身份证号码", max_length=18, unique=True, validators=[validate_id_number],
-        error_messages={"unique": "该身份证号码已登记。"},
+    # Encrypted at rest; found by its keyed digest (ce_portal/crypto.py): look up through records.people.selectors.
+    id_number = EncryptedTextField("身份证号码", max_length=18, validators=[validate_id_number])
+    id_number_digest = DigestField(
+        "身份证号码摘要", source="id_number", unique=True, error_messages={"unique": "该身份证号码已登记。"},
     )
     specialty = models.CharField("专业", max_length=64, blank=True)
     title_level = models.CharField("职称等级", max_length=20, choices=TitleLevel.choices, default=TitleLevel.NONE)
-    phone = models.CharField("手机号码", max_length=20, blank=True)
+    phone = EncryptedTextField("手机号码", max_length=20, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
@@ -131,7 +133,7 @@ class RecordClaim(models.Model):
     unit = models.ForeignKey(Unit, verbose_name="申请人选择的单位", on_delete=models.PROTECT, related_name="+")
     # As the registrant typed them: the unit compares them with what it entered, which they never replace.
     name = models.CharField("申请人填写的姓名", max_length=64)
-    phone = models.CharField("申请人填写的手机号码", max_length=20)
+    phone = EncryptedTextField("申请人填写的手机号码", max_length=20)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField("退回原因", max_length=500, blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)

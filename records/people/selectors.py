@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from audits.trail.models import AuditEvent
+from ce_portal.crypto import lookup_digest
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
 from records.people.models import Employment, Professional, RecordClaim, Region, TransferRequest, Unit
 
@@ -18,8 +19,14 @@ UNIT_SEARCH_LIMIT = 20
 def id_number_q(id_number: str, prefix: str = "") -> Q:
     """The condition "this person's ID number is `id_number`" (normalised and valid), on `prefix` + the
     professional's fields. Every look-up by ID number goes through here or `professional_by_id_number`, so
-    how numbers are stored and matched is decided in one place."""
-    return Q(**{f"{prefix}id_number": id_number})
+    how numbers are stored and matched is decided in one place: numbers are encrypted at rest and matched by
+    their keyed digest (ce_portal/crypto.py)."""
+    return Q(**{f"{prefix}id_number_digest": lookup_digest(id_number)})
+
+
+def id_numbers_q(id_numbers, prefix: str = "") -> Q:
+    """`id_number_q` for any of several numbers (an import file, a platform's batch)."""
+    return Q(**{f"{prefix}id_number_digest__in": [lookup_digest(number) for number in id_numbers]})
 
 
 def professional_by_id_number(id_number: str, *, for_update: bool = False) -> Professional | None:
@@ -187,7 +194,7 @@ def staff_list(user, *, unit_ids=None, search: str = "") -> QuerySet[Employment]
     if unit_ids is not None:
         qs = qs.filter(unit_id__in=unit_ids)
     if search:
-        qs = qs.filter(Q(professional__name__contains=search) | Q(professional__id_number__endswith=search))
+        qs = qs.filter(professional__name__contains=search)
     return qs.order_by("unit__name", "professional__name", "professional_id")
 
 

@@ -27,7 +27,7 @@ from records.people.rules import (
     RawRow, RegistrationFacts, RegistrationPath, StaffRow, StaffRowInvalid, clean_staff_row, registration_path,
     same_name,
 )
-from records.people.selectors import claim_reviewing_unit_id, professional_by_id_number, transfer_party
+from records.people.selectors import claim_reviewing_unit_id, id_numbers_q, professional_by_id_number, transfer_party
 
 EMPLOYED_ELSEWHERE = "该人员当前在其他单位任职，请通过调入办理。"
 
@@ -293,7 +293,7 @@ def _enrol(*, unit: Unit, rows: list[tuple[RowOutcome, StaffRow]], actor) -> Non
     """Look every ID number up once, decide each row, then write in bulk (5,000 rows in one request)."""
     by_number = {
         p.id_number: p
-        for p in Professional.objects.select_for_update().filter(id_number__in=[row.id_number for _, row in rows])
+        for p in Professional.objects.select_for_update().filter(id_numbers_q([row.id_number for _, row in rows]))
     }
     current_unit = dict(
         Employment.objects.filter(professional__in=by_number.values(), ended_on__isnull=True)

@@ -1,0 +1,184 @@
+"""Personal data at rest (issue 11, "Personal data"): ID and phone numbers are encrypted in every table, found
+by their keyed digest, readable across a key rotation, and the portal will not start in production without
+private keys."""
+import os
+import subprocess
+import sys
+
+import pytest
+import time_machine
+from cryptography.fernet import Fernet
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.management import call_command
+from django.db import connection
+
+from ce_portal.crypto import lookup_digest
+from ce_portal.env import DEV_FIELD_ENCRYPTION_KEY, DEV_ID_NUMBER_HASH_KEY, check_personal_data_keys
+from records.hours.models import PlatformRecord
+from records.people.models import Professional, RecordClaim
+from records.people.selectors import professional_by_id_number
+from tests.factories import ProfessionalFactory
+from tests.platforms.helpers import NOW, client_for, issue, make_platform, post, record_for
+from tests.records.people import new_id_number, today  # noqa: F401  (fixture)
+from tests.records.test_import import csv_file, upload
+from tests.records.test_registration import form
+
+PHONE = "13903751234"
+OTHER_PHONE = "13603759876"
+STRONG = "k" * 50
+
+
+def tables_holding(*values: str) -> set[str]:
+    """The tables, of every table in the database, in which some cell contains one of `values`, read with a
+    plain cursor (no model, no field: what a copy of the database shows)."""
+    found = set()
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            for row in cursor.fetchall():
+                if any(value in str(cell) for cell in row for value in values):
+                    found.add(table)
+                    break
+    return found
+
+
+def raw_column(table: str, column: str, pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+# --- at rest ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_professional_is_stored_encrypted_and_reads_back_plain():
+    number = new_id_number(1)
+    person = ProfessionalFactory(id_number=number, phone=PHONE)
+    assert tables_holding(number, PHONE) == set()
+    person = Professional.objects.get(pk=person.pk)
+    assert (person.id_number, person.phone) == (number, PHONE)
+    assert person.id_number_digest == lookup_digest(number)
+    assert person.masked_id_number == number[:4] + "**********" + number[-4:]
+
+
+@pytest.mark.django_db
+def test_two_rows_with_the_same_number_do_not_share_a_ciphertext():
+    """Fernet is randomised: equal numbers must not be recognisable as equal in the table."""
+    first = ProfessionalFactory(phone=PHONE)
+    second = ProfessionalFactory(phone=PHONE)
+    table = Professional._meta.db_table
+    assert raw_column(table, "phone", first.pk) != raw_column(table, "phone", second.pk)
+
+
+@pytest.mark.django_db
+def test_a_staff_import_stores_no_plain_number(client, ada, today):
+    client.force_login(ada)
+    number = new_id_number(2)
+    upload(client, csv_file([["郑四", number, "药学", "正高级", PHONE, "2022/3/1"]]))
+    person = professional_by_id_number(number)
+    assert person is not None and person.phone == PHONE
+    assert tables_holding(number, PHONE) == set()
+
+
+@pytest.mark.django_db
+def test_a_registration_and_a_claim_on_an_existing_record_store_no_plain_number(client, unit_a, today):
+    number = new_id_number(3)
+    client.post("/register/", form(unit_a, id_number=number, phone=PHONE))
+    entered = ProfessionalFactory(unit=unit_a, name="钱已录", id_number=new_id_number(4))
+    Client = type(client)
+    Client().post("/register/", form(unit_a, id_number=entered.id_number, name="钱已录", phone=OTHER_PHONE))
+    assert professional_by_id_number(number).phone == PHONE
+    assert RecordClaim.objects.get(professional=entered).phone == OTHER_PHONE
+    # auth_user: the account's username is the number the person logs in with (docs/personal-data.md).
+    assert tables_holding(number, entered.id_number, PHONE, OTHER_PHONE) <= {"auth_user"}
+
+
+@pytest.mark.django_db
+def test_platform_ingest_finds_the_learner_by_digest_and_stores_no_plain_number(alice):
+    platform = make_platform("public")
+    with time_machine.travel(NOW, tick=False):
+        response = post(client_for(issue(platform)), {"records": [record_for(alice)]})
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 1
+    assert PlatformRecord.objects.get(platform=platform).professional == alice
+    assert tables_holding(alice.id_number) == set()
+
+
+# --- look-ups -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_person_is_found_by_the_digest_of_the_number():
+    person = ProfessionalFactory(id_number=new_id_number(5))
+    assert professional_by_id_number(new_id_number(5)) == person
+    assert professional_by_id_number(new_id_number(6)) is None
+
+
+@pytest.mark.django_db
+def test_a_filter_or_a_sort_on_the_ciphertext_is_refused_rather_than_silently_empty():
+    ProfessionalFactory(id_number=new_id_number(7))
+    for lookup in ("id_number", "id_number__in", "id_number__endswith", "phone"):
+        with pytest.raises(FieldError):
+            Professional.objects.filter(**{lookup: new_id_number(7)}).exists()
+
+
+@pytest.mark.django_db
+def test_the_same_number_twice_is_refused_by_the_digest():
+    from django.db import IntegrityError, transaction
+
+    ProfessionalFactory(id_number=new_id_number(8))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProfessionalFactory(id_number=new_id_number(8))
+
+
+# --- keys ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rotation_rewrites_every_number_with_the_newest_key(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    person = ProfessionalFactory(id_number=new_id_number(9), phone=PHONE)
+    claim_phone_before = raw_column(Professional._meta.db_table, "phone", person.pk)
+
+    settings.FIELD_ENCRYPTION_KEYS = [new]  # the old key dropped too early: the rows cannot be read
+    with pytest.raises(ImproperlyConfigured):
+        Professional.objects.get(pk=person.pk)
+
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]  # a new key in front: the old one still reads
+    assert Professional.objects.get(pk=person.pk).phone == PHONE
+    call_command("rotate_field_keys", stdout=open(os.devnull, "w"))
+    assert raw_column(Professional._meta.db_table, "phone", person.pk) != claim_phone_before
+
+    settings.FIELD_ENCRYPTION_KEYS = [new]  # after the rotation the old key can go
+    person = Professional.objects.get(pk=person.pk)
+    assert (person.id_number, person.phone) == (new_id_number(9), PHONE)
+    assert professional_by_id_number(new_id_number(9)) == person  # the digest's key did not change
+
+
+@pytest.mark.parametrize("keys, hash_key", [
+    ([DEV_FIELD_ENCRYPTION_KEY], STRONG), ([], STRONG), (["x"], DEV_ID_NUMBER_HASH_KEY), (["x"], "short"),
+])
+def test_production_refuses_the_development_or_missing_keys(keys, hash_key):
+    with pytest.raises(ImproperlyConfigured):
+        check_personal_data_keys(environment="production", encryption_keys=keys, hash_key=hash_key)
+
+
+def test_a_real_production_start_without_the_personal_data_keys_fails():
+    env = {k: v for k, v in os.environ.items() if k not in ("FIELD_ENCRYPTION_KEYS", "ID_NUMBER_HASH_KEY")}
+    env.update({"CE_PORTAL_ENV": "production", "SECRET_KEY": STRONG, "DEBUG": "false"})
+    result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
+    assert "ID_NUMBER_HASH_KEY must be set" in result.stderr
+
+
+def test_a_key_that_is_not_a_fernet_key_fails_loudly_without_echoing_it(settings):
+    settings.FIELD_ENCRYPTION_KEYS = ["not-a-key-410402199001011234"]
+    from ce_portal.crypto import encrypt
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        encrypt(PHONE)
+    assert "410402199001011234" not in str(refused.value)

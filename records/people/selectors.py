@@ -12,6 +12,7 @@ from audits.trail.models import AuditEvent
 from ce_portal.crypto import lookup_digest
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
 from records.people.models import Employment, Professional, RecordClaim, Region, TransferRequest, Unit
+from records.people.rules import id_number_well_formed, normalize_id_number
 
 UNIT_SEARCH_LIMIT = 20
 
@@ -27,6 +28,20 @@ def id_number_q(id_number: str, prefix: str = "") -> Q:
 def id_numbers_q(id_numbers, prefix: str = "") -> Q:
     """`id_number_q` for any of several numbers (an import file, a platform's batch)."""
     return Q(**{f"{prefix}id_number_digest__in": [lookup_digest(number) for number in id_numbers]})
+
+
+def professional_username(id_number: str) -> str:
+    """The account name of the professional with this (normalised) ID number: its digest, so that the user
+    table and the log-in lock-out records hold no plain number. People still log in with their number:
+    `login_username` maps what they type."""
+    return lookup_digest(id_number)
+
+
+def login_username(typed: str) -> str:
+    """What the log-in form authenticates: a typed ID number (spaces, full-width digits and a lower-case x
+    forgiven) as its account name, anything else (staff accounts) as typed."""
+    number = normalize_id_number(typed)
+    return professional_username(number) if id_number_well_formed(number) else typed
 
 
 def professional_by_id_number(id_number: str, *, for_update: bool = False) -> Professional | None:

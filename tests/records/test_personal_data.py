@@ -11,17 +11,20 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
 
 from ce_portal.crypto import lookup_digest
 from ce_portal.env import DEV_FIELD_ENCRYPTION_KEY, DEV_ID_NUMBER_HASH_KEY, check_personal_data_keys
 from records.hours.models import PlatformRecord
 from records.people.models import Professional, RecordClaim
 from records.people.selectors import professional_by_id_number
+from records.people.services import registration_approve
 from tests.factories import ProfessionalFactory
 from tests.platforms.helpers import NOW, client_for, issue, make_platform, post, record_for
 from tests.records.people import new_id_number, today  # noqa: F401  (fixture)
 from tests.records.test_import import csv_file, upload
-from tests.records.test_registration import form
+from tests.records.test_registration import PASSWORD, form
 
 PHONE = "13903751234"
 OTHER_PHONE = "13603759876"
@@ -86,12 +89,23 @@ def test_a_registration_and_a_claim_on_an_existing_record_store_no_plain_number(
     number = new_id_number(3)
     client.post("/register/", form(unit_a, id_number=number, phone=PHONE))
     entered = ProfessionalFactory(unit=unit_a, name="钱已录", id_number=new_id_number(4))
-    Client = type(client)
     Client().post("/register/", form(unit_a, id_number=entered.id_number, name="钱已录", phone=OTHER_PHONE))
     assert professional_by_id_number(number).phone == PHONE
     assert RecordClaim.objects.get(professional=entered).phone == OTHER_PHONE
-    # auth_user: the account's username is the number the person logs in with (docs/personal-data.md).
-    assert tables_holding(number, entered.id_number, PHONE, OTHER_PHONE) <= {"auth_user"}
+    assert tables_holding(number, entered.id_number, PHONE, OTHER_PHONE) == set()
+
+
+@pytest.mark.django_db
+def test_people_log_in_with_their_number_and_no_table_keeps_it(client, unit_a, ada, today):
+    number = new_id_number(10)
+    client.post("/register/", form(unit_a, id_number=number))
+    registration_approve(professional=professional_by_id_number(number), actor=ada)
+    wrong = Client().post("/login/", {"username": number, "password": "wrong-password"})
+    assert "用户名或密码不正确" in wrong.content.decode()
+    spaced = f"{number[:6]} {number[6:14]} {number[14:].lower()}"
+    assert Client().post("/login/", {"username": spaced, "password": PASSWORD}).status_code == 302
+    # auth_user, and the lock-out's attempts and log (axes_*), hold the digest only.
+    assert tables_holding(number) == set()
 
 
 @pytest.mark.django_db
@@ -182,3 +196,48 @@ def test_a_key_that_is_not_a_fernet_key_fails_loudly_without_echoing_it(settings
     with pytest.raises(ImproperlyConfigured) as refused:
         encrypt(PHONE)
     assert "410402199001011234" not in str(refused.value)
+
+
+# --- the migration of a populated database ------------------------------------------------------------------
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accounts():
+    try:
+        apps = _migrate([("records", "0013_transfer_request")])
+        Region, Unit = apps.get_model("records", "Region"), apps.get_model("records", "Unit")
+        OldProfessional, User = apps.get_model("records", "Professional"), apps.get_model("auth", "User")
+        OldClaim = apps.get_model("records", "RecordClaim")
+        unit = Unit.objects.create(name="新华区第一医院", credit_code="91410400MA9XXXXXX1",
+                                   region=Region.objects.get(name="新华区"), kind="public_institution")
+        numbers = [new_id_number(100 + i) for i in range(3)]
+        account = User.objects.create(username=numbers[0])
+        staff = User.objects.create(username="staff_reviewer")
+        registered = OldProfessional.objects.create(name="张爱丽", id_number=numbers[0], phone=PHONE, user=account)
+        entered = OldProfessional.objects.create(name="李博", id_number=numbers[1])
+        claimant = User.objects.create(username=numbers[1], is_active=False)
+        OldClaim.objects.create(professional=entered, user=claimant, unit=unit, name="李博", phone=OTHER_PHONE)
+        OldProfessional.objects.create(name="王卡罗", id_number=numbers[2], user=staff)  # an account named otherwise
+        assert tables_holding(numbers[0], PHONE)
+
+        _migrate([("records", "0017_professional_usernames")])
+        assert tables_holding(*numbers, PHONE, OTHER_PHONE) == set()
+        person = professional_by_id_number(numbers[0])
+        assert (person.pk, person.name, person.phone) == (registered.pk, "张爱丽", PHONE)
+        assert person.user.username == lookup_digest(numbers[0])
+        assert RecordClaim.objects.get().phone == OTHER_PHONE
+        assert RecordClaim.objects.get().user.username == lookup_digest(numbers[1])
+        assert professional_by_id_number(numbers[2]).user.username == "staff_reviewer"
+
+        apps = _migrate([("records", "0013_transfer_request")])  # and back, for a rollback of the release
+        OldProfessional = apps.get_model("records", "Professional")
+        assert OldProfessional.objects.get(pk=registered.pk).id_number == numbers[0]
+        assert OldProfessional.objects.get(pk=registered.pk).user.username == numbers[0]
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -1,6 +1,7 @@
 from django import forms
 
 from records.compliance.selectors import Filters
+from records.people.forms import IdNumberFindForm
 
 SEARCH_MAX = 30
 
@@ -24,8 +25,9 @@ class ComplianceFilterForm(forms.Form):
     region = _id_field("县（市、区）")
     authority = _id_field("行业主管部门")
     unit = _id_field("单位")
-    q = forms.CharField(label="姓名或身份证号码", required=False, max_length=SEARCH_MAX,
+    q = forms.CharField(label="姓名", required=False, max_length=SEARCH_MAX,
                         error_messages={"max_length": f"查询内容最多 {SEARCH_MAX} 个字。"})
+    person = _id_field("人员")
 
     def __init__(self, *args, years: list[int], **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,5 +39,9 @@ class ComplianceFilterForm(forms.Form):
         return Filters(
             year=data["year"] or self.default_year, unit_id=data["unit"], region_id=data["region"],
             authority_id=data["authority"], compliant={"yes": True, "no": False}.get(data["compliant"]),
-            search=data["q"].strip(),
+            search=data["q"].strip(), person=data["person"],
         )
+
+
+class PersonFindForm(IdNumberFindForm):
+    year = forms.IntegerField(label="年度", required=False)

@@ -58,6 +58,12 @@ class IdNumberField(_IdentifierField):
         super().__init__(**kwargs)
 
 
+class IdNumberFindForm(forms.Form):
+    """A look-up by a whole ID number, posted so that the number stays out of the address."""
+
+    id_number = IdNumberField()
+
+
 class CreditCodeField(_IdentifierField):
     default_validators = [validate_credit_code]
     normalize = staticmethod(normalize_credit_code)

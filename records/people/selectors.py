@@ -201,8 +201,9 @@ def current_employment(professional: Professional) -> Employment | None:
     return professional.employments.filter(ended_on__isnull=True).select_related("unit__region").first()
 
 
-def staff_list(user, *, unit_ids=None, search: str = "") -> QuerySet[Employment]:
-    """Current staff of the units the user oversees (optionally narrowed to some of them)."""
+def staff_list(user, *, unit_ids=None, search: str = "", id_number: str = "") -> QuerySet[Employment]:
+    """Current staff of the units the user oversees (optionally narrowed to some of them), by part of the
+    name or by a whole ID number (encrypted numbers match only whole, by their digest)."""
     qs = Employment.objects.filter(ended_on__isnull=True, unit__in=units_in_scope(user)).select_related(
         "professional", "unit"
     )
@@ -210,6 +211,8 @@ def staff_list(user, *, unit_ids=None, search: str = "") -> QuerySet[Employment]
         qs = qs.filter(unit_id__in=unit_ids)
     if search:
         qs = qs.filter(professional__name__contains=search)
+    if id_number:
+        qs = qs.filter(id_number_q(id_number, "professional__"))
     return qs.order_by("unit__name", "professional__name", "professional_id")
 
 

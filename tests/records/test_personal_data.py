@@ -8,6 +8,7 @@ import sys
 import pytest
 import time_machine
 from cryptography.fernet import Fernet
+from django.contrib.messages import get_messages
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
@@ -241,3 +242,65 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         assert OldProfessional.objects.get(pk=registered.pk).user.username == numbers[0]
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+# --- never in an address, exports audited -------------------------------------------------------------------
+
+
+def test_no_address_of_the_portal_takes_an_id_number():
+    from django.urls import URLPattern, get_resolver
+
+    def routes(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern)
+            else:
+                yield from routes(pattern.url_patterns, prefix + str(pattern.pattern))
+
+    assert not [route for route in routes(get_resolver().url_patterns) if "id_number" in route]
+
+
+@pytest.mark.django_db
+def test_a_unit_finds_its_staff_by_a_posted_number_and_nobody_elses(client, ada, alice, bob):
+    client.force_login(ada)
+    found = client.post("/unit/staff/find/", {"id_number": alice.id_number.lower()})
+    assert (found.status_code, found.url) == (302, f"/people/{alice.pk}/")
+    assert alice.id_number not in found.url
+    other = client.post("/unit/staff/find/", {"id_number": bob.id_number}, follow=True)
+    assert "本单位在职人员中没有该身份证号码" in other.content.decode()
+    assert client.get("/unit/staff/find/", {"id_number": alice.id_number}).status_code == 405
+    assert "姓名" in client.get("/unit/", {"q": "张爱"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_bureau_finds_a_row_of_the_list_by_a_posted_number(client, xin, alice, today):
+    client.force_login(xin)
+    year = today.year - 1
+    found = client.post("/compliance/find/", {"year": year, "id_number": alice.id_number})
+    assert found.url == f"/compliance/?year={year}&person={alice.pk}"
+    page = client.get(found.url).content.decode()
+    assert "张爱丽" in page and alice.id_number in page  # the county sees the number whole, in the page only
+    typo = alice.id_number[:-1] + "Y"
+    bad = client.post("/compliance/find/", {"year": year, "id_number": typo})
+    assert bad.url == f"/compliance/?year={year}"
+    told = [str(m) for m in get_messages(bad.wsgi_request)][-1]
+    assert "身份证号码" in told and typo not in told  # said what is wrong, without echoing the number
+
+
+@pytest.mark.django_db
+def test_each_download_of_a_list_is_audited_with_whether_it_carries_full_numbers(client, xin, hank, alice, today):
+    from audits.trail.models import AuditEvent
+
+    year = today.year - 1
+    for user, full in ((xin, True), (hank, False)):
+        client.force_login(user)
+        body = b"".join(client.get("/compliance/list.csv", {"year": year}).streaming_content).decode("utf-8-sig")
+        assert (alice.id_number in body, alice.masked_id_number in body) == (full, not full)
+        event = AuditEvent.objects.filter(action="compliance.export_csv", actor_id=user.pk).get()
+        assert event.after["full_id_numbers"] is full
+        client.post("/compliance/export/", {"year": year})
+        event = AuditEvent.objects.filter(action="compliance.export_request", actor_id=user.pk).get()
+        assert event.after["full_id_numbers"] is full
+    client.force_login(alice.user)  # professionals get no list, and so no numbers
+    assert client.get("/compliance/list.csv", {"year": year}).status_code == 404
+    assert not AuditEvent.objects.filter(actor_id=alice.user.pk, action__startswith="compliance.").exists()

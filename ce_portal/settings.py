@@ -32,6 +32,8 @@ CERTIFICATE_HMAC_KEY = env_str("CERTIFICATE_HMAC_KEY", SECRET_KEY)
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [DEV_FIELD_ENCRYPTION_KEY])
 ID_NUMBER_HASH_KEY = env_str("ID_NUMBER_HASH_KEY", DEV_ID_NUMBER_HASH_KEY)
 check_personal_data_keys(environment=ENVIRONMENT, encryption_keys=FIELD_ENCRYPTION_KEYS, hash_key=ID_NUMBER_HASH_KEY)
+# 500 mails and DEBUG pages hide ID and phone numbers (form fields, variables) as they hide keys.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "ce_portal.error_reports.PersonalDataReporterFilter"
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [

@@ -25,6 +25,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from ce_portal.clock import SHANGHAI
+from ce_portal.crypto import lookup_digest
 from ce_portal.demo.fakes import fake_id_number
 from ce_portal.demo.registry import Batch, id_index, insert_rows
 from platforms.ingest.rules import content_hash
@@ -32,7 +33,6 @@ from platforms.registry.models import LearningPlatform
 from records.hours.models import PlatformRecord, SubjectCategory
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.models import Professional
-from records.people.selectors import id_numbers_q
 
 YEARS_BACK = 2  # this year and the two before it
 
@@ -195,9 +195,12 @@ def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | Non
     with _planner(helper_process) as submit:
         pending = None
         for start in range(0, len(id_numbers), CHUNK):
-            people = Professional.objects.filter(id_numbers_q(id_numbers[start:start + CHUNK])).annotate(
-                started_on=Min("employments__started_on")
-            ).order_by("pk").values_list("pk", "id_number", "name", "specialty", "started_on")
+            # Matched by digest and given back their plain numbers from the list: decrypting 200,000 numbers
+            # costs ≈ 5 times what their digests cost.
+            number_of = {lookup_digest(number): number for number in id_numbers[start:start + CHUNK]}
+            people = [(pk, number_of[digest], *rest) for pk, digest, *rest in Professional.objects.filter(
+                id_number_digest__in=list(number_of)).annotate(started_on=Min("employments__started_on")
+            ).order_by("pk").values_list("pk", "id_number_digest", "name", "specialty", "started_on")]
             # order_by(): the model's default ordering would otherwise join the DISTINCT and return every record.
             done = set(PlatformRecord.objects.filter(
                 professional_id__in=[p[0] for p in people], external_id__startswith=EXTERNAL_PREFIX,

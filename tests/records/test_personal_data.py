@@ -304,3 +304,23 @@ def test_each_download_of_a_list_is_audited_with_whether_it_carries_full_numbers
     client.force_login(alice.user)  # professionals get no list, and so no numbers
     assert client.get("/compliance/list.csv", {"year": year}).status_code == 404
     assert not AuditEvent.objects.filter(actor_id=alice.user.pk, action__startswith="compliance.").exists()
+
+
+def test_an_error_report_shows_no_id_or_phone_number(rf):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    number = new_id_number(11)
+    request = rf.post("/register/", {"id_number": number, "phone": PHONE, "name": "赵新人"})
+
+    def register(id_number, data):
+        raise RuntimeError("boom")
+
+    try:
+        register(number, {"id_number": number, "phone": PHONE})
+    except RuntimeError:
+        reporter = ExceptionReporter(request, *sys.exc_info())
+    for report in (reporter.get_traceback_text(), reporter.get_traceback_html()):
+        assert "赵新人" in report  # the report is still a report
+        assert number not in report and PHONE not in report

@@ -47,8 +47,8 @@ from audits.review.selectors import (
 from audits.screening.models import ScreeningFlag
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
-from records.hours.models import Claim, EvidenceFile
-from records.hours.rules import ClaimStatus
+from records.hours.models import Claim, EvidenceFile, RequirementPolicy
+from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus
 from records.hours.services import (
     ClaimInput,
     add_to_year_totals,
@@ -91,7 +91,7 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
     """Submission and resubmission alike: re-check, route to the unit of the day, start the first level."""
     new_status = transition(claim.status, action, PROFESSIONAL, levels=levels)
     refuse_problems(claim_input_problems(professional=claim.professional, data=ClaimInput.from_claim(claim),
-                                         now=now))
+                                         now=now, claim=claim))
     evidence = list(claim.evidence.filter(removed_at__isnull=True).order_by("pk"))
     if not evidence:
         raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
@@ -113,6 +113,7 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
         for field_name, value in routing(level, unit_values).items():
             setattr(claim, field_name, value)
     claim.filed_on, claim.submitted_at = today, now
+    claim.resubmit_by = None
     # A resubmission starts review afresh: nothing of the earlier round's clock or lateness remains.
     _enter_level(claim, levels[0], today=today)
     claim.decided_at = None
@@ -197,6 +198,11 @@ def _review_action(action: str) -> Action:
 
 
 @transaction.atomic
+def _resubmission_days(year: int) -> int:
+    policy = RequirementPolicy.objects.filter(year=year).first()
+    return policy.resubmission_working_days if policy else RESUBMISSION_WORKING_DAYS
+
+
 def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now: dt.datetime,
                   ip: str | None = None, batch_id: uuid.UUID | None = None, expected_version: int | None = None,
                   levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewDecision:
@@ -239,12 +245,14 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         claim.overdue_since = None
         if new_status in (ClaimStatus.APPROVED, ClaimStatus.REJECTED):
             claim.decided_at = now
+        if new_status == ClaimStatus.RETURNED:
+            claim.resubmit_by = review_due(today, _resubmission_days(claim.year)).on
     if new_status == ClaimStatus.APPROVED:
         add_to_year_totals(year_deltas([(claim.professional_id, claim.year, claim.category, claim.hours)]))
     claim.version += 1
     claim.save(update_fields=[
-        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "version",
-        "updated_at",
+        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "resubmit_by",
+        "version", "updated_at",
     ])
     decision = ReviewDecision.objects.create(
         claim=claim, level=level, action=action, reason=reason, reviewer=reviewer, at=now, due_on=due_on,
@@ -405,27 +413,39 @@ def _reminder_text(*, due_on: dt.date, today: dt.date, counts: Counter, levels: 
             f"（{level_counts_text(counts, levels)}），请在期限内完成审核。")
 
 
-def provisional_due_dates_recompute(*, calendar, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
-    """Recompute every provisional deadline of a claim waiting on a level, with `calendar` (the one now in
-    force); returns how many changed. Idempotent: a second run finds nothing to change. The rows are locked
-    while they are recomputed, so a claim decided or re-filed meanwhile is not written back with a deadline
-    computed from its old date. A decided claim keeps the deadline its decision was judged against."""
-    fields = ["due_on", "due_provisional"]
-    with transaction.atomic():
-        claims = (
-            Claim.objects.select_for_update()
-            .filter(status__in=waiting_statuses(levels), due_provisional=True, review_started_on__isnull=False)
-            .only("status", "review_started_on", *fields)
-            .order_by("pk")
-        )
-        changed = []
-        for claim in claims:
-            due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
-            if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
-                claim.due_on, claim.due_provisional = due.on, due.provisional
-                changed.append(claim)
-        Claim.objects.bulk_update(changed, fields, batch_size=1000)
-    return len(changed)
+def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt.date] | None = None, actor=None,
+                        ip: str | None = None, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
+    """Re-date the claims waiting on a level with `calendar` (the one now in force, an edit included);
+    returns how many deadlines moved, and audits them in one event.
+
+    `touching` (first, last) is the span of dates an edit changed: only a deadline counted across it can
+    move — the review started before its end and was due on or after its start. Provisional deadlines are
+    recomputed whatever was edited (a published year ends them); None recomputes every waiting claim. A
+    moved deadline that is no longer past clears the overdue flag. Idempotent; the rows are locked, so a
+    claim decided or re-filed meanwhile is not written back with a deadline computed from its old date. A
+    decided claim keeps the deadline its decision was judged against.
+    """
+    fields = ["due_on", "due_provisional", "overdue_since"]
+    claims = Claim.objects.select_for_update().filter(status__in=waiting_statuses(levels),
+                                                      review_started_on__isnull=False)
+    if touching is not None:
+        first, last = touching
+        claims = claims.filter(Q(due_provisional=True) | Q(review_started_on__lt=last, due_on__gte=first))
+    moved = []
+    for claim in claims.only("status", "review_started_on", *fields).order_by("pk"):
+        due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
+        if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
+            moved.append((claim, claim.due_on))
+            claim.due_on, claim.due_provisional = due.on, due.provisional
+            if due.on >= today:
+                claim.overdue_since = None
+    Claim.objects.bulk_update([claim for claim, _ in moved], fields, batch_size=1000)
+    if moved:
+        record_event(actor=actor, action="claim.redate", target=("calendar", "due_dates"), ip=ip, after={
+            "touching": touching, "moved": len(moved),
+            "claims": [[claim.pk, old, claim.due_on] for claim, old in moved],
+        })
+    return len(moved)
 
 
 # --- notifications ----------------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def _migrate(targets):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accounts():
     try:
-        apps = _migrate([("records", "0013_transfer_request")])
+        apps = _migrate([("records", "0015_late_push_grace")])
         Region, Unit = apps.get_model("records", "Region"), apps.get_model("records", "Unit")
         OldProfessional, User = apps.get_model("records", "Professional"), apps.get_model("auth", "User")
         OldClaim = apps.get_model("records", "RecordClaim")
@@ -227,7 +227,7 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         OldProfessional.objects.create(name="王卡罗", id_number=numbers[2], user=staff)  # an account named otherwise
         assert tables_holding(numbers[0], PHONE)
 
-        _migrate([("records", "0017_professional_usernames")])
+        _migrate([("records", "0019_professional_usernames")])
         assert tables_holding(*numbers, PHONE, OTHER_PHONE) == set()
         person = professional_by_id_number(numbers[0])
         assert (person.pk, person.name, person.phone) == (registered.pk, "张爱丽", PHONE)
@@ -236,7 +236,7 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         assert RecordClaim.objects.get().user.username == lookup_digest(numbers[1])
         assert professional_by_id_number(numbers[2]).user.username == "staff_reviewer"
 
-        apps = _migrate([("records", "0013_transfer_request")])  # and back, for a rollback of the release
+        apps = _migrate([("records", "0015_late_push_grace")])  # and back, for a rollback of the release
         OldProfessional = apps.get_model("records", "Professional")
         assert OldProfessional.objects.get(pk=registered.pk).id_number == numbers[0]
         assert OldProfessional.objects.get(pk=registered.pk).user.username == numbers[0]

@@ -44,4 +44,16 @@ class ComplianceFilterForm(forms.Form):
 
 
 class PersonFindForm(IdNumberFindForm):
-    year = forms.IntegerField(label="年度", required=False)
+    """A whole ID number on the list of a year (the list's year; the latest when none is given)."""
+
+    year = forms.TypedChoiceField(label="年度", coerce=int, required=False, empty_value=None,
+                                  error_messages={"invalid_choice": "请选择正确的年度。"})
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, f"{y} 年") for y in years]
+        self.default_year = years[0]
+
+    def chosen_year(self) -> int:
+        """The year asked for if it was a valid one, whatever became of the number."""
+        return self.cleaned_data.get("year") or self.default_year

@@ -68,11 +68,10 @@ def compliance_page(request):
 def compliance_find(request):
     """A full ID number, posted, becomes the person's row of the list: the address names the person's id,
     never the number (docs/personal-data.md). One answer for nobody and for a row the viewer sees masked."""
-    form = PersonFindForm(request.POST)
-    years = list_years(business_today())
-    year = form.data.get("year")
-    year = int(year) if year in {str(y) for y in years} else years[0]
-    if not form.is_valid():
+    form = PersonFindForm(request.POST, years=list_years(business_today()))
+    valid = form.is_valid()
+    year = form.chosen_year()
+    if not valid:
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect(f"{reverse('records:compliance')}?year={year}")
     person = compliance_person_find(request.user, year=year, id_number=form.cleaned_data["id_number"])

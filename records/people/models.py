@@ -2,10 +2,11 @@
 memberships that bind a user to the one object their role works on.
 """
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from ce_portal.crypto import DigestField, EncryptedTextField
+from ce_portal.crypto import DigestField, EncryptedTextField, lookup_digest
 from records.people.rules import TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
 
 
@@ -112,6 +113,15 @@ class Professional(models.Model):
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
+
+    def validate_unique(self, exclude=None):
+        """The digest carries the uniqueness but is no form field: a form with the number (the admin's) checks
+        it here, and says so on the number, instead of failing on the constraint."""
+        super().validate_unique(exclude)
+        if self.id_number and "id_number" not in (exclude or ()):
+            taken = Professional.objects.filter(id_number_digest=lookup_digest(self.id_number)).exclude(pk=self.pk)
+            if taken.exists():
+                raise ValidationError({"id_number": self._meta.get_field("id_number_digest").error_messages["unique"]})
 
 
 class RecordClaim(models.Model):

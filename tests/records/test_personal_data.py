@@ -324,3 +324,18 @@ def test_an_error_report_shows_no_id_or_phone_number(rf):
     for report in (reporter.get_traceback_text(), reporter.get_traceback_html()):
         assert "赵新人" in report  # the report is still a report
         assert number not in report and PHONE not in report
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_number_already_registered_on_the_number(client, cheng):
+    taken = ProfessionalFactory(id_number=new_id_number(12))
+    cheng.is_staff = cheng.is_superuser = True
+    cheng.save()
+    client.force_login(cheng)
+    response = client.post("/admin/records/professional/add/", {
+        "name": "重复", "id_number": taken.id_number, "title_level": "none", "status": "active",
+        "employments-TOTAL_FORMS": 0, "employments-INITIAL_FORMS": 0,
+    })
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["id_number"] == ["该身份证号码已登记。"]
+    assert Professional.objects.count() == 1

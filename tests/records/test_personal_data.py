@@ -339,3 +339,21 @@ def test_the_admin_refuses_a_number_already_registered_on_the_number(client, che
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["id_number"] == ["该身份证号码已登记。"]
     assert Professional.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_apis_refuse_a_bad_number_without_echoing_it(ada, alice):
+    from rest_framework.test import APIClient
+
+    typo = alice.id_number[:-1] + ("1" if alice.id_number[-1] != "1" else "2")
+    platform = make_platform("public")
+    with time_machine.travel(NOW, tick=False):
+        pushed = post(client_for(issue(platform)), {"records": [record_for(alice, id_number=typo)]})
+    assert pushed.json()["results"][0]["code"] == "invalid_id_number"
+    client = APIClient()
+    client.force_authenticate(ada)
+    added = client.post("/api/v1/professionals/", {"name": "冯七", "id_number": typo, "phone": PHONE[:-1]},
+                        format="json")
+    assert added.status_code == 400
+    for response in (pushed, added):
+        assert typo not in response.content.decode() and PHONE[:-1] not in response.content.decode()

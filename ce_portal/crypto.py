@@ -19,9 +19,9 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.apps import apps
 from django.db import models, transaction
 
 
@@ -56,6 +56,13 @@ def decrypt(token: str) -> str:
 def lookup_digest(value: str) -> str:
     """HMAC-SHA256 of a (normalised) ID number under ID_NUMBER_HASH_KEY, as 64 hex characters."""
     return hmac.new(settings.ID_NUMBER_HASH_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_content_hash(content_hash: str) -> str:
+    """What a table keeps of a content hash computed over an ID number among fields the same row holds in
+    clear (a platform record's): the hash keyed like the digests. A bare SHA-256 of known fields and one
+    number can be searched back to the number, as a bare hash of the number can."""
+    return lookup_digest(content_hash)
 
 
 class EncryptedTextField(models.TextField):

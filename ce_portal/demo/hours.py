@@ -25,7 +25,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from ce_portal.clock import SHANGHAI
-from ce_portal.crypto import lookup_digest
+from ce_portal.crypto import keyed_content_hash, lookup_digest
 from ce_portal.demo.fakes import fake_id_number
 from ce_portal.demo.registry import Batch, id_index, insert_rows
 from platforms.ingest.rules import content_hash
@@ -145,8 +145,8 @@ def plan_people(people, *, platforms: dict[str, list[int]], years: range, today:
                 rows.append((
                     choices[record.platform % len(choices)], external_id, pk, record.title, record.category,
                     record.hours, completed_at, year,
-                    content_hash(external_id, id_number, name, record.title, record.category, record.hours,
-                                 completed_at),
+                    keyed_content_hash(content_hash(external_id, id_number, name, record.title, record.category,
+                                                    record.hours, completed_at)),
                     now,
                 ))
                 items.append((pk, year, record.category, record.hours))

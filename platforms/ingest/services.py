@@ -5,7 +5,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from audits.trail.services import record_event
-from ce_portal.crypto import lookup_digest
+from ce_portal.crypto import keyed_content_hash, lookup_digest
 from platforms.ingest import rules as ingest
 from platforms.ingest.models import PlatformToken
 from platforms.ingest.rules import CleanRecord, Learner, Outcome, Rejection, generate_token
@@ -152,7 +152,7 @@ def _sent_external_id(raw) -> str | None:
 def _against_stored(record: CleanRecord, stored_hash: str | None) -> Outcome:
     """A record whose external_id is already registered: the same content is a harmless resend, other
     content a conflict that changes nothing."""
-    if stored_hash == record.content_hash:
+    if stored_hash == keyed_content_hash(record.content_hash):
         return Outcome("duplicate", record.external_id)
     return Outcome("rejected", record.external_id, ingest.CONFLICT)
 
@@ -209,7 +209,8 @@ def platform_records_ingest(*, platform: LearningPlatform, records: list, now: d
     accepted, refused = _admissible(candidates, platform=platform, now=now) if candidates else ([], [])
 
     inserted = _insert_new(platform.pk, [
-        (r.external_id, pid, r.course_title, r.category, r.hours, r.completed_at, r.year, r.content_hash)
+        (r.external_id, pid, r.course_title, r.category, r.hours, r.completed_at, r.year,
+         keyed_content_hash(r.content_hash))
         for r, pid in accepted
     ], now)
     add_to_year_totals(year_deltas(

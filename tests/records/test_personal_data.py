@@ -17,6 +17,7 @@ from django.test import Client
 
 from ce_portal.crypto import lookup_digest
 from ce_portal.env import DEV_FIELD_ENCRYPTION_KEY, DEV_ID_NUMBER_HASH_KEY, check_personal_data_keys
+from platforms.ingest.rules import content_hash
 from records.hours.models import PlatformRecord
 from records.people.models import Professional, RecordClaim
 from records.people.selectors import professional_by_id_number
@@ -116,8 +117,17 @@ def test_platform_ingest_finds_the_learner_by_digest_and_stores_no_plain_number(
         response = post(client_for(issue(platform)), {"records": [record_for(alice)]})
     assert response.status_code == 200, response.content
     assert response.json()["created"] == 1
-    assert PlatformRecord.objects.get(platform=platform).professional == alice
+    stored = PlatformRecord.objects.get(platform=platform)
+    assert stored.professional == alice
     assert tables_holding(alice.id_number) == set()
+    # The content hash covers the number and fields the row holds in clear: a bare SHA-256 of them could be
+    # searched back to the number, so the row keeps it keyed.
+    bare = content_hash(stored.external_id, alice.id_number, alice.name, stored.course_title, stored.category,
+                        stored.hours, stored.completed_at)
+    assert stored.content_hash == lookup_digest(bare) != bare
+    with time_machine.travel(NOW, tick=False):
+        again = post(client_for(issue(platform)), {"records": [record_for(alice)]})
+    assert again.json()["duplicate"] == 1
 
 
 # --- look-ups -----------------------------------------------------------------------------------------------
@@ -225,9 +235,16 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         claimant = User.objects.create(username=numbers[1], is_active=False)
         OldClaim.objects.create(professional=entered, user=claimant, unit=unit, name="李博", phone=OTHER_PHONE)
         OldProfessional.objects.create(name="王卡罗", id_number=numbers[2], user=staff)  # an account named otherwise
+        platform = apps.get_model("platforms", "LearningPlatform").objects.create(
+            name="测试平台", operator="测试运营单位", url="https://example.invalid/", category="public",
+            level="provincial", years_approved=[2025], active=True)
+        bare = "ab" * 32
+        record = apps.get_model("records", "PlatformRecord").objects.create(
+            platform=platform, external_id="EXT-1", professional=registered, course_title="课", category="public",
+            hours=2, completed_at=NOW, year=2025, content_hash=bare)
         assert tables_holding(numbers[0], PHONE)
 
-        _migrate([("records", "0019_professional_usernames")])
+        _migrate([("records", "0020_keyed_platform_record_hashes")])
         assert tables_holding(*numbers, PHONE, OTHER_PHONE) == set()
         person = professional_by_id_number(numbers[0])
         assert (person.pk, person.name, person.phone) == (registered.pk, "张爱丽", PHONE)
@@ -235,6 +252,7 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         assert RecordClaim.objects.get().phone == OTHER_PHONE
         assert RecordClaim.objects.get().user.username == lookup_digest(numbers[1])
         assert professional_by_id_number(numbers[2]).user.username == "staff_reviewer"
+        assert PlatformRecord.objects.get(pk=record.pk).content_hash == lookup_digest(bare)
 
         apps = _migrate([("records", "0015_late_push_grace")])  # and back, for a rollback of the release
         OldProfessional = apps.get_model("records", "Professional")

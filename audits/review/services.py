@@ -53,12 +53,13 @@ from records.hours.services import (
     ClaimInput,
     add_to_year_totals,
     claim_input_problems,
+    exemption_relied_on,
     own_claim_for_update,
     refuse_problems,
     year_deltas,
 )
 from records.people.access import scope_for, scope_holders
-from records.people.selectors import employment_on
+from records.people.selectors import reviewing_employment
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +98,11 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
         raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
                           field="evidence")
     today = timezone.localdate(now)
-    employment = employment_on(claim.professional, today)
+    employment = reviewing_employment(claim.professional, filed_on=today, activity_end=claim.end_date,
+                                      activity_start=claim.start_date)
     if employment is None:
         raise DomainError(
-            "系统中没有您今天的在职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
+            "系统中没有您今天或活动期间的任职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
         )
     before = claim_snapshot(claim)
     unit = employment.unit
@@ -113,6 +115,7 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
         for field_name, value in routing(level, unit_values).items():
             setattr(claim, field_name, value)
     claim.filed_on, claim.submitted_at = today, now
+    claim.filed_under_exemption = exemption_relied_on(claim, now)
     claim.resubmit_by = None
     # A resubmission starts review afresh: nothing of the earlier round's clock or lateness remains.
     _enter_level(claim, levels[0], today=today)
@@ -168,12 +171,21 @@ def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str |
 
 # --- decisions --------------------------------------------------------------------------------------------
 
-def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
+def approval_refusal(claim: Claim, reviewer, *, reason: str = "", in_batch: bool = False) -> DomainError | None:
     """Why `reviewer` may not approve `claim` now, or None. The one place every approval is checked against.
 
-    Rule 6 in docs/rules.md: only claims whose every current evidence file this same reviewer has opened; and
-    rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside).
+    Rule 6 in docs/rules.md: only claims whose every current evidence file this same reviewer has opened;
+    rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside);
+    rule 3: a claim filed under a make-up exemption since revoked only one by one, with a stated reason.
     """
+    exemption = claim.filed_under_exemption
+    if exemption is not None and exemption.revoked_at is not None:
+        if in_batch:
+            return DomainError("该申报依据的补学豁免已被撤销，须逐条查看并说明理由后审核，不能批量通过。",
+                               code="exemption_revoked_batch")
+        if not reason:
+            return DomainError("该申报依据的补学豁免已被市人社局撤销：如仍审核通过，请在理由中说明依据；否则请退回或不予通过。",
+                               code="exemption_revoked_reason_required", field="reason")
     flags = set(blocking_flags().filter(claim=claim).values_list("status", flat=True))
     if ScreeningFlag.Status.CONFIRMED in flags:
         return DomainError("该申报经市人社局筛查确认存在问题，学时已撤销，不能审核通过。", code="screening_confirmed")
@@ -197,12 +209,29 @@ def _review_action(action: str) -> Action:
     return Action(action)
 
 
-@transaction.atomic
+def exemption_revoked_notify(*, exemption, now: dt.datetime) -> int:
+    """Tell the person, once the exemption is revoked, which of their claims filed under it still wait on a
+    reviewer (who now sees the revocation and must explain an approval). Returns how many claims."""
+    waiting = list(Claim.objects.filter(filed_under_exemption=exemption, status__in=waiting_statuses())
+                   .order_by("pk").values_list("title", flat=True))
+    user_id = exemption.professional.user_id
+    if waiting and user_id:
+        titles = "、".join(f"“{title}”" for title in waiting)
+        create_and_email([Notification(
+            user_id=user_id, kind="exemption_revoked", created_at=now, link=reverse("records:my_home"),
+            dedupe_key=f"exemption_revoked:{exemption.pk}",
+            text=(f"您 {exemption.year} 年度的补学豁免已被市人社局撤销。依据该豁免提交、尚在审核中的申报 {titles}，"
+                  "审核人员将看到撤销情况，可能退回或不予通过。"),
+        )], now=now, subject="【继续教育】补学豁免已撤销")
+    return len(waiting)
+
+
 def _resubmission_days(year: int) -> int:
     policy = RequirementPolicy.objects.filter(year=year).first()
     return policy.resubmission_working_days if policy else RESUBMISSION_WORKING_DAYS
 
 
+@transaction.atomic
 def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now: dt.datetime,
                   ip: str | None = None, batch_id: uuid.UUID | None = None, expected_version: int | None = None,
                   levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewDecision:
@@ -230,7 +259,7 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
     reason = reason.strip()
     new_status = transition(claim.status, action, level, reason=reason, levels=levels)
     if action == Action.APPROVE:
-        refusal = approval_refusal(claim, reviewer)
+        refusal = approval_refusal(claim, reviewer, reason=reason, in_batch=batch_id is not None)
         if refusal is not None:
             raise refusal
 

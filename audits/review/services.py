@@ -59,7 +59,8 @@ from records.hours.services import (
     year_deltas,
 )
 from records.people.access import scope_for, scope_holders
-from records.people.selectors import reviewing_employment
+from records.people.models import Employment, Role, RoleMembership, Unit
+from records.people.selectors import reviewing_employment, unit_has_reviewer
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,13 @@ def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date) -> None:
 
 # --- sending a claim for review ---------------------------------------------------------------------------
 
+def claim_routes(unit: Unit, levels: tuple[ReviewLevel, ...] = LEVELS) -> dict[str, int | None]:
+    """The claim fields naming every level's reviewers for a claim submitted from `unit` today."""
+    unit_values = {"authority_id": unit.authority_id, "region_id": unit.region_id,
+                   "region_id_without_reviewer": None if unit_has_reviewer(unit) else unit.region_id}
+    return {name: value for level in levels for name, value in routing(level, unit_values).items()}
+
+
 def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, ip: str | None,
                      levels: tuple[ReviewLevel, ...]) -> Claim:
     """Submission and resubmission alike: re-check, route to the unit of the day, start the first level."""
@@ -110,10 +118,8 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
     claim.unit, claim.region = unit, unit.region
     # Every level's reviewers are fixed now, from the unit of the day: a later change of employer, or of the
     # unit's authority, does not move a claim under review.
-    unit_values = {"authority_id": unit.authority_id, "region_id": unit.region_id}
-    for level in levels:
-        for field_name, value in routing(level, unit_values).items():
-            setattr(claim, field_name, value)
+    for field_name, value in claim_routes(unit, levels).items():
+        setattr(claim, field_name, value)
     claim.filed_on, claim.submitted_at = today, now
     claim.filed_under_exemption = exemption_relied_on(claim, now)
     claim.resubmit_by = None
@@ -475,6 +481,52 @@ def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt
             "claims": [[claim.pk, old, claim.due_on] for claim, old in moved],
         })
     return len(moved)
+
+
+# --- who reviews at level 1 ------------------------------------------------------------------------------
+
+def _bureau_over(actor, unit: Unit) -> None:
+    """Only the HR bureau of the unit's county (or the city's) appoints its reviewers; anyone else gets 404."""
+    scope = scope_for(actor)
+    if not (scope.is_city or (scope.has(Role.COUNTY_HR) and unit.region_id in scope.region_ids)):
+        raise NotFound("未找到该单位。")
+
+
+@transaction.atomic
+def unit_reviewer_appoint(*, unit: Unit, professional_id: int | None, actor, ip: str | None = None) -> RoleMembership:
+    """The county (or city) HR bureau makes one of the unit's current staff who has an account its reviewer."""
+    _bureau_over(actor, unit)
+    staff = (Employment.objects.filter(unit=unit, ended_on__isnull=True, professional_id=professional_id,
+                                       professional__user__is_active=True)
+             .select_related("professional__user").first() if professional_id else None)
+    if staff is None:
+        raise DomainError("请从本单位在职且已开通账号的人员中选择审核员。", code="not_unit_staff", field="professional")
+    user = staff.professional.user
+    membership, created = RoleMembership.objects.get_or_create(user=user, role=Role.UNIT_REVIEWER, unit=unit)
+    if not created:
+        raise DomainError(f"{staff.professional.name}已是本单位审核员。", code="already_reviewer", field="professional")
+    record_event(actor=actor, action="unit_reviewer.appoint", target=membership, ip=ip,
+                 after={"unit": unit.pk, "user": user.pk, "professional": staff.professional_id})
+    return membership
+
+
+@transaction.atomic
+def unit_reviewer_remove(*, unit: Unit, membership_id: int, actor, ip: str | None = None) -> int:
+    """Take the reviewer role away. When the unit has no reviewer left, the claims waiting on it go to the HR
+    bureau of its region, which stands in at level 1; returns how many claims it took over."""
+    _bureau_over(actor, unit)
+    membership = RoleMembership.objects.filter(pk=membership_id, role=Role.UNIT_REVIEWER, unit=unit).first()
+    if membership is None:
+        raise NotFound("未找到该审核员。")
+    before = {"unit": unit.pk, "user": membership.user_id}
+    membership.delete()
+    taken_over = 0
+    if not unit_has_reviewer(unit):
+        taken_over = Claim.objects.filter(unit=unit, status=LEVELS[0].waiting_status,
+                                          level1_region__isnull=True).update(level1_region_id=unit.region_id)
+    record_event(actor=actor, action="unit_reviewer.remove", target=("records.rolemembership", membership_id), ip=ip,
+                 before=before, after={"claims_taken_over_by_bureau": taken_over})
+    return taken_over
 
 
 # --- notifications ----------------------------------------------------------------------------------------

@@ -152,6 +152,12 @@ class Claim(models.Model):
     )
     # Who reviews at level 2, fixed at submission (audits.review.rules.LEVELS): the unit's industry authority,
     # else the region's HR bureau.
+    # The HR bureau that stands in for a unit without a reviewer at level 1 (its region's; set at submission,
+    # or by the migration for claims that waited on such a unit).
+    level1_region = models.ForeignKey(
+        Region, verbose_name="代行单位审核的人社部门", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )
     level2_authority = models.ForeignKey(
         IndustryAuthority, verbose_name="二级审核主管部门", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", db_index=False,

@@ -221,7 +221,7 @@ def _migrate(targets):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accounts():
     try:
-        apps = _migrate([("records", "0017_claim_filed_under_exemption")])
+        apps = _migrate([("records", "0018_claim_level1_region")])
         Region, Unit = apps.get_model("records", "Region"), apps.get_model("records", "Unit")
         OldProfessional, User = apps.get_model("records", "Professional"), apps.get_model("auth", "User")
         OldClaim = apps.get_model("records", "RecordClaim")
@@ -244,7 +244,7 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
             hours=2, completed_at=NOW, year=2025, content_hash=bare)
         assert tables_holding(numbers[0], PHONE)
 
-        _migrate([("records", "0022_keyed_platform_record_hashes")])
+        _migrate([("records", "0023_keyed_platform_record_hashes")])
         assert tables_holding(*numbers, PHONE, OTHER_PHONE) == set()
         person = professional_by_id_number(numbers[0])
         assert (person.pk, person.name, person.phone) == (registered.pk, "张爱丽", PHONE)
@@ -254,7 +254,7 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         assert professional_by_id_number(numbers[2]).user.username == "staff_reviewer"
         assert PlatformRecord.objects.get(pk=record.pk).content_hash == lookup_digest(bare)
 
-        apps = _migrate([("records", "0017_claim_filed_under_exemption")])  # and back, for a rollback of the release
+        apps = _migrate([("records", "0018_claim_level1_region")])  # and back, for a rollback of the release
         OldProfessional = apps.get_model("records", "Professional")
         assert OldProfessional.objects.get(pk=registered.pk).id_number == numbers[0]
         assert OldProfessional.objects.get(pk=registered.pk).user.username == numbers[0]

@@ -1,5 +1,5 @@
 """ID and phone numbers encrypted at rest (ce_portal/crypto.py): the columns become text for the ciphertext, the
-ID number's uniqueness moves to its keyed digest. The digest is nullable until 0019 has filled it."""
+ID number's uniqueness moves to its keyed digest. The digest is nullable until 0020 has filled it."""
 from django.db import migrations
 
 import ce_portal.crypto
@@ -9,7 +9,7 @@ import records.people.rules
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("records", "0017_claim_filed_under_exemption"),
+        ("records", "0018_claim_level1_region"),
     ]
 
     operations = [

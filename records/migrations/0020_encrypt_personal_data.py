@@ -48,7 +48,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("records", "0018_personal_data_encrypted"),
+        ("records", "0019_personal_data_encrypted"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

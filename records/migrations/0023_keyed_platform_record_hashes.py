@@ -26,7 +26,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("records", "0021_professional_usernames"),
+        ("records", "0022_professional_usernames"),
     ]
 
     # A keyed hash cannot be unkeyed: after a rollback, a resend of a record stored before it reads as a

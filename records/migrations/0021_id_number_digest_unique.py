@@ -1,4 +1,4 @@
-"""One person per ID number, now checked on the digest (filled by 0019 for every row)."""
+"""One person per ID number, now checked on the digest (filled by 0020 for every row)."""
 from django.db import migrations
 
 import ce_portal.crypto
@@ -7,7 +7,7 @@ import ce_portal.crypto
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("records", "0019_encrypt_personal_data"),
+        ("records", "0020_encrypt_personal_data"),
     ]
 
     operations = [

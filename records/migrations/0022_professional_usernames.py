@@ -44,7 +44,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("records", "0020_id_number_digest_unique"),
+        ("records", "0021_id_number_digest_unique"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -178,6 +179,7 @@ class ComplianceApi(APIView):
     number travels in the body, so no access log or proxy keeps it (docs/personal-data.md)."""
 
     authentication_classes = [SessionAuthentication, TokenAuthentication]
+    parser_classes = [JSONParser]
 
     @extend_schema(operation_id="person_compliance", summary="某人某年度是否达到继续教育学时要求",
                    request=ComplianceQuerySerializer, responses={
@@ -186,6 +188,7 @@ class ComplianceApi(APIView):
             400: "身份证号码有误（invalid_id_number），缺少字段或格式不对，或年度尚未开始（year_in_future）。",
             403: "未登录（会话或 Token）。",
             404: "没有查询的角色，或该人员不存在或不在您的范围内（两者答复相同）。",
+            415: "Content-Type 不是 application/json。",
         }),
     })
     def post(self, request):

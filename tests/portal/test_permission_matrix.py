@@ -171,7 +171,7 @@ MATRIX = {
 }
 # What a POST carries: enough for a decision form to be valid, so that only the caller's scope refuses it.
 DECISION = {"action": "reject", "reason": "权限矩阵检查", "version": "1"}
-# Where a POST asks rather than decides, what it asks (values named as in the kwargs).
+# Where a POST asks rather than decides, what it asks (JSON; values named as in the kwargs).
 POST_BODIES = {"registry_api:compliance": {"id_number": "alice_id", "year": 2025}}
 # Django's own admin: one gate for all its patterns, checked through "admin:index" above.
 ADMIN_NAMESPACE = "admin"
@@ -273,8 +273,13 @@ def test_every_url_answers_every_caller_as_the_matrix_says(client, world):
                     expected = cells.split()[COLUMNS.index(column)]
                     if expected == "-":
                         continue
-                    body = {key: objects.get(value, value) for key, value in POST_BODIES.get(name, DECISION).items()}
-                    got = outcome(client.get(url) if method == "get" else client.post(url, body))
+                    if method == "get":
+                        got = outcome(client.get(url))
+                    elif name in POST_BODIES:
+                        body = {key: objects.get(value, value) for key, value in POST_BODIES[name].items()}
+                        got = outcome(client.post(url, body, content_type="application/json"))
+                    else:
+                        got = outcome(client.post(url, DECISION))
                     if got != expected:
                         wrong.append(f"{method.upper()} {name} as {column}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)

@@ -85,6 +85,11 @@ def sha(*parts) -> str:
 
 
 def seed(url: str, *, people: int, claims: int, platform_records: int, now: dt.datetime) -> dict:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ce_portal.settings")
+    django.setup()  # for the keys: ID numbers are written as the model writes them (ce_portal/crypto.py)
+    from ce_portal.crypto import encrypt, lookup_digest
     from ce_portal.demo.fakes import fake_credit_code, fake_id_number
 
     rng = random.Random(20251021)
@@ -103,9 +108,9 @@ def seed(url: str, *, people: int, claims: int, platform_records: int, now: dt.d
              ((f"压测单位{i}", fake_credit_code(i), regions[i % len(regions)], "enterprise") for i in range(units)))
         unit_ids = ids(conn, "SELECT id FROM records_unit ORDER BY id")
         copy(conn, "records_professional",
-             ["name", "id_number", "specialty", "title_level", "phone", "status", "created_at"],
-             ((f"压测人员{i}", fake_id_number(i), "临床医学", "intermediate", "", "active", now)
-              for i in range(people)))
+             ["name", "id_number", "id_number_digest", "specialty", "title_level", "phone", "status", "created_at"],
+             ((f"压测人员{i}", encrypt(fake_id_number(i)), lookup_digest(fake_id_number(i)), "临床医学", "intermediate",
+               "", "active", now) for i in range(people)))
         person_ids = ids(conn, "SELECT id FROM records_professional ORDER BY id")
         unit_of = {p: unit_ids[i % units] for i, p in enumerate(person_ids)}
         region_of_unit = dict(conn.execute("SELECT id, region_id FROM records_unit").fetchall())

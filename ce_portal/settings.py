@@ -12,7 +12,10 @@ import jinja2
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from ce_portal.env import DEV_SECRET_KEY, check_production_safety, env_bool, env_list, env_str
+from ce_portal.env import (
+    DEV_FIELD_ENCRYPTION_KEY, DEV_ID_NUMBER_HASH_KEY, DEV_SECRET_KEY, check_personal_data_keys,
+    check_production_safety, env_bool, env_list, env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +28,13 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The server secret that signs certificate verification codes; separate from SECRET_KEY so it can rotate alone.
 CERTIFICATE_HMAC_KEY = env_str("CERTIFICATE_HMAC_KEY", SECRET_KEY)
+# ID and phone numbers at rest (ce_portal/crypto.py, docs/personal-data.md): Fernet keys, newest first, and the
+# separate key of the ID numbers' look-up digest. Changing ID_NUMBER_HASH_KEY orphans every digest: it is kept.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [DEV_FIELD_ENCRYPTION_KEY])
+ID_NUMBER_HASH_KEY = env_str("ID_NUMBER_HASH_KEY", DEV_ID_NUMBER_HASH_KEY)
+check_personal_data_keys(environment=ENVIRONMENT, encryption_keys=FIELD_ENCRYPTION_KEYS, hash_key=ID_NUMBER_HASH_KEY)
+# 500 mails and DEBUG pages hide ID and phone numbers (form fields, variables) as they hide keys.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "ce_portal.error_reports.PersonalDataReporterFilter"
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [

@@ -8,5 +8,6 @@ app_name = "registry_api"
 urlpatterns = [
     path("units/", UnitCreateApi.as_view(), name="unit_create"),
     path("professionals/", ProfessionalCreateApi.as_view(), name="professional_create"),
-    path("compliance/<str:id_number>/<int:year>/", ComplianceApi.as_view(), name="compliance"),
+    # The number goes in the body, never in the address (access logs, proxies, browser history).
+    path("compliance/", ComplianceApi.as_view(), name="compliance"),
 ]

@@ -25,6 +25,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from ce_portal.clock import SHANGHAI
+from ce_portal.crypto import keyed_content_hash, lookup_digest
 from ce_portal.demo.fakes import fake_id_number
 from ce_portal.demo.registry import Batch, id_index, insert_rows
 from platforms.ingest.rules import content_hash
@@ -144,8 +145,8 @@ def plan_people(people, *, platforms: dict[str, list[int]], years: range, today:
                 rows.append((
                     choices[record.platform % len(choices)], external_id, pk, record.title, record.category,
                     record.hours, completed_at, year,
-                    content_hash(external_id, id_number, name, record.title, record.category, record.hours,
-                                 completed_at),
+                    keyed_content_hash(content_hash(external_id, id_number, name, record.title, record.category,
+                                                    record.hours, completed_at)),
                     now,
                 ))
                 items.append((pk, year, record.category, record.hours))
@@ -194,9 +195,12 @@ def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | Non
     with _planner(helper_process) as submit:
         pending = None
         for start in range(0, len(id_numbers), CHUNK):
-            people = Professional.objects.filter(id_number__in=id_numbers[start:start + CHUNK]).annotate(
-                started_on=Min("employments__started_on")
-            ).order_by("pk").values_list("pk", "id_number", "name", "specialty", "started_on")
+            # Matched by digest and given back their plain numbers from the list: decrypting 200,000 numbers
+            # costs ≈ 5 times what their digests cost.
+            number_of = {lookup_digest(number): number for number in id_numbers[start:start + CHUNK]}
+            people = [(pk, number_of[digest], *rest) for pk, digest, *rest in Professional.objects.filter(
+                id_number_digest__in=list(number_of)).annotate(started_on=Min("employments__started_on")
+            ).order_by("pk").values_list("pk", "id_number_digest", "name", "specialty", "started_on")]
             # order_by(): the model's default ordering would otherwise join the DISTINCT and return every record.
             done = set(PlatformRecord.objects.filter(
                 professional_id__in=[p[0] for p in people], external_id__startswith=EXTERNAL_PREFIX,

@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
+from ce_portal.crypto import EncryptedTextField, encrypt, lookup_digest
 from ce_portal.demo.fakes import fake_credit_code, fake_id_number
 from platforms.reference import CITY, NOTICE_YEAR
 from platforms.registry.models import LearningPlatform
@@ -389,7 +390,8 @@ def bulk_load(tables: Sequence[str]):
 def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], *, copy: bool | None = None) -> list[int]:
     """Insert rows (values in `fields` order, attnames) and return their new primary keys, in row order.
     COPY (PostgreSQL only, the default there: ≈15× bulk_create, docs/measurements.md) takes its ids from the
-    table's sequence first; otherwise bulk_create."""
+    table's sequence first; otherwise bulk_create. Digest columns (`id_number_digest`) are passed as values:
+    COPY computes nothing."""
     if not rows:
         return []
     if copy is None:
@@ -400,6 +402,10 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], *, copy: bo
         return [obj.pk for obj in objects]
     table = model._meta.db_table
     columns = [model._meta.pk.column] + [model._meta.get_field(name).column for name in fields]
+    # COPY bypasses the fields: encrypted ones (ID and phone numbers) are encrypted here, as a save would.
+    encrypted = [i for i, name in enumerate(fields) if isinstance(model._meta.get_field(name), EncryptedTextField)]
+    if encrypted:
+        rows = [tuple(encrypt(v) if i in encrypted and v else v for i, v in enumerate(row)) for row in rows]
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
@@ -444,8 +450,10 @@ def seed_batch(batch: Batch, *, today: dt.date, copy: bool | None = None) -> Cou
     )
     now = timezone.now()
     professional_ids = insert_rows(
-        Professional, ("name", "id_number", "specialty", "title_level", "phone", "status", "created_at"),
-        [(p.name, p.id_number, p.specialty, p.title_level, "", Professional.Status.ACTIVE, now) for p in people],
+        Professional,
+        ("name", "id_number", "id_number_digest", "specialty", "title_level", "phone", "status", "created_at"),
+        [(p.name, p.id_number, lookup_digest(p.id_number), p.specialty, p.title_level, "", Professional.Status.ACTIVE,
+          now) for p in people],
         copy=copy,
     )
     insert_rows(

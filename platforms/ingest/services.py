@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from audits.trail.services import record_event
+from ce_portal.crypto import keyed_content_hash, lookup_digest
 from platforms.ingest import rules as ingest
 from platforms.ingest.models import PlatformToken
 from platforms.ingest.rules import CleanRecord, Learner, Outcome, Rejection, generate_token
@@ -107,9 +108,12 @@ def _stored_hashes(platform_id: int, external_ids: list[str]) -> dict[str, str]:
 
 
 def _learners(id_numbers: set[str]) -> dict[str, Learner]:
-    rows = Professional.objects.filter(id_number__in=_any_of(id_numbers))
-    return {id_number: Learner(pk, name, status) for id_number, pk, name, status in
-            rows.values_list("id_number", "id", "name", "status")}
+    """The learners of a batch by their digests (`id_numbers_q`'s match, batched as `_any_of`): nothing to
+    decrypt, one index probe per number."""
+    number_of = {lookup_digest(number): number for number in id_numbers}
+    rows = Professional.objects.filter(id_number_digest__in=_any_of(number_of))
+    return {number_of[digest]: Learner(pk, name, status) for digest, pk, name, status in
+            rows.values_list("id_number_digest", "id", "name", "status")}
 
 
 def _year_policies(years: set[int]) -> dict[int, RequirementPolicy]:
@@ -148,7 +152,7 @@ def _sent_external_id(raw) -> str | None:
 def _against_stored(record: CleanRecord, stored_hash: str | None) -> Outcome:
     """A record whose external_id is already registered: the same content is a harmless resend, other
     content a conflict that changes nothing."""
-    if stored_hash == record.content_hash:
+    if stored_hash == keyed_content_hash(record.content_hash):
         return Outcome("duplicate", record.external_id)
     return Outcome("rejected", record.external_id, ingest.CONFLICT)
 
@@ -205,7 +209,8 @@ def platform_records_ingest(*, platform: LearningPlatform, records: list, now: d
     accepted, refused = _admissible(candidates, platform=platform, now=now) if candidates else ([], [])
 
     inserted = _insert_new(platform.pk, [
-        (r.external_id, pid, r.course_title, r.category, r.hours, r.completed_at, r.year, r.content_hash)
+        (r.external_id, pid, r.course_title, r.category, r.hours, r.completed_at, r.year,
+         keyed_content_hash(r.content_hash))
         for r, pid in accepted
     ], now)
     add_to_year_totals(year_deltas(

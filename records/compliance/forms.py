@@ -1,6 +1,7 @@
 from django import forms
 
 from records.compliance.selectors import Filters
+from records.people.forms import IdNumberFindForm
 
 SEARCH_MAX = 30
 
@@ -24,8 +25,9 @@ class ComplianceFilterForm(forms.Form):
     region = _id_field("县（市、区）")
     authority = _id_field("行业主管部门")
     unit = _id_field("单位")
-    q = forms.CharField(label="姓名或身份证号码", required=False, max_length=SEARCH_MAX,
+    q = forms.CharField(label="姓名", required=False, max_length=SEARCH_MAX,
                         error_messages={"max_length": f"查询内容最多 {SEARCH_MAX} 个字。"})
+    person = _id_field("人员")
 
     def __init__(self, *args, years: list[int], **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,5 +39,21 @@ class ComplianceFilterForm(forms.Form):
         return Filters(
             year=data["year"] or self.default_year, unit_id=data["unit"], region_id=data["region"],
             authority_id=data["authority"], compliant={"yes": True, "no": False}.get(data["compliant"]),
-            search=data["q"].strip(),
+            search=data["q"].strip(), person=data["person"],
         )
+
+
+class PersonFindForm(IdNumberFindForm):
+    """A whole ID number on the list of a year (the list's year; the latest when none is given)."""
+
+    year = forms.TypedChoiceField(label="年度", coerce=int, required=False, empty_value=None,
+                                  error_messages={"invalid_choice": "请选择正确的年度。"})
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, f"{y} 年") for y in years]
+        self.default_year = years[0]
+
+    def chosen_year(self) -> int:
+        """The year asked for if it was a valid one, whatever became of the number."""
+        return self.cleaned_data.get("year") or self.default_year

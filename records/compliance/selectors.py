@@ -209,7 +209,8 @@ class Filters:
     region_id: int | None = None
     authority_id: int | None = None
     compliant: bool | None = None
-    search: str = ""
+    search: str = ""  # part of a name; an ID number is looked up once (`compliance_person_find`), then `person`
+    person: int | None = None  # a professional's id: an ID number never goes into the page's address
 
     def as_params(self) -> dict:
         return asdict(self)
@@ -224,6 +225,11 @@ class ComplianceList:
     policy: RequirementPolicy
     scope: Scope
     base: QuerySet = field(repr=False)  # every filter but compliance
+
+    @cached_property
+    def full_id_numbers(self) -> bool:
+        """Does the list show some ID number whole (and a download of it carry full numbers)?"""
+        return self.base.filter(full_id_numbers_q(self.scope)).exists()
 
     @cached_property
     def queryset(self) -> QuerySet:
@@ -359,7 +365,7 @@ def authority_filter_get(user, pk: int) -> IndustryAuthority:
 
 def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: int | None = None,
                     authority_id: int | None = None, compliant: bool | None = None,
-                    search: str = "") -> ComplianceList:
+                    search: str = "", person: int | None = None) -> ComplianceList:
     """The year's people in the user's scope with their hours and flag, in county, unit and name order.
 
     A unit, region or authority outside the scope is NotFound (404), never an empty list.
@@ -367,7 +373,7 @@ def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: i
     scope = scope_for(user)
     _require_overseer(scope)
     filters = Filters(year=year, unit_id=unit_id, region_id=region_id, authority_id=authority_id,
-                      compliant=compliant, search=search.strip())
+                      compliant=compliant, search=search.strip(), person=person)
     policy = policy_of(year)
     rows = year_employments(year).filter(scope.unit_q("unit__"))
     if unit_id is not None:
@@ -377,10 +383,20 @@ def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: i
     if authority_id is not None:
         rows = rows.filter(unit__authority=authority_filter_get(user, authority_id))
     if filters.search:
-        # An exact number finds only rows the viewer sees whole: a hit on a masked row would confirm the number.
-        by_number = id_number_q(normalize_id_number(filters.search), "professional__") & full_id_numbers_q(scope)
-        rows = rows.filter(Q(professional__name__contains=filters.search) | by_number)
+        rows = rows.filter(professional__name__contains=filters.search)
+    if filters.person is not None:
+        rows = rows.filter(professional_id=filters.person)
     return ComplianceList(filters=filters, policy=policy, scope=scope, base=with_year_hours(rows, year))
+
+
+def compliance_person_find(user, *, year: int, id_number: str) -> int | None:
+    """The id of the person with this (valid) ID number on the user's list of the year, or None. Only rows
+    the viewer sees whole are found: a hit on a masked row would confirm the number."""
+    scope = scope_for(user)
+    _require_overseer(scope)
+    rows = (year_employments(year).filter(scope.unit_q("unit__")).filter(full_id_numbers_q(scope))
+            .filter(id_number_q(id_number, "professional__")))
+    return rows.values_list("professional_id", flat=True).first()
 
 
 def list_label(user, filters: Filters) -> str:

@@ -43,7 +43,9 @@ def heading(user, listing: ComplianceList, *, now: dt.datetime) -> Heading:
     if filters.compliant is not None:
         narrowed.append("仅达标人员" if filters.compliant else "仅未达标人员")
     if filters.search:
-        narrowed.append(f"姓名或身份证号码“{filters.search}”")
+        narrowed.append(f"姓名含“{filters.search}”")
+    if filters.person is not None:
+        narrowed.append("按身份证号码查找的人员")
     if narrowed:
         notes.append("本表只含：" + "，".join(narrowed))
     return Heading(title=title_of(user, filters), generated_by=user_label(user),
@@ -62,10 +64,11 @@ def file_name(user, filters: Filters, now: dt.datetime) -> str:
 
 
 def compliance_csv(user, filters: Filters, *, now: dt.datetime):
-    """The list as a streamed CSV. A list of ID numbers leaving the portal is recorded in the audit trail."""
+    """The list as a streamed CSV. A list of ID numbers leaving the portal is recorded in the audit trail,
+    with whether it carries full numbers (the city, counties and units) or masked ones only (authorities)."""
     listing = compliance_list(user, **filters.as_params())
     record_event(actor=user, action="compliance.export_csv", target=("records.compliance", filters.year),
-                 after=filters.as_params(), at=now)
+                 after={**filters.as_params(), "full_id_numbers": listing.full_id_numbers}, at=now)
     return csv_response(filename=file_name(user, filters, now), heading=heading(user, listing, now=now),
                         header=HEADER, rows=table_rows(listing))
 
@@ -73,7 +76,7 @@ def compliance_csv(user, filters: Filters, *, now: dt.datetime):
 @transaction.atomic
 def compliance_export_request(*, actor, filters: Filters, now: dt.datetime) -> ExportJob:
     """Queue the XLSX; the same list asked for again while it is being built is that same job."""
-    compliance_list(actor, **filters.as_params())  # refuses a filter outside the actor's scope before queueing
+    listing = compliance_list(actor, **filters.as_params())  # refuses a filter outside the scope before queueing
     params = filters.as_params()
     running = ExportJob.objects.under_way(now=now).filter(
         requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params
@@ -82,7 +85,8 @@ def compliance_export_request(*, actor, filters: Filters, now: dt.datetime) -> E
         return running
     job = ExportJob.objects.create(requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params,
                                    created_at=now)
-    record_event(actor=actor, action="compliance.export_request", target=job, after=params)
+    record_event(actor=actor, action="compliance.export_request", target=job,
+                 after={**params, "full_id_numbers": listing.full_id_numbers})
     enqueue_on_commit("records.compliance.tasks.compliance_export_task", job.pk)
     return job
 

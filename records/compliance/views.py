@@ -11,15 +11,18 @@ from django.views.decorators.vary import vary_on_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now, business_today
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import error_responses, refusal_as_message, refusal_on_form
-from records.compliance.forms import ComplianceFilterForm
+from records.compliance.forms import ComplianceFilterForm, PersonFindForm
 from records.compliance.models import ExportJob
-from records.compliance.selectors import OVERSEERS, compliance_list, filter_choices, list_years, person_compliance
+from records.compliance.selectors import (
+    OVERSEERS, compliance_list, compliance_person_find, filter_choices, list_years, person_compliance,
+)
 from records.compliance.services import compliance_csv, compliance_export_request, export_download_name, title_of
 from records.people.access import role_required
 
@@ -59,6 +62,24 @@ def compliance_page(request):
         return render(request, "records/compliance/partials/swap.html", context)
     context["exports"] = ExportJob.objects.filter(requested_by=request.user)[:RECENT_EXPORTS]
     return render(request, "records/compliance/list.html", context, status=200 if form.is_valid() else 400)
+
+
+@role_required(*OVERSEERS)
+@require_POST
+def compliance_find(request):
+    """A full ID number, posted, becomes the person's row of the list: the address names the person's id,
+    never the number (docs/personal-data.md). One answer for nobody and for a row the viewer sees masked."""
+    form = PersonFindForm(request.POST, years=list_years(business_today()))
+    valid = form.is_valid()
+    year = form.chosen_year()
+    if not valid:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect(f"{reverse('records:compliance')}?year={year}")
+    person = compliance_person_find(request.user, year=year, id_number=form.cleaned_data["id_number"])
+    if person is None:
+        messages.error(request, f"{year} 年度名单中没有您可查看完整号码的该身份证号码人员。")
+        return redirect(f"{reverse('records:compliance')}?year={year}")
+    return redirect(f"{reverse('records:compliance')}?year={year}&person={person}")
 
 
 def _from_the_list(request, data, act):
@@ -132,6 +153,11 @@ class HoursSerializer(serializers.Serializer):
     professional_hours = serializers.DecimalField(max_digits=8, decimal_places=1, help_text="专业科目学时")
 
 
+class ComplianceQuerySerializer(serializers.Serializer):
+    id_number = serializers.CharField(max_length=40, help_text="身份证号码（18 位）。在请求体中，不在地址中：地址会进入访问日志。")
+    year = serializers.IntegerField(help_text="年度")
+
+
 class ComplianceSerializer(serializers.Serializer):
     id_number = serializers.CharField()
     name = serializers.CharField()
@@ -149,20 +175,27 @@ class ComplianceApi(APIView):
     """For title evaluation, appointment and annual assessment: was this person compliant in the year, with
     which credited hours? Logged-in bureau users (session, or `Authorization: Token …`); a person outside
     the caller's scope is 404, the same as one who does not exist, and so is everyone to an industry
-    authority, which sees ID numbers masked (an answer would confirm a number)."""
+    authority, which sees ID numbers masked (an answer would confirm a number). A POST that reads: the ID
+    number travels in the body, so no access log or proxy keeps it (docs/personal-data.md)."""
 
     authentication_classes = [SessionAuthentication, TokenAuthentication]
+    parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="person_compliance", summary="某人某年度是否达到继续教育学时要求", responses={
+    @extend_schema(operation_id="person_compliance", summary="某人某年度是否达到继续教育学时要求",
+                   request=ComplianceQuerySerializer, responses={
         200: ComplianceSerializer,
         **error_responses({
-            400: "身份证号码有误（invalid_id_number），或年度尚未开始（year_in_future）。",
+            400: "身份证号码有误（invalid_id_number），缺少字段或格式不对，或年度尚未开始（year_in_future）。",
             403: "未登录（会话或 Token）。",
             404: "没有查询的角色，或该人员不存在或不在您的范围内（两者答复相同）。",
+            415: "Content-Type 不是 application/json。",
         }),
     })
-    def get(self, request, id_number: str, year: int):
-        result = person_compliance(request.user, id_number=id_number, year=year, today=business_today())
+    def post(self, request):
+        query = ComplianceQuerySerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        result = person_compliance(request.user, id_number=query.validated_data["id_number"],
+                                   year=query.validated_data["year"], today=business_today())
         policy, hours, assessment = result.policy, result.hours, result.hours.assessment
         return Response(ComplianceSerializer({
             "id_number": result.professional.id_number, "name": result.professional.name, "year": hours.year,

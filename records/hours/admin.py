@@ -53,7 +53,7 @@ class MakeUpExemptionAdmin(admin.ModelAdmin):
     list_display = ["professional", "year", "granted_by", "granted_at", "expires_at", "revoked_at"]
     list_filter = ["year"]
     raw_id_fields = ["professional"]
-    search_fields = ["professional__name", "=professional__id_number"]
+    search_fields = ["professional__name"]  # not by ID number: see ProfessionalAdmin
 
     def _is_city_hr(self, request) -> bool:
         return scope_for(request.user).has(Role.CITY_HR)

@@ -56,7 +56,8 @@ class EmploymentInline(admin.TabularInline):
 class ProfessionalAdmin(admin.ModelAdmin):
     list_display = ["name", "masked_id_number", "specialty", "title_level", "status"]
     list_filter = ["status", "title_level"]
-    search_fields = ["name", "=id_number"]
+    # By name only: ID numbers are encrypted, and the admin's search would put one in the address (docs/personal-data.md).
+    search_fields = ["name"]
     inlines = [EmploymentInline]
     raw_id_fields = ["user"]
 

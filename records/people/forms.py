@@ -14,7 +14,7 @@ from records.people.rules import (
     StaffRowInvalid, clean_staff_row, normalize_credit_code, normalize_id_number, validate_credit_code,
     validate_id_number, validate_mobile,
 )
-from records.people.selectors import registration_rejection_reason
+from records.people.selectors import login_username, registration_rejection_reason
 
 
 class LoginForm(AuthenticationForm):
@@ -22,6 +22,10 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "用户名或密码不正确，请重新输入（密码区分大小写）。",
         "inactive": "您的账号正在等待用人单位审核，审核通过后即可登录。",
     }
+
+    def clean_username(self):
+        # Before authenticate(): the lock-out's records then hold the digest, never a typed ID number.
+        return login_username(self.cleaned_data["username"])
 
     def confirm_login_allowed(self, user):
         if not user.is_active:
@@ -52,6 +56,12 @@ class IdNumberField(_IdentifierField):
         kwargs.setdefault("label", "身份证号码")
         kwargs.setdefault("error_messages", {"required": "请填写身份证号码。"})
         super().__init__(**kwargs)
+
+
+class IdNumberFindForm(forms.Form):
+    """A look-up by a whole ID number, posted so that the number stays out of the address."""
+
+    id_number = IdNumberField()
 
 
 class CreditCodeField(_IdentifierField):

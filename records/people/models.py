@@ -2,9 +2,11 @@
 memberships that bind a user to the one object their role works on.
 """
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from ce_portal.crypto import DigestField, EncryptedTextField, lookup_digest
 from records.people.rules import EmploymentPeriod, TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
 
 
@@ -90,13 +92,14 @@ class Professional(models.Model):
         related_name="professional",
     )
     name = models.CharField("姓名", max_length=64)
-    id_number = models.CharField(
-        "身份证号码", max_length=18, unique=True, validators=[validate_id_number],
-        error_messages={"unique": "该身份证号码已登记。"},
+    # Encrypted at rest; found by its keyed digest (ce_portal/crypto.py): look up through records.people.selectors.
+    id_number = EncryptedTextField("身份证号码", max_length=18, validators=[validate_id_number])
+    id_number_digest = DigestField(
+        "身份证号码摘要", source="id_number", unique=True, error_messages={"unique": "该身份证号码已登记。"},
     )
     specialty = models.CharField("专业", max_length=64, blank=True)
     title_level = models.CharField("职称等级", max_length=20, choices=TitleLevel.choices, default=TitleLevel.NONE)
-    phone = models.CharField("手机号码", max_length=20, blank=True)
+    phone = EncryptedTextField("手机号码", max_length=20, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
@@ -110,6 +113,15 @@ class Professional(models.Model):
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
+
+    def validate_unique(self, exclude=None):
+        """The digest carries the uniqueness but is no form field: a form with the number (the admin's) checks
+        it here, and says so on the number, instead of failing on the constraint."""
+        super().validate_unique(exclude)
+        if self.id_number and "id_number" not in (exclude or ()):
+            taken = Professional.objects.filter(id_number_digest=lookup_digest(self.id_number)).exclude(pk=self.pk)
+            if taken.exists():
+                raise ValidationError({"id_number": self._meta.get_field("id_number_digest").error_messages["unique"]})
 
 
 class RecordClaim(models.Model):
@@ -131,7 +143,7 @@ class RecordClaim(models.Model):
     unit = models.ForeignKey(Unit, verbose_name="申请人选择的单位", on_delete=models.PROTECT, related_name="+")
     # As the registrant typed them: the unit compares them with what it entered, which they never replace.
     name = models.CharField("申请人填写的姓名", max_length=64)
-    phone = models.CharField("申请人填写的手机号码", max_length=20)
+    phone = EncryptedTextField("申请人填写的手机号码", max_length=20)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField("退回原因", max_length=500, blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)

@@ -9,10 +9,12 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from audits.trail.models import AuditEvent
+from ce_portal.crypto import lookup_digest
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
 from records.people.models import (
     Employment, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
 )
+from records.people.rules import id_number_well_formed, normalize_id_number
 
 UNIT_SEARCH_LIMIT = 20
 
@@ -20,8 +22,28 @@ UNIT_SEARCH_LIMIT = 20
 def id_number_q(id_number: str, prefix: str = "") -> Q:
     """The condition "this person's ID number is `id_number`" (normalised and valid), on `prefix` + the
     professional's fields. Every look-up by ID number goes through here or `professional_by_id_number`, so
-    how numbers are stored and matched is decided in one place."""
-    return Q(**{f"{prefix}id_number": id_number})
+    how numbers are stored and matched is decided in one place: numbers are encrypted at rest and matched by
+    their keyed digest (ce_portal/crypto.py)."""
+    return Q(**{f"{prefix}id_number_digest": lookup_digest(id_number)})
+
+
+def id_numbers_q(id_numbers, prefix: str = "") -> Q:
+    """`id_number_q` for any of several numbers (an import file, a platform's batch)."""
+    return Q(**{f"{prefix}id_number_digest__in": [lookup_digest(number) for number in id_numbers]})
+
+
+def professional_username(id_number: str) -> str:
+    """The account name of the professional with this (normalised) ID number: its digest, so that the user
+    table and the log-in lock-out records hold no plain number. People still log in with their number:
+    `login_username` maps what they type."""
+    return lookup_digest(id_number)
+
+
+def login_username(typed: str) -> str:
+    """What the log-in form authenticates: a typed ID number (spaces, full-width digits and a lower-case x
+    forgiven) as its account name, anything else (staff accounts) as typed."""
+    number = normalize_id_number(typed)
+    return professional_username(number) if id_number_well_formed(number) else typed
 
 
 def professional_by_id_number(id_number: str, *, for_update: bool = False) -> Professional | None:
@@ -181,15 +203,18 @@ def current_employment(professional: Professional) -> Employment | None:
     return professional.employments.filter(ended_on__isnull=True).select_related("unit__region").first()
 
 
-def staff_list(user, *, unit_ids=None, search: str = "") -> QuerySet[Employment]:
-    """Current staff of the units the user oversees (optionally narrowed to some of them)."""
+def staff_list(user, *, unit_ids=None, search: str = "", id_number: str = "") -> QuerySet[Employment]:
+    """Current staff of the units the user oversees (optionally narrowed to some of them), by part of the
+    name or by a whole ID number (encrypted numbers match only whole, by their digest)."""
     qs = Employment.objects.filter(ended_on__isnull=True, unit__in=units_in_scope(user)).select_related(
         "professional", "unit"
     )
     if unit_ids is not None:
         qs = qs.filter(unit_id__in=unit_ids)
     if search:
-        qs = qs.filter(Q(professional__name__contains=search) | Q(professional__id_number__endswith=search))
+        qs = qs.filter(professional__name__contains=search)
+    if id_number:
+        qs = qs.filter(id_number_q(id_number, "professional__"))
     return qs.order_by("unit__name", "professional__name", "professional_id")
 
 

@@ -27,7 +27,9 @@ from records.people.rules import (
     RawRow, RegistrationFacts, RegistrationPath, StaffRow, StaffRowInvalid, clean_staff_row, registration_path,
     same_name,
 )
-from records.people.selectors import claim_reviewing_unit_id, professional_by_id_number, transfer_party
+from records.people.selectors import (
+    claim_reviewing_unit_id, id_numbers_q, professional_by_id_number, professional_username, transfer_party,
+)
 
 EMPLOYED_ELSEWHERE = "该人员当前在其他单位任职，请通过调入办理。"
 
@@ -44,7 +46,7 @@ class Registration:
 @transaction.atomic
 def professional_register(*, id_number: str, name: str, phone: str, password: str, unit: Unit,
                           today: dt.date) -> Registration:
-    """A person signs up (username = ID number). Nothing goes live and nothing a unit entered changes: a new
+    """A person signs up (username: `professional_username`, the ID number's digest). Nothing goes live and nothing a unit entered changes: a new
     person waits for the chosen unit's approval, a record a unit entered is claimed (RecordClaim), a number
     whose account is in use is left alone.
 
@@ -53,14 +55,15 @@ def professional_register(*, id_number: str, name: str, phone: str, password: st
     # Hashed whatever the path: an ignored registration must not answer sooner than an accepted one.
     password_hash = make_password(password)
     existing = professional_by_id_number(id_number, for_update=True)
-    account = get_user_model().objects.select_for_update().filter(username=id_number).first()
+    username = professional_username(id_number)
+    account = get_user_model().objects.select_for_update().filter(username=username).first()
     path = registration_path(_registration_facts(existing, account))
     if path is RegistrationPath.IGNORE:
         record_event(actor=None, action="professional.register_ignored", target=existing or account,
                      after={"unit": unit.pk})
         return Registration(path=path, professional=existing)
 
-    account = account or get_user_model()(username=id_number, is_active=False)
+    account = account or get_user_model()(username=username, is_active=False)
     account.first_name, account.password, account.is_active = name, password_hash, False
     account.save()
     if path is RegistrationPath.CLAIM:
@@ -293,7 +296,7 @@ def _enrol(*, unit: Unit, rows: list[tuple[RowOutcome, StaffRow]], actor) -> Non
     """Look every ID number up once, decide each row, then write in bulk (5,000 rows in one request)."""
     by_number = {
         p.id_number: p
-        for p in Professional.objects.select_for_update().filter(id_number__in=[row.id_number for _, row in rows])
+        for p in Professional.objects.select_for_update().filter(id_numbers_q([row.id_number for _, row in rows]))
     }
     current_unit = dict(
         Employment.objects.filter(professional__in=by_number.values(), ended_on__isnull=True)

@@ -23,6 +23,7 @@ from records.hours.selectors import recent_year_hours
 from records.people import services
 from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
 from records.people.forms import (
+    IdNumberFindForm,
     LoginForm,
     RegistrationForm,
     RejectRegistrationForm,
@@ -92,6 +93,22 @@ def home(request):
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_POST
+def staff_find(request):
+    """A whole ID number, posted (never in the address, docs/personal-data.md), opens that person's page."""
+    form = IdNumberFindForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(form.errors["id_number"]))
+        return redirect("records:unit_home")
+    found = staff_list(request.user, unit_ids=request.scope.unit_ids, id_number=form.cleaned_data["id_number"])
+    person = found.values_list("professional_id", flat=True).first()
+    if person is None:
+        messages.error(request, "本单位在职人员中没有该身份证号码。")
+        return redirect("records:unit_home")
+    return redirect("records:professional_detail", pk=person)
 
 
 @role_required(Role.UNIT_REVIEWER)

@@ -59,7 +59,7 @@ def test_every_refusal_is_documented_with_the_one_error_body(schema):
     expected = {
         ("/api/v1/units/", "post"): {"201", "400", "403", "404", "415"},
         ("/api/v1/professionals/", "post"): {"201", "400", "403", "404", "415"},
-        ("/api/v1/compliance/{id_number}/{year}/", "get"): {"200", "400", "403", "404"},
+        ("/api/v1/compliance/", "post"): {"200", "400", "403", "404", "415"},
         ("/api/v1/verify/{serial}", "get"): {"200", "404", "429"},
         ("/api/v1/platform/records/", "post"): {"200", "400", "401", "403", "413", "415"},
     }

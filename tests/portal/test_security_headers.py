@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Rendered by WeasyPrint into a PDF, never shown to a browser: its <style> meets no policy.
@@ -44,7 +45,8 @@ def test_pages_carry_a_policy_that_allows_no_inline_script_or_style(client, path
 def _production(*args):
     env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DEBUG")}
     env.update(CE_PORTAL_ENV="production", SECRET_KEY=secrets.token_urlsafe(50), DEBUG="false",
-               ALLOWED_HOSTS="jxjy.example.gov.cn")
+               ALLOWED_HOSTS="jxjy.example.gov.cn", FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+               ID_NUMBER_HASH_KEY=secrets.token_urlsafe(40))
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
 

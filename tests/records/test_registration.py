@@ -10,6 +10,7 @@ from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError, NotFound
 from records.people.models import Employment, Professional, RecordClaim, Role, RoleMembership
 from records.people.rules import RegistrationFacts, registration_path
+from records.people.selectors import id_number_q, professional_username
 from records.people.services import (
     record_claim_approve, record_claim_reject, registration_approve, registration_reject,
 )
@@ -109,7 +110,7 @@ def test_the_page_loads_its_lookup_script_from_our_own_static_files(client, db):
 def test_a_new_professional_registers_and_waits_for_the_unit(client, unit_a):
     response = client.post("/register/", form(unit_a))
     assert response.status_code == 302 and response.url == "/login/"
-    user = User.objects.get(username=new_id_number(1))
+    user = User.objects.get(username=professional_username(new_id_number(1)))
     assert not user.is_active and user.check_password(PASSWORD) and user.first_name == "赵新人"
     person = user.professional
     assert (person.status, person.name, person.phone) == (Professional.Status.PENDING, "赵新人", "13803750001")
@@ -129,7 +130,7 @@ def test_a_pending_account_is_told_it_awaits_review_at_login(client, unit_a):
 def test_a_lower_case_x_and_spaces_in_the_id_number_are_forgiven(client, unit_a):
     number = next(new_id_number(i) for i in range(200) if new_id_number(i).endswith("X"))
     client.post("/register/", form(unit_a, id_number=f" {number[:6]} {number[6:].lower()}"))
-    assert User.objects.filter(username=number).exists()
+    assert User.objects.filter(username=professional_username(number)).exists()
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -153,7 +154,7 @@ def test_bad_input_gets_a_specific_message_and_saves_nothing(client, unit_a, fie
 def test_a_weak_password_is_refused_in_chinese(client, unit_a):
     response = client.post("/register/", form(unit_a, password1="12345678", password2="12345678"))
     assert any("密码" in e for e in errors_of(response, "password1"))
-    assert not User.objects.filter(username=new_id_number(1)).exists()
+    assert not User.objects.filter(username=professional_username(new_id_number(1))).exists()
 
 
 def test_an_id_number_that_already_has_an_account_changes_nothing(client, alice, unit_a):
@@ -167,7 +168,7 @@ def test_an_id_number_that_already_has_an_account_changes_nothing(client, alice,
 
 
 def test_a_username_taken_by_a_staff_account_changes_nothing(client, unit_a):
-    staff = UserFactory(username=new_id_number(1))
+    staff = UserFactory(username=professional_username(new_id_number(1)))
     response = client.post("/register/", form(unit_a))
     assert response.status_code == 302
     assert not Professional.objects.exists()
@@ -237,7 +238,7 @@ def test_registering_onto_a_record_the_unit_imported_waits_for_the_unit_and_chan
     person.refresh_from_db()
     assert (person.user, person.phone, person.status) == (None, "13937500000", Professional.Status.ACTIVE)
     assert person.employments.count() == 1 and Professional.objects.count() == 1
-    account = User.objects.get(username=new_id_number(1))
+    account = User.objects.get(username=professional_username(new_id_number(1)))
     assert not account.is_active and account.check_password(PASSWORD)
     assert not RoleMembership.objects.filter(user=account).exists()
     refused = client.post("/login/", {"username": new_id_number(1), "password": PASSWORD})
@@ -267,7 +268,7 @@ def test_approving_a_claim_links_and_activates_the_account_and_keeps_what_the_un
     response = client.post(f"/unit/claims/{claim.pk}/approve/", follow=True)
     assert "已通过 赵新人 的认领申请" in response.content.decode()
     person.refresh_from_db()
-    account = User.objects.get(username=person.id_number)
+    account = User.objects.get(username=professional_username(person.id_number))
     assert (person.user, person.phone, person.specialty, person.status) == (
         account, "13937500000", "麻醉学", Professional.Status.ACTIVE)
     assert account.is_active and person.employments.count() == 1
@@ -318,7 +319,7 @@ def test_a_refused_claimant_may_claim_again_and_a_pending_one_is_not_overwritten
     again.refresh_from_db()
     assert again.user.check_password("New-pass-2025x")
     assert RecordClaim.objects.filter(professional=person).count() == 2
-    assert User.objects.filter(username=person.id_number).count() == 1
+    assert User.objects.filter(username=professional_username(person.id_number)).count() == 1
 
 
 def test_a_claim_whose_name_differs_cannot_be_approved_only_refused(client, ada, unit_a):
@@ -415,8 +416,8 @@ def test_two_simultaneous_registrations_of_one_number_make_one_account(unit_a):
     for thread in threads:
         thread.join()
     assert [r.status_code for r in responses] == [302, 302]  # the one that lost is told the same
-    assert User.objects.filter(username=new_id_number(1)).count() == 1
-    assert Professional.objects.filter(id_number=new_id_number(1)).count() == 1
+    assert User.objects.filter(username=professional_username(new_id_number(1))).count() == 1
+    assert Professional.objects.filter(id_number_q(new_id_number(1))).count() == 1
 
 
 # --- the unit's review ------------------------------------------------------------------------------------
@@ -425,7 +426,7 @@ def test_two_simultaneous_registrations_of_one_number_make_one_account(unit_a):
 @pytest.fixture
 def pending(client, unit_a):
     client.post("/register/", form(unit_a))
-    return Professional.objects.get(id_number=new_id_number(1))
+    return Professional.objects.get(id_number_q(new_id_number(1)))
 
 
 def test_the_unit_reviewer_sees_pending_registrations_of_their_unit(client, ada, pending):
@@ -477,7 +478,7 @@ def test_a_rejected_applicant_may_apply_again_at_the_right_unit(client, ada, pen
     assert pending.status == Professional.Status.PENDING
     assert pending.employments.get().unit == unit_b
     assert pending.user.check_password("New-pass-2025x")
-    assert User.objects.filter(username=pending.id_number).count() == 1
+    assert User.objects.filter(username=professional_username(pending.id_number)).count() == 1
 
 
 def test_a_refused_applicant_the_unit_then_enters_is_a_claim_on_what_the_unit_entered(client, ada, pending, unit_a):

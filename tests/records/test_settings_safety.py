@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from ce_portal.env import DEV_SECRET_KEY, check_production_safety
@@ -28,7 +29,8 @@ def test_development_allows_the_dev_key():
 
 
 def _start(env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "DEBUG", "FIELD_ENCRYPTION_KEYS", "ID_NUMBER_HASH_KEY")}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "CRITICAL"],
@@ -49,5 +51,6 @@ def test_a_real_production_start_with_debug_on_fails():
 
 
 def test_a_real_production_start_with_safe_settings_works():
-    result = _start({"CE_PORTAL_ENV": "production", "SECRET_KEY": STRONG_KEY, "DEBUG": "false"})
+    result = _start({"CE_PORTAL_ENV": "production", "SECRET_KEY": STRONG_KEY, "DEBUG": "false",
+                     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ID_NUMBER_HASH_KEY": "h" * 40})
     assert result.returncode == 0, result.stderr

@@ -1,6 +1,5 @@
 """Review's timers and background work: take ids or nothing, call one service, safe to run twice."""
 from celery import shared_task
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -8,6 +7,7 @@ from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
 from audits.calendar.selectors import fresh_calendar
 from audits.review import services as review
 from ce_portal.clock import business_clock
+from ce_portal.queue import enqueue_on_commit
 
 
 @shared_task
@@ -39,4 +39,4 @@ def working_calendar_changed(**kwargs):
     """Recompute the stored provisional deadlines once a calendar edit is committed. Connected after the
     calendar's own receiver (audits.apps), whose commit hook publishes the new calendar first, so the worker
     reads the new version."""
-    transaction.on_commit(recompute_provisional_due_dates.delay)
+    enqueue_on_commit("audits.review.tasks.recompute_provisional_due_dates")

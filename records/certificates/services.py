@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 STALE_RENDER = dt.timedelta(minutes=5)
 
 
+WAITING_RENDERS = [Certificate.RenderStatus.PENDING, Certificate.RenderStatus.RENDERING]
+
+
 BUNDLE_WAIT_FOR_RENDER = 60  # seconds a bundle waits for a certificate another worker is rendering
 
 
@@ -254,20 +257,21 @@ def stalled_renders_sweep(*, now: dt.datetime) -> dict[Verdict, int]:
     died is queued again (`certificate_render` takes over a claim older than STALE_RENDER); one whose
     workers died MAX_ATTEMPTS times says it failed and why, and asking again starts anew."""
     counts = {verdict: 0 for verdict in Verdict}
-    waiting = Certificate.objects.filter(
-        render_status__in=[Certificate.RenderStatus.PENDING, Certificate.RenderStatus.RENDERING]
-    ).only("pk", "render_status", "render_started_at", "render_attempts", "issued_at")
+    waiting = Certificate.objects.filter(render_status__in=WAITING_RENDERS).only(
+        "pk", "render_status", "render_started_at", "render_attempts", "issued_at")
     for certificate in waiting.iterator():
         verdict = job_verdict(under_way=True, last_progress_at=certificate.render_started_at or certificate.issued_at,
                               attempts=certificate.render_attempts, now=now, time_limit=STALE_RENDER)
+        as_read = Certificate.objects.filter(pk=certificate.pk, render_status=certificate.render_status,
+                                             render_started_at=certificate.render_started_at)
         if verdict is Verdict.REQUEUE:
+            # Given back as pending (its claim time kept as the heartbeat): a bundle waiting for it renders
+            # it at once rather than after its wait.
+            as_read.update(render_status=Certificate.RenderStatus.PENDING, render_started_at=now)
             _enqueue_render(certificate)
         elif verdict is Verdict.GIVE_UP:
-            Certificate.objects.filter(
-                pk=certificate.pk, render_status=certificate.render_status,
-                render_started_at=certificate.render_started_at,
-            ).update(render_status=Certificate.RenderStatus.FAILED,
-                     render_error=stalled_reason(certificate.render_attempts))
+            as_read.update(render_status=Certificate.RenderStatus.FAILED,
+                           render_error=stalled_reason(certificate.render_attempts))
         counts[verdict] += 1
     return counts
 
@@ -288,18 +292,20 @@ def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.dateti
     return bundle
 
 
-def _ready_pdf(certificate: Certificate, now: dt.datetime) -> Certificate:
-    """The certificate with its PDF: rendered here if still queued, awaited if another worker has it."""
-    if certificate.render_status != Certificate.RenderStatus.READY:
-        try:
-            certificate_render(certificate_id=certificate.pk, now=now)
-        except Exception:  # noqa: BLE001  the row now says failed and why; the manifest reports it
-            pass
-        deadline = time.monotonic() + BUNDLE_WAIT_FOR_RENDER
-        certificate.refresh_from_db()
-        while certificate.render_status == Certificate.RenderStatus.RENDERING and time.monotonic() < deadline:
+def _ready_pdf(certificate: Certificate) -> Certificate:
+    """The certificate with its PDF: rendered here while queued (or given back by the sweep, its worker
+    dead), awaited while another worker has it."""
+    deadline = time.monotonic() + BUNDLE_WAIT_FOR_RENDER
+    while certificate.render_status in WAITING_RENDERS and time.monotonic() < deadline:
+        if certificate.render_status == Certificate.RenderStatus.PENDING:
+            try:
+                # The real time of the claim: what the sweep reads as the rendering's heartbeat.
+                certificate_render(certificate_id=certificate.pk, now=timezone.now())
+            except Exception:  # noqa: BLE001  the row now says failed and why; the manifest reports it
+                pass
+        else:
             time.sleep(0.1)
-            certificate.refresh_from_db()
+        certificate.refresh_from_db()
     return certificate
 
 
@@ -331,7 +337,7 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
         # PDFs are already compressed: storing them is as small and several times faster than deflating.
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
             for index, (person, outcome) in enumerate(zip(people, outcomes), start=1):
-                serial, state, note = _bundle_entry(archive, index, outcome, now)
+                serial, state, note = _bundle_entry(archive, index, outcome)
                 included += bool(serial)
                 rows.writerow([index, person.name, person.masked_id_number, serial, state, note])
                 if index % BUNDLE_PROGRESS_EVERY == 0:
@@ -358,12 +364,11 @@ def _fan_out_renders(certificates: list[Certificate]) -> None:
             enqueue("records.certificates.tasks.certificate_render_task", certificate_id)
 
 
-def _bundle_entry(archive: zipfile.ZipFile, index: int, outcome: Certificate | str,
-                  now: dt.datetime) -> tuple[str, str, str]:
+def _bundle_entry(archive: zipfile.ZipFile, index: int, outcome: Certificate | str) -> tuple[str, str, str]:
     """Add one person's certificate to the archive; returns (serial, state, note) for the manifest."""
     if not isinstance(outcome, Certificate):
         return "", "未出具", outcome
-    certificate = _ready_pdf(outcome, now)
+    certificate = _ready_pdf(outcome)
     if certificate.render_status != Certificate.RenderStatus.READY:
         return "", certificate.get_render_status_display(), certificate.render_error or "证书文件尚未生成"
     with certificate.pdf.open("rb") as pdf:

@@ -1,0 +1,130 @@
+"""Real servers and workers for the fault tests, each private to its test and stopped even when it fails.
+
+A private redis-server (never the shared one on 6379: other sessions use it), Celery workers that a test can
+SIGKILL, the app's broker pointed at one of them for the test's duration.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from ce_portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, *, timeout: float, what: str, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def stop(process: subprocess.Popen, *, sig=signal.SIGTERM, timeout: float = 20) -> None:
+    """Stop a process started with start_new_session=True, and all its children, for sure."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        process.wait()
+
+
+class PrivateRedis:
+    """redis-server on a free port, without persistence; stop() and start() again on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
+        wait_until(self._answers, timeout=10, what=f"redis-server on port {self.port}")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def filesystem_transport_options(folder: Path) -> dict:
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
+            "store_processed": False}
+
+
+@contextmanager
+def app_broker(url: str, transport_options: dict):
+    """This process's Celery app publishes to `url` meanwhile (its connection pools rebuilt on both ends)."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+
+    def fresh_pools():
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    fresh_pools()
+    conf.broker_url, conf.broker_transport_options = url, transport_options
+    try:
+        yield
+    finally:
+        fresh_pools()
+        conf.broker_url, conf.broker_transport_options = saved
+
+
+def worker_env(*, redis_url: str = "", filesystem_dir: Path | None = None) -> dict:
+    """A worker's environment: the test database and media folder, and Redis or the filesystem broker."""
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "CONN_MAX_AGE": "0",
+           "CELERY_TASK_ALWAYS_EAGER": "false", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    if filesystem_dir is not None:
+        env["CELERY_FILESYSTEM_DIR"] = str(filesystem_dir)
+    return env
+
+
+def start_worker(env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ce_portal", "worker", "-P", "prefork", "-c", "1",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )

@@ -27,3 +27,16 @@ def workers():
     yield start
     for process in started:
         stop(process, timeout=30)
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL cluster of this test's own, started; stopped and removed at the end whatever happened."""
+    from tests.faults.processes import PrivatePostgres
+
+    cluster = PrivatePostgres()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()

@@ -128,3 +128,60 @@ def start_worker(env: dict) -> subprocess.Popen:
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT, env=env, start_new_session=True,
     )
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own in a temporary folder, run as the postgres user (the server
+    refuses to run as root); stop() and start() on the same port."""
+
+    def __init__(self):
+        import pwd
+        import tempfile
+
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="ce_portal_pg_"))
+        owner = pwd.getpwnam("postgres")
+        os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+        self.data = self.folder / "data"
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/ce_portal"
+        self._as_postgres([PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync",
+                           "-E", "UTF8", "--locale", "C.UTF-8"])
+
+    def _as_postgres(self, command, **kwargs):
+        return subprocess.run(["runuser", "-u", "postgres", "--", *map(str, command)], check=True,
+                              stdout=subprocess.DEVNULL, cwd=self.folder, timeout=60, **kwargs)
+
+    def _pg_ctl(self, *args):
+        self._as_postgres([PG_BIN / "pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w", "-t", "30",
+                           *args])
+
+    def start(self):
+        self._pg_ctl("-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self, mode="fast"):
+        self._pg_ctl("-m", mode, "stop")
+
+    def restart(self):
+        self._pg_ctl("-m", "fast", "restart")
+
+    def remove(self):
+        import shutil
+
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.stop(mode="immediate")
+            except subprocess.CalledProcessError:
+                pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def copy_of(self, source_url: str):
+        """A database `ce_portal` holding what the source database holds now."""
+        subprocess.run(["psql", "-q", "-d", self.url.rsplit("/", 1)[0] + "/postgres", "-c",
+                        "CREATE DATABASE ce_portal"], check=True, stdout=subprocess.DEVNULL, timeout=30)
+        dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "-d", source_url], check=True,
+                              capture_output=True, timeout=60).stdout
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url], input=dump, check=True,
+                       stdout=subprocess.DEVNULL, timeout=60)

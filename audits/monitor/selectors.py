@@ -1,7 +1,9 @@
 """Reads for the county, authority and city monitors of overdue reviews (rule 5 in docs/rules.md).
 
 The tables read `OverdueSnapshot` (written by `audits.monitor.services.snapshot_refresh` every 15 minutes), so a
-page costs as many rows as it shows units, whatever the number of claims; the drill-down to one unit's
+page costs as many rows as it shows units, whatever the number of claims. Before the day's first refresh the
+backlog is read from the claims instead, since yesterday's figures do not count what fell due yesterday
+(`_latest`). The drill-down to one unit's
 overdue claims is live, through the unit's queue index. Scope: a county bureau sees its region's units,
 an authority its own units, the city bureau everything; anything else is 404 before any figure is read.
 """
@@ -10,12 +12,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.http import Http404
 
 from audits.calendar.selectors import current_calendar
 from audits.monitor.models import OverdueSnapshot
-from audits.review.services import overdue_q
+from audits.review.services import overdue_q, waiting_statuses
 from records.hours.models import Claim
 from records.people.access import Scope
 from records.people.models import IndustryAuthority, Region, Unit
@@ -76,6 +78,7 @@ class Row:
 class Table:
     rows: list[Row]
     as_of: dt.datetime | None  # when the figures were computed; None: no figures yet
+    live_backlog: bool = False  # today's refresh has not run: pending and overdue are read from the claims
 
     @property
     def totals(self) -> Row:
@@ -108,13 +111,40 @@ class _Figures(NamedTuple):
     computed_at: dt.datetime
 
 
-def _latest(snapshots: QuerySet, subject: str, today: dt.date) -> dict[int, _Figures]:
-    """The latest day's figures (up to today) of each subject (`unit`, `region`), as plain tuples."""
+def _latest(snapshots: QuerySet, subject: str, today: dt.date, live_backlog) -> tuple[dict[int, _Figures], bool]:
+    """The latest figures of each subject (`unit`, `region`), as plain tuples, and whether the backlog is live.
+
+    Overdue depends on the date: figures written on an earlier day counted as overdue only what was due
+    before that day. Until today's first refresh (or while the timers are down) the backlog — pending,
+    overdue, oldest due date — is therefore read live from the claims (`live_backlog()`, by the due date);
+    the year's decisions come from the latest figures of this year.
+    """
     latest = snapshots.filter(date__lte=today).aggregate(d=Max("date"))["d"]
-    if latest is None:
-        return {}
-    rows = snapshots.filter(date=latest).values_list(subject, *_Figures._fields[1:])
-    return {row[0]: _Figures(*row) for row in rows}
+    figures = {}
+    if latest is not None:
+        rows = snapshots.filter(date=latest).values_list(subject, *_Figures._fields[1:])
+        figures = {row[0]: _Figures(*row) for row in rows}
+    if latest == today:
+        return figures, False
+    this_year = figures if latest is not None and latest.year == today.year else {}
+    backlog = live_backlog()
+    live = {}
+    for pk in backlog.keys() | this_year.keys():
+        pending, overdue, oldest = backlog.get(pk, (0, 0, None))
+        earlier = this_year.get(pk)
+        live[pk] = _Figures(pk, pending, overdue, oldest, earlier.decided if earlier else 0,
+                            earlier.decided_on_time if earlier else 0, earlier.computed_at if earlier else None)
+    return live, True
+
+
+def backlog_by(claims: QuerySet[Claim], subject: str, today: dt.date) -> dict[int, tuple[int, int, dt.date | None]]:
+    """subject id (`unit_id`, `region_id`) → (pending, overdue, oldest overdue due date), by the due dates:
+    one GROUP BY over the claims waiting on a level."""
+    rows = (claims.filter(status__in=waiting_statuses()).values_list(subject)
+            .annotate(pending=Count("id"), overdue=Count("id", filter=overdue_q(today)),
+                      oldest=Min("due_on", filter=overdue_q(today)))
+            .order_by())
+    return {pk: (pending, overdue, oldest) for pk, pending, overdue, oldest in rows}
 
 
 def _rows(units, figures: dict[int, _Figures], today: dt.date) -> list[Row]:
@@ -134,20 +164,22 @@ def _rows(units, figures: dict[int, _Figures], today: dt.date) -> list[Row]:
 
 
 def _as_of(figures: dict[int, _Figures]) -> dt.datetime | None:
-    return max((f.computed_at for f in figures.values()), default=None)
+    return max((f.computed_at for f in figures.values() if f.computed_at), default=None)
 
 
 def _table(units: QuerySet, snapshots: QuerySet, today: dt.date) -> Table:
-    figures = _latest(snapshots.filter(unit__isnull=False), "unit", today)
+    figures, live = _latest(snapshots.filter(unit__isnull=False), "unit", today,
+                            lambda: backlog_by(Claim.objects.filter(unit__in=units), "unit_id", today))
     units = units.values_list("pk", "name", "authority__name").order_by()
-    return Table(rows=_rows(units, figures, today), as_of=_as_of(figures))
+    return Table(rows=_rows(units, figures, today), as_of=_as_of(figures), live_backlog=live)
 
 
 def figures_version(*, today: dt.date, region: Region | None = None,
                     authority: IndustryAuthority | None = None) -> tuple | None:
-    """What identifies the figures a monitor shows (None: no figures yet). A refresh replaces today's rows,
-    so their ids change: any one row of the latest day, with its date and time, names the version."""
-    snapshots = OverdueSnapshot.objects.filter(date__lte=today)
+    """What identifies the figures a monitor shows (None: no figures of today yet, so the backlog is live and
+    the page is not cached). A refresh replaces today's rows, so their ids change: any one row of today,
+    with its time, names the version."""
+    snapshots = OverdueSnapshot.objects.filter(date=today)
     if authority is not None:
         snapshots = snapshots.filter(authority=authority)
     elif region is not None:
@@ -166,10 +198,12 @@ def authority_table(authority: IndustryAuthority, *, today: dt.date) -> Table:
 
 def city_table(*, today: dt.date) -> Table:
     """One row per region that has units: the counties, the zones and the city's own (市直) units."""
-    figures = _latest(OverdueSnapshot.objects.filter(unit__isnull=True, authority__isnull=True), "region", today)
+    figures, live = _latest(OverdueSnapshot.objects.filter(unit__isnull=True, authority__isnull=True), "region",
+                            today, lambda: backlog_by(Claim.objects.all(), "region_id", today))
     regions = Region.objects.filter(Q(level=Region.Level.COUNTY) | Q(units__isnull=False)).distinct()
     regions = regions.order_by("code").values_list("pk", "name", "code")
-    return Table(rows=_rows(((pk, name, "") for pk, name, _ in regions), figures, today), as_of=_as_of(figures))
+    return Table(rows=_rows(((pk, name, "") for pk, name, _ in regions), figures, today), as_of=_as_of(figures),
+                 live_backlog=live)
 
 
 def _total(rows: list[Row]) -> Row:

@@ -13,7 +13,8 @@ from django.urls import reverse
 from audits.monitor.models import OverdueSnapshot
 from audits.review.models import Notification, ReviewDecision
 from audits.review.rules import LEVELS
-from audits.review.services import create_and_email, level_counts_text, overdue_q, waiting_statuses
+from audits.monitor.selectors import backlog_by
+from audits.review.services import create_and_email, level_counts_text, overdue_q
 from ce_portal.clock import SHANGHAI
 from records.hours.models import Claim
 from records.people.access import scope_holders
@@ -75,15 +76,7 @@ def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
     Units with nothing pending and no decision this year get no row (the monitors show them as zeros),
     so the table grows with activity, not with the registry. Returns how many rows were written.
     """
-    backlog = {
-        unit_id: (pending, overdue, oldest)
-        for unit_id, pending, overdue, oldest in (
-            Claim.objects.filter(status__in=waiting_statuses()).values_list("unit_id")
-            .annotate(pending=Count("id"), overdue=Count("id", filter=overdue_q(today)),
-                      oldest=Min("due_on", filter=overdue_q(today)))
-            .order_by()
-        )
-    }
+    backlog = backlog_by(Claim.objects.all(), "unit_id", today)
     year_start = dt.datetime.combine(dt.date(today.year, 1, 1), dt.time(), tzinfo=SHANGHAI)
     decisions = {
         unit_id: (decided, on_time)

@@ -47,8 +47,8 @@ from audits.review.selectors import (
 from audits.screening.models import ScreeningFlag
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
-from records.hours.models import Claim, EvidenceFile
-from records.hours.rules import ClaimStatus
+from records.hours.models import Claim, EvidenceFile, RequirementPolicy
+from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus
 from records.hours.services import (
     ClaimInput,
     add_to_year_totals,
@@ -91,7 +91,7 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
     """Submission and resubmission alike: re-check, route to the unit of the day, start the first level."""
     new_status = transition(claim.status, action, PROFESSIONAL, levels=levels)
     refuse_problems(claim_input_problems(professional=claim.professional, data=ClaimInput.from_claim(claim),
-                                         now=now))
+                                         now=now, claim=claim))
     evidence = list(claim.evidence.filter(removed_at__isnull=True).order_by("pk"))
     if not evidence:
         raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
@@ -113,6 +113,7 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
         for field_name, value in routing(level, unit_values).items():
             setattr(claim, field_name, value)
     claim.filed_on, claim.submitted_at = today, now
+    claim.resubmit_by = None
     # A resubmission starts review afresh: nothing of the earlier round's clock or lateness remains.
     _enter_level(claim, levels[0], today=today)
     claim.decided_at = None
@@ -197,6 +198,11 @@ def _review_action(action: str) -> Action:
 
 
 @transaction.atomic
+def _resubmission_days(year: int) -> int:
+    policy = RequirementPolicy.objects.filter(year=year).first()
+    return policy.resubmission_working_days if policy else RESUBMISSION_WORKING_DAYS
+
+
 def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now: dt.datetime,
                   ip: str | None = None, batch_id: uuid.UUID | None = None, expected_version: int | None = None,
                   levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewDecision:
@@ -239,12 +245,14 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         claim.overdue_since = None
         if new_status in (ClaimStatus.APPROVED, ClaimStatus.REJECTED):
             claim.decided_at = now
+        if new_status == ClaimStatus.RETURNED:
+            claim.resubmit_by = review_due(today, _resubmission_days(claim.year)).on
     if new_status == ClaimStatus.APPROVED:
         add_to_year_totals(year_deltas([(claim.professional_id, claim.year, claim.category, claim.hours)]))
     claim.version += 1
     claim.save(update_fields=[
-        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "version",
-        "updated_at",
+        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "resubmit_by",
+        "version", "updated_at",
     ])
     decision = ReviewDecision.objects.create(
         claim=claim, level=level, action=action, reason=reason, reviewer=reviewer, at=now, due_on=due_on,

@@ -60,9 +60,10 @@ class ClaimForm(forms.Form):
         label="佐证材料", help_text="证书、考勤记录、照片或课件：PDF、JPEG 或 PNG，单个文件不超过 10 MB，每项申报最多 5 份。",
     )
 
-    def __init__(self, *args, professional, now, existing_evidence: int = 0, submitting: bool = False, **kwargs):
+    def __init__(self, *args, professional, now, claim=None, existing_evidence: int = 0, submitting: bool = False,
+                 **kwargs):
         super().__init__(*args, **kwargs)
-        self.professional, self.now = professional, now
+        self.professional, self.now, self.claim = professional, now, claim
         self.existing_evidence, self.submitting = existing_evidence, submitting
 
     def clean_evidence(self):
@@ -86,7 +87,8 @@ class ClaimForm(forms.Form):
         problems = []
         if all(name in data for name in ("start_date", "end_date", "hours")):
             problems += activity_problems(professional=self.professional, start_date=data["start_date"],
-                                          end_date=data["end_date"], hours=data["hours"], now=self.now)
+                                          end_date=data["end_date"], hours=data["hours"], now=self.now,
+                                          claim=self.claim)
         if "provider_base" in data and "provider_name" in data:
             problems += provider_problems(data["provider_base"] and data["provider_base"].pk, data["provider_name"])
         for problem in problems:

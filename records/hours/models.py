@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from records.hours.rules import NOTICE_REQUIREMENT, ClaimStatus, in_review
+from records.hours.rules import NOTICE_REQUIREMENT, RESUBMISSION_WORKING_DAYS, ClaimStatus, in_review
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 
 
@@ -47,6 +47,10 @@ class RequirementPolicy(models.Model):
     )
     filing_closes_at = models.DateTimeField(
         "申报截止时间", null=True, blank=True, help_text="留空则为当年 12 月 31 日 23:59:59（北京时间）。"
+    )
+    resubmission_working_days = models.PositiveSmallIntegerField(
+        "退回后重新提交期限（工作日）", default=RESUBMISSION_WORKING_DAYS,
+        help_text="按期申报后被退回修改的申报，自退回之日起在此期限内可重新提交，年度申报截止后亦然。",
     )
 
     objects = RequirementPolicyQuerySet.as_manager()
@@ -180,6 +184,8 @@ class Claim(models.Model):
     due_provisional = models.BooleanField("审核期限为暂定", default=False)
     decided_at = models.DateTimeField("终审时间", null=True, blank=True)
     overdue_since = models.DateTimeField("逾期时间", null=True, blank=True)
+    # Set when a reviewer returns the claim: it may come back until this day even after its year closed.
+    resubmit_by = models.DateField("重新提交期限", null=True, blank=True)
     credit_revoked_at = models.DateTimeField("学时撤销时间", null=True, blank=True)
 
     class Meta:

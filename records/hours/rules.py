@@ -65,6 +65,12 @@ def in_review(status: str) -> bool:
     return status not in NOT_IN_REVIEW
 
 
+def review_overdue(status: str, due_on: dt.date | None, today: dt.date) -> bool:
+    """已逾期: waiting on a reviewer past its due date (a decision on the due date itself is on time). The
+    date decides, not the timer's flag, which only records when the timer saw it."""
+    return in_review(status) and due_on is not None and due_on < today
+
+
 class Requirement(Protocol):
     total: Decimal
     public: Decimal
@@ -166,15 +172,29 @@ def _moment(today: dt.date | dt.datetime) -> dt.datetime:
     return dt.datetime(today.year, today.month, today.day, tzinfo=SHANGHAI)
 
 
+# A claim returned for correction may be resubmitted within so many working days of the return, even after
+# its year's filing closed (RequirementPolicy.resubmission_working_days; issue 12's reading of rule 3).
+RESUBMISSION_WORKING_DAYS = 10
+
+
+class ResubmissionWindow(NamedTuple):
+    """A returned claim's time to come back: its year as filed, and the last day it may be resubmitted."""
+
+    year: int
+    until: dt.date
+
+
 def claim_year_refusal(year: int, today: dt.date | dt.datetime, exemption=None, *,
-                       filing_close: dt.datetime | None = None) -> Refusal | None:
+                       filing_close: dt.datetime | None = None,
+                       window: ResubmissionWindow | None = None) -> Refusal | None:
     """Why a claim for activity year `year` may not be filed at `today`, or None when it may.
 
     Rule 3: a claim belongs to the year of its activity; filing for year Y closes at `filing_close` (the
     year's `RequirementPolicy.filing_close`; default 31 Dec of Y, 23:59:59 Asia/Shanghai). Pass `now` (an
     aware datetime) so that the boundary second is exact; a bare date means 00:00 of that day. After the
     close only a make-up exemption for that year that is valid at that moment (not revoked, not expired)
-    reopens it. A future year is never open, exemption or not.
+    reopens it, or — for a claim first filed in time and returned for correction — its resubmission
+    `window`, up to and including its last day, for the same year. A future year is never open.
     """
     moment = _moment(today)
     if year > moment.year:
@@ -184,6 +204,14 @@ def claim_year_refusal(year: int, today: dt.date | dt.datetime, exemption=None, 
         return None
     if exemption is not None and exemption.year == year and exemption.is_valid_at(moment):
         return None
+    if window is not None and window.year == year:
+        if moment.date() <= window.until:
+            return None
+        return Refusal(
+            "resubmission_window_closed",
+            f"该申报退回后的重新提交期限（{window.until:%Y年%m月%d日}）已过，{year} 年度学时申报已截止，"
+            "不能再提交；确需补学的，须经市人社局批准补学豁免。",
+        )
     return Refusal(
         "year_closed",
         f"{year} 年度学时申报已于 {close.astimezone(SHANGHAI):%Y年%m月%d日 %H:%M:%S} 截止，"
@@ -258,9 +286,9 @@ def activity_date_problems(start: dt.date, end: dt.date, today: dt.date) -> list
     return problems
 
 
-def filing_year_problem(year: int, now: dt.datetime, exemption=None, *,
-                        filing_close: dt.datetime | None = None) -> Problem | None:
-    refusal = claim_year_refusal(year, now, exemption, filing_close=filing_close)
+def filing_year_problem(year: int, now: dt.datetime, exemption=None, *, filing_close: dt.datetime | None = None,
+                        window: ResubmissionWindow | None = None) -> Problem | None:
+    refusal = claim_year_refusal(year, now, exemption, filing_close=filing_close, window=window)
     return Problem("start_date", refusal.code, refusal.message) if refusal else None
 
 

@@ -26,8 +26,9 @@ from records.hours.models import (
     Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, SubjectCategory,
 )
 from records.hours.rules import (
-    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, Problem, activity_date_problems, claim_year_refusal, evidence_content_type,
-    evidence_count_problem, evidence_problems, filing_year_problem, hours_problems, provider_problems,
+    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ClaimStatus, Problem, ResubmissionWindow, activity_date_problems,
+    claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems, filing_year_problem,
+    hours_problems, provider_problems,
 )
 from records.people.access import scope_for
 from records.people.models import Professional, Role
@@ -54,17 +55,26 @@ class ClaimInput:
         return cls(**{name: getattr(claim, name) for name in cls.__dataclass_fields__})
 
 
-def claim_input_problems(*, professional: Professional, data: ClaimInput, now: dt.datetime) -> list[Problem]:
-    """Every problem with the input, the filing-year rule included (it needs the policy and any exemption)."""
+def claim_input_problems(*, professional: Professional, data: ClaimInput, now: dt.datetime,
+                         claim: Claim | None = None) -> list[Problem]:
+    """Every problem with the input, the filing-year rule included (it needs the policy, any exemption and,
+    for a returned `claim`, its resubmission window)."""
     return [
         *provider_problems(data.provider_base and data.provider_base.pk, data.provider_name),
         *activity_problems(professional=professional, start_date=data.start_date, end_date=data.end_date,
-                           hours=data.hours, now=now),
+                           hours=data.hours, now=now, claim=claim),
     ]
 
 
+def resubmission_window(claim: Claim | None) -> ResubmissionWindow | None:
+    """A returned claim's window, for the year it was filed for (its stored year, before any edit)."""
+    if claim is None or claim.status != ClaimStatus.RETURNED or claim.resubmit_by is None:
+        return None
+    return ResubmissionWindow(claim.year, claim.resubmit_by)
+
+
 def activity_problems(*, professional: Professional, start_date: dt.date, end_date: dt.date, hours: Decimal,
-                      now: dt.datetime) -> list[Problem]:
+                      now: dt.datetime, claim: Claim | None = None) -> list[Problem]:
     """The activity's dates and hours, and whether its year is still open to this person at `now`."""
     dates = activity_date_problems(start_date, end_date, timezone.localdate(now))
     problems = [*dates, *hours_problems(hours, start_date, end_date)]
@@ -74,7 +84,8 @@ def activity_problems(*, professional: Professional, start_date: dt.date, end_da
             MakeUpExemption.objects.filter(professional=professional, year=year, revoked_at__isnull=True)
             .order_by("-expires_at").first()
         )
-        year_problem = filing_year_problem(year, now, exemption, filing_close=_filing_close(year))
+        year_problem = filing_year_problem(year, now, exemption, filing_close=_filing_close(year),
+                                           window=resubmission_window(claim))
         if year_problem:
             problems.append(year_problem)
     return problems
@@ -126,7 +137,8 @@ def claim_save_draft(*, actor, professional: Professional, data: ClaimInput, now
     else:
         claim = own_claim_for_update(actor, claim_id)
         _require_editable(claim)
-    refuse_problems(claim_input_problems(professional=professional, data=data, now=now))
+    refuse_problems(claim_input_problems(professional=professional, data=data, now=now,
+                                         claim=claim if claim_id is not None else None))
     for name, value in data.__dict__.items():
         setattr(claim, name, value)
     claim.year = data.start_date.year

@@ -62,7 +62,7 @@ def _claim_form_page(request, *, claim: Claim | None):
     current = evidence_list_for_claim(claim).filter(removed_at__isnull=True) if claim else []
     submitting = request.POST.get("action") == SUBMIT
     now = business_now()
-    form_kwargs = {"professional": professional, "now": now, "existing_evidence": len(current),
+    form_kwargs = {"professional": professional, "now": now, "claim": claim, "existing_evidence": len(current),
                    "submitting": submitting}
     if request.method != "POST":
         initial = {name: getattr(claim, name) for name in services.ClaimInput.__dataclass_fields__} if claim else {}

@@ -99,8 +99,8 @@ def app_broker(url: str, transport_options: dict):
     saved = conf.broker_url, conf.broker_transport_options
 
     def fresh_pools():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # Dropped, not closed: kombu keeps one pool per broker URL for the whole process, and closing it would
+        # leave the other tests' broker (the same URL once restored) with a closed pool.
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 

@@ -197,12 +197,12 @@ def _review_action(action: str) -> Action:
     return Action(action)
 
 
-@transaction.atomic
 def _resubmission_days(year: int) -> int:
     policy = RequirementPolicy.objects.filter(year=year).first()
     return policy.resubmission_working_days if policy else RESUBMISSION_WORKING_DAYS
 
 
+@transaction.atomic
 def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now: dt.datetime,
                   ip: str | None = None, batch_id: uuid.UUID | None = None, expected_version: int | None = None,
                   levels: tuple[ReviewLevel, ...] = LEVELS) -> ReviewDecision:

@@ -3,7 +3,7 @@ when overrides or official years change (see `_ProcessCalendar` for how every pr
 
 `review_due` is what review deadlines are computed with; a deadline reaching into a year whose official
 arrangement is not yet known is provisional and recomputed when it becomes known
-(audits.review.tasks.recompute_provisional_due_dates).
+(audits.review.tasks.recompute_due_dates).
 """
 import datetime as dt
 import logging

@@ -58,7 +58,7 @@ from records.hours.services import (
     year_deltas,
 )
 from records.people.access import scope_for, scope_holders
-from records.people.selectors import employment_on
+from records.people.selectors import reviewing_employment
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +97,11 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
         raise DomainError("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。", code="evidence_missing",
                           field="evidence")
     today = timezone.localdate(now)
-    employment = employment_on(claim.professional, today)
+    employment = reviewing_employment(claim.professional, filed_on=today, activity_end=claim.end_date,
+                                      activity_start=claim.start_date)
     if employment is None:
         raise DomainError(
-            "系统中没有您今天的在职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
+            "系统中没有您今天或活动期间的任职单位记录，无法确定审核单位，请联系用人单位核实任职信息。", code="no_employer"
         )
     before = claim_snapshot(claim)
     unit = employment.unit
@@ -413,27 +414,39 @@ def _reminder_text(*, due_on: dt.date, today: dt.date, counts: Counter, levels: 
             f"（{level_counts_text(counts, levels)}），请在期限内完成审核。")
 
 
-def provisional_due_dates_recompute(*, calendar, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
-    """Recompute every provisional deadline of a claim waiting on a level, with `calendar` (the one now in
-    force); returns how many changed. Idempotent: a second run finds nothing to change. The rows are locked
-    while they are recomputed, so a claim decided or re-filed meanwhile is not written back with a deadline
-    computed from its old date. A decided claim keeps the deadline its decision was judged against."""
-    fields = ["due_on", "due_provisional"]
-    with transaction.atomic():
-        claims = (
-            Claim.objects.select_for_update()
-            .filter(status__in=waiting_statuses(levels), due_provisional=True, review_started_on__isnull=False)
-            .only("status", "review_started_on", *fields)
-            .order_by("pk")
-        )
-        changed = []
-        for claim in claims:
-            due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
-            if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
-                claim.due_on, claim.due_provisional = due.on, due.provisional
-                changed.append(claim)
-        Claim.objects.bulk_update(changed, fields, batch_size=1000)
-    return len(changed)
+def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt.date] | None = None, actor=None,
+                        ip: str | None = None, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
+    """Re-date the claims waiting on a level with `calendar` (the one now in force, an edit included);
+    returns how many deadlines moved, and audits them in one event.
+
+    `touching` (first, last) is the span of dates an edit changed: only a deadline counted across it can
+    move — the review started before its end and was due on or after its start. Provisional deadlines are
+    recomputed whatever was edited (a published year ends them); None recomputes every waiting claim. A
+    moved deadline that is no longer past clears the overdue flag. Idempotent; the rows are locked, so a
+    claim decided or re-filed meanwhile is not written back with a deadline computed from its old date. A
+    decided claim keeps the deadline its decision was judged against.
+    """
+    fields = ["due_on", "due_provisional", "overdue_since"]
+    claims = Claim.objects.select_for_update().filter(status__in=waiting_statuses(levels),
+                                                      review_started_on__isnull=False)
+    if touching is not None:
+        first, last = touching
+        claims = claims.filter(Q(due_provisional=True) | Q(review_started_on__lt=last, due_on__gte=first))
+    moved = []
+    for claim in claims.only("status", "review_started_on", *fields).order_by("pk"):
+        due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
+        if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
+            moved.append((claim, claim.due_on))
+            claim.due_on, claim.due_provisional = due.on, due.provisional
+            if due.on >= today:
+                claim.overdue_since = None
+    Claim.objects.bulk_update([claim for claim, _ in moved], fields, batch_size=1000)
+    if moved:
+        record_event(actor=actor, action="claim.redate", target=("calendar", "due_dates"), ip=ip, after={
+            "touching": touching, "moved": len(moved),
+            "claims": [[claim.pk, old, claim.due_on] for claim, old in moved],
+        })
+    return len(moved)
 
 
 # --- notifications ----------------------------------------------------------------------------------------

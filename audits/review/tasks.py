@@ -1,5 +1,6 @@
 """Review's timers and background work: take ids or nothing, call one service, safe to run twice."""
 from celery import shared_task
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -11,11 +12,13 @@ from ce_portal.queue import enqueue_on_commit
 
 
 @shared_task
-def recompute_provisional_due_dates() -> int:
-    """Recompute the stored provisional deadlines; enqueued whenever the calendar changes (see the receiver
-    below). Returns how many claims changed."""
+def recompute_due_dates() -> int:
+    """Re-date every waiting claim with the calendar now in force; enqueued whenever the calendar changes
+    (see the receiver below), so that an edit made elsewhere than in the admin — which re-dates at once, in
+    its own transaction — reaches the deadlines too. Returns how many claims changed."""
     # The edit that enqueued us may be younger than this worker's calendar.
-    return review.provisional_due_dates_recompute(calendar=fresh_calendar())
+    with transaction.atomic():
+        return review.due_dates_recompute(calendar=fresh_calendar(), today=business_clock()[0])
 
 
 @shared_task
@@ -39,4 +42,4 @@ def working_calendar_changed(**kwargs):
     """Recompute the stored provisional deadlines once a calendar edit is committed. Connected after the
     calendar's own receiver (audits.apps), whose commit hook publishes the new calendar first, so the worker
     reads the new version."""
-    enqueue_on_commit("audits.review.tasks.recompute_provisional_due_dates")
+    enqueue_on_commit("audits.review.tasks.recompute_due_dates")

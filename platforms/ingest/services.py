@@ -10,7 +10,7 @@ from platforms.ingest.models import PlatformToken
 from platforms.ingest.rules import CleanRecord, Learner, Outcome, Rejection, generate_token
 from platforms.registry.models import LearningPlatform
 from records.hours.models import MakeUpExemption, PlatformRecord, RequirementPolicy
-from records.hours.rules import claim_year_refusal
+from records.hours.rules import platform_record_year_refusal
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.models import Professional
 
@@ -112,10 +112,17 @@ def _learners(id_numbers: set[str]) -> dict[str, Learner]:
             rows.values_list("id_number", "id", "name", "status")}
 
 
-def _filing_closes(years: set[int]) -> dict[int, dt.datetime]:
-    """The policies' filing closes of these years, in one query. A year without a policy row is left out and
-    closes at the rule's default, which is what `RequirementPolicy.objects.for_year` would give it."""
-    return {p.year: p.filing_close for p in RequirementPolicy.objects.filter(year__in=years)}
+def _year_policies(years: set[int]) -> dict[int, RequirementPolicy]:
+    """The policies of these years, in one query. A year without a policy row is left out and gets the
+    rule's defaults (close, grace), which is what `RequirementPolicy.objects.for_year` would give it."""
+    return {p.year: p for p in RequirementPolicy.objects.filter(year__in=years)}
+
+
+def _year_refusal_of(record: CleanRecord, now: dt.datetime, policy: RequirementPolicy | None, exemption=None):
+    if policy is None:
+        return platform_record_year_refusal(record.year, record.completed_at, now, exemption)
+    return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
+                                        filing_close=policy.filing_close, grace_days=policy.late_push_grace_days)
 
 
 def _exemptions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[MakeUpExemption]]:
@@ -150,33 +157,33 @@ def _admissible(candidates: list[CleanRecord], *, platform: LearningPlatform, no
                 ) -> tuple[list[tuple[CleanRecord, int]], list[tuple[CleanRecord, Rejection]]]:
     """Split clean records by what the database knows: (record, learner id) pairs to register, and
     (record, rejection) pairs refused for the platform's approved years, the learner or the filing year."""
-    years = {c.year for c in candidates}
     learners = _learners({c.id_number for c in candidates})
-    closes = _filing_closes(years)
-    year_refusals = {year: claim_year_refusal(year, now, filing_close=closes.get(year)) for year in years}
+    policies = _year_policies({c.year for c in candidates})
     accepted: list[tuple[CleanRecord, int]] = []
     refused: list[tuple[CleanRecord, Rejection]] = []
-    closed: list[tuple[CleanRecord, int]] = []  # refused by the year alone: an exemption may reopen it
+    closed: list[tuple[CleanRecord, int, object]] = []  # refused by the year alone: an exemption may reopen it
     for record in candidates:
         learner = learners.get(record.id_number)
         refusal = (ingest.platform_year_refusal(record.year, platform.years_approved)
                    or ingest.learner_refusal(record, learner))
         if refusal is not None:
             refused.append((record, refusal))
-        elif year_refusals[record.year] is None:
+            continue
+        year_refusal = _year_refusal_of(record, now, policies.get(record.year))
+        if year_refusal is None:
             accepted.append((record, learner.id))
-        elif year_refusals[record.year].code == "year_closed":
-            closed.append((record, learner.id))
+        elif year_refusal.code == "year_closed":
+            closed.append((record, learner.id, year_refusal))
         else:
-            refused.append((record, _year_rejection(year_refusals[record.year])))
+            refused.append((record, _year_rejection(year_refusal)))
     if closed:
-        exemptions = _exemptions({(pid, record.year) for record, pid in closed})
-        for record, pid in closed:
-            if any(claim_year_refusal(record.year, now, exemption, filing_close=closes.get(record.year)) is None
+        exemptions = _exemptions({(pid, record.year) for record, pid, _ in closed})
+        for record, pid, year_refusal in closed:
+            if any(_year_refusal_of(record, now, policies.get(record.year), exemption) is None
                    for exemption in exemptions.get((pid, record.year), ())):
                 accepted.append((record, pid))
             else:
-                refused.append((record, _year_rejection(year_refusals[record.year])))
+                refused.append((record, _year_rejection(year_refusal)))
     return accepted, refused
 
 

@@ -5,6 +5,7 @@ The code on the QR link is an HMAC of the serial with a server secret: a link wh
 was not made by the portal, whatever its serial says.
 """
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -79,6 +80,15 @@ def mask_name(name: str) -> str:
 
 def _fmt(hours: Decimal) -> str:
     return f"{hours.normalize():f}"
+
+
+def certificate_interim(year: int, now: dt.datetime, *, filing_close: dt.datetime) -> bool:
+    """A certificate of a year still open to filing is an interim statement (阶段性证明) of the hours so far.
+
+    The notice ties results to the year, and hours may still be added until its close; so such a certificate
+    says "as of" its date, and once the year has closed, asking again issues the year-end certificate that
+    supersedes it (issue 12's reading of rule 10)."""
+    return now <= filing_close
 
 
 def certificate_refusal(*, year: int, current_year: int, assessment: Assessment, pending_claims: int) -> Refusal | None:

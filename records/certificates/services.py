@@ -30,7 +30,7 @@ from ce_portal.jobs import Verdict, job_verdict, stalled_reason
 from ce_portal.pdf import CJK_FAMILY, render_pdf
 from ce_portal.queue import enqueue, enqueue_on_commit
 from records.certificates.models import Certificate, CertificateBundle, certificate_storage_name
-from records.certificates.rules import certificate_refusal, serial_new
+from records.certificates.rules import certificate_interim, certificate_refusal, serial_new
 from records.certificates.selectors import (
     credited_records, employment_of_year, hours_of, pending_claim_count, unit_people_of_year, valid_certificate,
     verification_link,
@@ -67,7 +67,7 @@ def _policy(year: int) -> RequirementPolicy:
         raise DomainError(f"{year} 年度没有学时要求政策，不能出具学时证明。", code="no_policy")
 
 
-def certificate_content(professional: Professional, year: int) -> dict:
+def certificate_content(professional: Professional, year: int, now: dt.datetime) -> dict:
     """What a certificate of this person and year would state now."""
     policy = _policy(year)
     records = credited_records(professional.pk, year)
@@ -83,12 +83,15 @@ def certificate_content(professional: Professional, year: int) -> dict:
                    "professional": str(policy.professional_hours)},
         "hours": {"public": str(public), "professional": str(prof), "total": str(public + prof)},
         "records": records,
+        "interim": certificate_interim(year, now, filing_close=policy.filing_close),
     }
 
 
 def _same_records(certificate: Certificate, content: dict) -> bool:
     # Only the credited records decide: a new unit name or a renamed person does not unmake a certificate.
-    return certificate.content["records"] == content["records"]
+    # An interim certificate gives way to the year-end one once the year has closed, though.
+    return (certificate.content["records"] == content["records"]
+            and bool(certificate.content.get("interim")) == content["interim"])
 
 
 def _refusal(professional: Professional, year: int, content: dict, today: dt.date):
@@ -138,7 +141,7 @@ def certificate_obtain(*, professional: Professional, year: int, now: dt.datetim
     Does not queue the rendering: `certificate_request` does, a bundle renders in its own task.
     """
     professional = _lock_person(professional.pk)
-    content = certificate_content(professional, year)
+    content = certificate_content(professional, year, now)
     current = valid_certificate(professional.pk, year, for_update=True)
     if current is not None and _same_records(current, content):
         if current.render_status == Certificate.RenderStatus.FAILED:
@@ -178,7 +181,7 @@ def certificates_supersede_for(professional_id: int, year: int, *, actor=None,
     current = valid_certificate(professional_id, year, for_update=True)
     if current is None:
         return None
-    content = certificate_content(professional, year)
+    content = certificate_content(professional, year, now)
     if _same_records(current, content):
         return current
     refusal = _refusal(professional, year, content, timezone.localdate(now))
@@ -418,6 +421,7 @@ def certificate_context(certificate) -> dict:
             for record in content["records"]
         ],
         "issued_on": f"{issued.year}年{issued.month}月{issued.day}日",
+        "interim": bool(content.get("interim")),
         "verification_link": link,
         "verification_page": settings.SITE_URL.rstrip("/") + reverse("records:verify_search"),
         # SVG keeps the modules sharp at any print resolution; "M" correction survives a crease or a stamp.

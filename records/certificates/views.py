@@ -199,6 +199,7 @@ def verification_payload(result: Verification) -> dict:
             "name": mask_name(content["name"]),
             "unit": content["unit"],
             "year": certificate.year,
+            "interim": bool(content.get("interim")),
             "hours": content["hours"],
             "issued_at": timezone.localtime(certificate.issued_at).isoformat(),
             "pdf_sha256": certificate.pdf_sha256 or None,

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from records.hours.rules import NOTICE_REQUIREMENT, RESUBMISSION_WORKING_DAYS, ClaimStatus, in_review
+from records.hours.rules import (
+    LATE_PUSH_GRACE_DAYS, NOTICE_REQUIREMENT, RESUBMISSION_WORKING_DAYS, ClaimStatus, in_review,
+)
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 
 
@@ -51,6 +53,10 @@ class RequirementPolicy(models.Model):
     resubmission_working_days = models.PositiveSmallIntegerField(
         "退回后重新提交期限（工作日）", default=RESUBMISSION_WORKING_DAYS,
         help_text="按期申报后被退回修改的申报，自退回之日起在此期限内可重新提交，年度申报截止后亦然。",
+    )
+    late_push_grace_days = models.PositiveSmallIntegerField(
+        "截止后接收平台补推送（天）", default=LATE_PUSH_GRACE_DAYS,
+        help_text="申报截止前完成、截止后才推送的平台学时，在截止后此天数内仍予登记，并标注为补推送。",
     )
 
     objects = RequirementPolicyQuerySet.as_manager()

@@ -219,6 +219,32 @@ def claim_year_refusal(year: int, today: dt.date | dt.datetime, exemption=None, 
     )
 
 
+# Platforms push in batches, often overnight: hours completed before a year's filing close but pushed after
+# it are accepted for so many days after the close (RequirementPolicy.late_push_grace_days), and shown as
+# pushed late (issue 12's reading of rule 3: the year is the completion's, not the push's).
+LATE_PUSH_GRACE_DAYS = 15
+
+
+def platform_record_year_refusal(year: int, completed_at: dt.datetime, now: dt.datetime, exemption=None, *,
+                                 filing_close: dt.datetime | None = None,
+                                 grace_days: int = LATE_PUSH_GRACE_DAYS) -> Refusal | None:
+    """Why a platform record completed at `completed_at` (in activity year `year`) may not be registered
+    at `now`: the claim rule, except that a record completed before the close is still taken during the
+    grace days after it."""
+    refusal = claim_year_refusal(year, now, exemption, filing_close=filing_close)
+    if refusal is None or refusal.code != "year_closed":
+        return refusal
+    close = filing_close or default_filing_close(year)
+    if completed_at <= close and _moment(now) <= close + dt.timedelta(days=grace_days):
+        return None
+    return refusal
+
+
+def pushed_late(received_at: dt.datetime, filing_close: dt.datetime) -> bool:
+    """A platform record that arrived after its year's filing close (in the grace days)."""
+    return received_at > filing_close
+
+
 def claim_year_open(year: int, today: dt.date | dt.datetime, exemption=None, *,
                     filing_close: dt.datetime | None = None) -> bool:
     """May a claim for activity year `year` be filed at `today`? See `claim_year_refusal` for the reason."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
-from records.hours.rules import ZERO, YearHours, year_hours
+from records.hours.rules import ZERO, YearHours, pushed_late, year_hours
 from records.people.access import scope_for
 from records.people.models import Professional
 
@@ -85,6 +85,8 @@ def year_overview(professional: Professional, year: int) -> YearOverview:
         professional.platform_records.filter(year=year, credit_revoked_at__isnull=True)
         .select_related("platform").order_by("-completed_at")
     )
+    for record in records:
+        record.pushed_late = pushed_late(record.received_at, policy.filing_close)
     groups: dict[str, list] = {"credited": [], "pending": [], "action": [], "other": []}
     for claim in claim_list_for_person(professional, year=year):
         if claim.is_credited:

@@ -1,6 +1,8 @@
 """A professional's pages: this year at a glance (with the 调入 requests they are asked to confirm), a year's
 page, claims (file, correct, submit, withdraw) and the scoped evidence download.
 """
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -174,7 +176,9 @@ def evidence_remove(request, pk: int):
 
 @login_required
 @require_GET
-@xframe_options_sameorigin  # the review page shows PDFs and photos inline in a frame (?inline=1)
+# The review page shows PDFs and photos inline in a frame (?inline=1): framed by the portal's own pages only.
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})
 def evidence_download(request, pk: int):
     evidence = evidence_get(request.user, pk)
     review_services.evidence_opened(user=request.user, evidence=evidence, now=business_now(), ip=client_ip(request))

@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from records.people.models import Employment, IndustryAuthority, Professional, Region, RoleMembership, Unit
+from records.people.rules import EmploymentPeriod, employment_overlap
 
 
 @admin.register(Region)
@@ -23,8 +26,28 @@ class UnitAdmin(admin.ModelAdmin):
     autocomplete_fields = ["authority"]
 
 
+class EmploymentFormSet(BaseInlineFormSet):
+    """One employment at a time, judged over the whole set as it will be saved (a period ended and a new one
+    added in one save are checked together, not against the stored rows)."""
+
+    def clean(self):
+        super().clean()
+        periods = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            unit = data.get("unit")
+            period = EmploymentPeriod(unit.name if unit else "", data.get("started_on"), data.get("ended_on"))
+            problem = employment_overlap(period, periods)
+            if problem:
+                raise ValidationError(problem, code="employment_overlap")
+            periods.append(period)
+
+
 class EmploymentInline(admin.TabularInline):
     model = Employment
+    formset = EmploymentFormSet
     extra = 0
     autocomplete_fields = ["unit"]
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from records.people.rules import TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
+from records.people.rules import EmploymentPeriod, TitleLevel, mask_id_number, same_name, validate_credit_code, validate_id_number
 
 
 class Role(models.TextChoices):
@@ -172,13 +172,14 @@ class Employment(models.Model):
         verbose_name = verbose_name_plural = "任职记录"
         ordering = ["-started_on"]
         constraints = [
-            # At most one current employer per person.
+            # At most one current employer per person (the overlap of dated periods: `clean`).
             models.UniqueConstraint(
-                fields=["professional"], condition=Q(ended_on__isnull=True), name="employment_one_current"
+                fields=["professional"], condition=Q(ended_on__isnull=True), name="employment_one_current",
+                violation_error_message="该人员已有一个在职单位，同一时间只能有一个在职单位；请先填写原任职的离职日期。",
             ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                name="employment_ends_after_start",
+                name="employment_ends_after_start", violation_error_message="离职日期不能早于入职日期。",
             ),
         ]
         indexes = [
@@ -188,6 +189,9 @@ class Employment(models.Model):
 
     def __str__(self):
         return f"{self.professional.name} @ {self.unit.name}"
+
+    def period(self) -> EmploymentPeriod:
+        return EmploymentPeriod(self.unit.name if self.unit_id else "", self.started_on, self.ended_on)
 
 
 class TransferRequest(models.Model):

@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -98,6 +99,34 @@ _NAME_DOTS = str.maketrans({"\u2022": "·", "\u2219": "·", "\u2027": "·", "\u3
 def same_name(sent: str, registered: str) -> bool:
     """Names match ignoring spaces (full-width too) and the form of the middle dot."""
     return _NAME_SPACES.sub("", sent).translate(_NAME_DOTS) == _NAME_SPACES.sub("", registered).translate(_NAME_DOTS)
+
+
+class EmploymentPeriod(NamedTuple):
+    unit_name: str
+    started_on: dt.date
+    ended_on: dt.date | None  # None: current
+
+
+def employment_overlap(new: EmploymentPeriod, others) -> str | None:
+    """One employment at a time: why `new` may not be recorded beside the person's `others`, or None.
+
+    A person works for one unit on any day (claims go to the unit of the day, certificates name it, a unit
+    sees its staff by their current employment), so periods may touch end-to-start but never share a day,
+    and at most one is current. Periods missing a start date are left to the field's own check."""
+    if new.started_on is None:
+        return None
+    for other in others:
+        if other.started_on is None:
+            continue
+        if new.ended_on is None and other.ended_on is None:
+            return (f"该人员目前已在“{other.unit_name}”任职（{other.started_on:%Y-%m-%d} 起），同一时间只能有一个在职单位；"
+                    "请先填写原任职的离职日期。")
+        new_end, other_end = new.ended_on or dt.date.max, other.ended_on or dt.date.max
+        if new.started_on <= other_end and other.started_on <= new_end:
+            other_text = f"{other.started_on:%Y-%m-%d} 至 {other.ended_on:%Y-%m-%d}" if other.ended_on else (
+                f"{other.started_on:%Y-%m-%d} 起")
+            return f"任职期间与该人员在“{other.unit_name}”的任职（{other_text}）重叠，同一天只能在一个单位任职。"
+    return None
 
 
 class RegistrationPath(StrEnum):

@@ -217,8 +217,18 @@ def professional_get(user, pk: int) -> Professional:
 
 
 def employment_on(professional: Professional, day) -> Employment | None:
-    """The employment covering `day`: a claim goes to the unit the person works for on the day it is filed."""
+    """The employment covering `day`."""
     return (
         professional.employments.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day), started_on__lte=day)
         .select_related("unit__region", "unit__authority").order_by("-started_on").first()
     )
+
+
+def reviewing_employment(professional: Professional, *, filed_on, activity_end, activity_start) -> Employment | None:
+    """Whose unit reviews a claim: the unit the person works for on the day it is filed; for someone between
+    jobs, the unit that employed them when the activity took place (its last day, else its first)."""
+    for day in (filed_on, activity_end, activity_start):
+        employment = employment_on(professional, day)
+        if employment is not None:
+            return employment
+    return None

@@ -9,7 +9,7 @@
     job.querySelectorAll("[data-field]").forEach(function (el) {
       var value = state[el.dataset.field];
       if (value === undefined || value === null) return;
-      if (el.dataset.field === "percent") el.style.width = value + "%";
+      if (el.dataset.field === "percent") el.setAttribute("width", value + "%");
       else if (el.dataset.field === "download_url") el.href = value;
       else el.textContent = value;
     });

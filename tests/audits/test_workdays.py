@@ -278,31 +278,31 @@ def _provisional_claims(alice):
 
 
 def test_recompute_applies_a_published_arrangement_once(db, alice, cheng):
-    from audits.review.tasks import recompute_provisional_due_dates
+    from audits.review.tasks import recompute_due_dates
 
     waiting, at_level2, settled = _provisional_claims(alice)
-    assert recompute_provisional_due_dates() == 0  # nothing new is known yet
+    assert recompute_due_dates() == 0  # nothing new is known yet
     # The State Council's notice is out: 4 January is a holiday too, and the year is official.
     WorkingDayOverride.objects.create(date=D(UNPUBLISHED, 1, 4), is_working=False, source="国务院办公厅通知")
     OfficialCalendarYear.objects.create(year=UNPUBLISHED, source="国务院办公厅通知", marked_by=cheng)
-    assert recompute_provisional_due_dates() == 2
+    assert recompute_due_dates() == 2
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
     assert (waiting.due_on, waiting.due_provisional) == (review_due(waiting.filed_on, REVIEW_WORKING_DAYS).on, False)
     assert waiting.due_on == CALENDAR.add_working_days(waiting.filed_on, 6)  # one day later than before
     assert (at_level2.due_on, at_level2.due_provisional) == (review_due(at_level2.review_started_on, REVIEW_WORKING_DAYS).on, False)
-    assert recompute_provisional_due_dates() == 0  # idempotent
+    assert recompute_due_dates() == 0  # idempotent
     settled_before = (settled.due_on, settled.updated_at)
     settled.refresh_from_db()
     assert (settled.due_on, settled.updated_at) == settled_before
 
 
 def test_recompute_keeps_a_deadline_provisional_while_its_year_is_unpublished(db, alice):
-    from audits.review.tasks import recompute_provisional_due_dates
+    from audits.review.tasks import recompute_due_dates
 
     waiting, at_level2, _ = _provisional_claims(alice)
     WorkingDayOverride.objects.create(date=D(UNPUBLISHED, 1, 4), is_working=False, note="提前录入")
-    assert recompute_provisional_due_dates() == 2
+    assert recompute_due_dates() == 2
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
     assert waiting.due_provisional and at_level2.due_provisional

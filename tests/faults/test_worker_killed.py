@@ -21,7 +21,7 @@ from tests.faults.processes import app_broker, filesystem_transport_options, sto
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-PEOPLE = 12  # below BUNDLE_FAN_OUT_MIN: the bundle's own worker renders every certificate
+PEOPLE = 8  # below BUNDLE_FAN_OUT_MIN: the bundle's own worker renders every certificate
 
 
 @pytest.fixture(params=["redis", "filesystem"])

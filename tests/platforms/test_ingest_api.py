@@ -179,7 +179,8 @@ def test_a_repeated_external_id_in_one_batch_is_rejected_and_the_first_registere
 
 
 def test_a_closed_year_is_refused(alice, public_token, frozen):
-    frozen.move_to(dt.datetime(2026, 1, 1, 0, 0, 1, tzinfo=SHANGHAI))
+    # Past the 15 days after the close in which a record completed before it is still taken (test_late_push.py).
+    frozen.move_to(dt.datetime(2026, 1, 16, 0, 0, 1, tzinfo=SHANGHAI))
     response = post(client_for(public_token), {"records": [record_for(alice, 1, completed_at="2025-12-31T23:00:00")]})
     assert results_of(response) == [("rejected", "year_closed")]
     assert_nothing_registered()
@@ -187,7 +188,8 @@ def test_a_closed_year_is_refused(alice, public_token, frozen):
 
 def test_the_year_closes_at_the_policy_filing_close(alice, public_token):
     RequirementPolicy.objects.update_or_create(year=2025, defaults={
-        "filing_closes_at": dt.datetime(2025, 6, 1, tzinfo=SHANGHAI)})
+        # Completed on 1 May, before this close, but pushed on 15 June: after the close's 15 days of grace.
+        "filing_closes_at": dt.datetime(2025, 5, 20, tzinfo=SHANGHAI)})
     response = post(client_for(public_token), {"records": [record_for(alice, 1)]})
     assert results_of(response) == [("rejected", "year_closed")]
 

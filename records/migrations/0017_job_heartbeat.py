@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0014_resubmission_window'),
+        ('records', '0016_employment_messages'),
     ]
 
     operations = [

@@ -66,9 +66,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    # Last, so its process_exception is the first to see a view's exception: the database unreachable is
-    # a 503 saying 系统繁忙, not a 500.
-    "ce_portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ce_portal.urls"
@@ -119,7 +116,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # While the database is unreachable a request gives up quickly and says so (ce_portal/middleware.py),
+    # While the database is unreachable a request gives up quickly and says so (ce_portal/outage.py),
     # rather than holding a web worker for the operating system's TCP timeout.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

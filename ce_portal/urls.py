@@ -24,3 +24,6 @@ urlpatterns = [
     path("api/docs/", csp_update({"img-src": ["data:"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
          name="api-docs"),
 ]
+
+# The database out of reach is a 503 saying 系统繁忙; anything else, Django's 500 page (ce_portal/outage.py).
+handler500 = "ce_portal.outage.server_error"

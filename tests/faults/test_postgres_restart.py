@@ -79,7 +79,7 @@ def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_again_once_i
         wait_until(lambda: len(answers) >= 5, timeout=20, what="requests answered before the stop")
         down_from = len(answers)
         private_postgres.stop()
-        wait_until(lambda: answers.count(503) >= 5, timeout=20, what="503s while the database is down")
+        wait_until(lambda: answers.count(503) >= 5, timeout=20, what=f"503s while the database is down (so far {sorted(set(answers))})")
         api_status, api_body = portal.get(f"/api/v1/compliance/{alice.id_number}/2025/")
         private_postgres.start()
         up_from = len(answers)

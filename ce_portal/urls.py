@@ -25,5 +25,7 @@ urlpatterns = [
          name="api-docs"),
 ]
 
-# The database out of reach is a 503 saying 系统繁忙; anything else, Django's 500 page (ce_portal/outage.py).
+# The database out of reach is a 503 saying 系统繁忙, wherever it failed; anything else, Django's own pages
+# (ce_portal/outage.py).
 handler500 = "ce_portal.outage.server_error"
+handler400 = "ce_portal.outage.bad_request"

@@ -1,7 +1,8 @@
 """Refusals: a `DomainError` carries a Chinese message a person can act on and a stable code a program can
 test; `NotFound` is answered like a page outside one's scope (404). This module is the one place where they
 become responses: next to a form field (`add_domain_error`) and in the API, as
-{"code": ..., "message": ..., "errors": {...}} (`exception_handler`, named in settings.REST_FRAMEWORK).
+{"code": ..., "message": ..., "errors": {...}} (`exception_handler`, named in settings.REST_FRAMEWORK), the
+body the OpenAPI schema calls `Error` (`ErrorSerializer`, `error_responses`).
 """
 from contextlib import contextmanager
 
@@ -10,7 +11,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -112,3 +114,17 @@ def exception_handler(exc, context):
         response.data = {"code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
                          "message": str(exc.detail)}
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """What `exception_handler` answers, for the OpenAPI schema (component `Error`): every API refusal."""
+
+    code = serializers.CharField(help_text="稳定的错误代码，供程序判断（如 not_found、invalid_id_number）。")
+    message = serializers.CharField(help_text="中文说明。")
+    field = serializers.CharField(required=False, help_text="与该错误相关的字段（如有）。")
+    errors = serializers.DictField(required=False, help_text="逐字段的错误：字段名 → [{code, message}]。")
+
+
+def error_responses(described: dict[int, str]) -> dict[int, OpenApiResponse]:
+    """The refusals an API operation documents, {status: when it is answered}, each with the `Error` body."""
+    return {status_code: OpenApiResponse(ErrorSerializer, description=text) for status_code, text in described.items()}

@@ -33,7 +33,8 @@ def _database_out_of_reach(exception: BaseException | None) -> bool:
 
 def _unavailable(request):
     if request.path.startswith("/api/"):
-        response = JsonResponse({"code": "service_unavailable", "message": MESSAGE}, status=503)
+        response = JsonResponse({"code": "service_unavailable", "message": MESSAGE}, status=503,
+                                json_dumps_params={"ensure_ascii": False})
     else:
         # Without the request: its context processors would ask the database who is signed in.
         response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "ce_portal.middleware.api_errors_as_json",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -339,6 +340,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "ce-portal API",
     "DESCRIPTION": "平顶山市专业技术人员继续教育学时管理平台接口",
     "VERSION": "1.0.0",
+    # The schema documents the API, not the address it is served from.
+    "SERVE_INCLUDE_SCHEMA": False,
     # Vendored Swagger UI: the portal must work on a closed government network (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -73,3 +73,16 @@ class DecisionForm(forms.Form):
     action = forms.ChoiceField(choices=ACTION_CHOICES, error_messages={"invalid_choice": "请选择审核操作。"})
     reason = forms.CharField(required=False, max_length=REASON_MAX)
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class ReviewerAppointForm(forms.Form):
+    """Which of the unit's staff (with an account) becomes its reviewer."""
+
+    professional = forms.ModelChoiceField(
+        label="指定审核员", queryset=None, empty_label="请选择本单位在职人员",
+        error_messages={"required": "请选择要指定为审核员的人员。", "invalid_choice": "所选人员不是本单位在职且已开通账号的人员。"},
+    )
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].queryset = staff

@@ -46,7 +46,12 @@ class ReviewLevel:
 
 
 LEVELS: tuple[ReviewLevel, ...] = (
-    ReviewLevel(1, "单位审核", ClaimStatus.SUBMITTED, (ReviewerRoute("unit_ids", "unit_id"),)),
+    # The unit; for a unit that has no reviewer, the HR bureau of its region stands in (issue 12's reading:
+    # a claim must reach someone who can decide it), its decisions recorded as its own.
+    ReviewLevel(1, "单位审核", ClaimStatus.SUBMITTED, (
+        ReviewerRoute("unit_ids", "unit_id"),
+        ReviewerRoute("hr_region_ids", "level1_region_id", unit_attribute="region_id_without_reviewer"),
+    )),
     # The unit's industry authority; a unit without one is reviewed by the HR bureau of its region (the
     # county's; the city's for a unit registered at city level).
     ReviewLevel(2, "主管部门/人社部门审核", ClaimStatus.UNIT_APPROVED, (

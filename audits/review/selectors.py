@@ -6,7 +6,10 @@ from operator import or_
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField, Case, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from audits.calendar.selectors import add_working_days
@@ -18,8 +21,8 @@ from audits.trail.models import AuditEvent
 from ce_portal.formatting import hours_text as format_hours
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
 from records.hours.rules import ClaimStatus
-from records.people.access import Scope, scope_for
-from records.people.models import Unit
+from records.people.access import Scope, scope_for, units_in_scope
+from records.people.models import Employment, Professional, Role, RoleMembership, Unit
 
 BATCH_OBJECT_TYPE = "review_batch"
 
@@ -322,3 +325,30 @@ def unread_notification_count(user_id: int) -> int:
 
 # A backstop should a write change the count without clearing it.
 UNREAD_COUNT_TIMEOUT = 600
+
+
+# --- unit reviewers ------------------------------------------------------------------------------------------
+
+def unit_reviewers_of(unit: Unit) -> QuerySet[RoleMembership]:
+    return (RoleMembership.objects.filter(role=Role.UNIT_REVIEWER, unit=unit)
+            .select_related("user").order_by("user__first_name", "pk"))
+
+
+def appointable_staff(unit: Unit) -> QuerySet[Professional]:
+    """The unit's current staff with an active account who are not its reviewers yet, by name."""
+    reviewers = RoleMembership.objects.filter(role=Role.UNIT_REVIEWER, unit=unit).values("user_id")
+    return (Professional.objects.filter(employments__unit=unit, employments__ended_on__isnull=True,
+                                        user__is_active=True)
+            .exclude(user_id__in=reviewers).order_by("name", "pk"))
+
+
+def units_without_reviewer(user) -> QuerySet[Unit]:
+    """Units the user's bureau oversees that have staff but nobody to review their claims at level 1, with how
+    many claims wait there (the bureau stands in for them), the most waiting first."""
+    reviewer = RoleMembership.objects.filter(role=Role.UNIT_REVIEWER, unit=OuterRef("pk"), user__is_active=True)
+    staff = Employment.objects.filter(unit=OuterRef("pk"), ended_on__isnull=True)
+    waiting = (Claim.objects.filter(unit=OuterRef("pk"), status=LEVELS[0].waiting_status).order_by()
+               .values("unit").annotate(n=Count("pk")).values("n"))
+    return (units_in_scope(user).filter(Exists(staff)).exclude(Exists(reviewer))
+            .annotate(waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), 0))
+            .select_related("region").order_by("-waiting", "name"))

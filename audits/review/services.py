@@ -53,12 +53,14 @@ from records.hours.services import (
     ClaimInput,
     add_to_year_totals,
     claim_input_problems,
+    exemption_relied_on,
     own_claim_for_update,
     refuse_problems,
     year_deltas,
 )
 from records.people.access import scope_for, scope_holders
-from records.people.selectors import reviewing_employment
+from records.people.models import Employment, Role, RoleMembership, Unit
+from records.people.selectors import reviewing_employment, unit_has_reviewer
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,13 @@ def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date) -> None:
 
 # --- sending a claim for review ---------------------------------------------------------------------------
 
+def claim_routes(unit: Unit, levels: tuple[ReviewLevel, ...] = LEVELS) -> dict[str, int | None]:
+    """The claim fields naming every level's reviewers for a claim submitted from `unit` today."""
+    unit_values = {"authority_id": unit.authority_id, "region_id": unit.region_id,
+                   "region_id_without_reviewer": None if unit_has_reviewer(unit) else unit.region_id}
+    return {name: value for level in levels for name, value in routing(level, unit_values).items()}
+
+
 def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, ip: str | None,
                      levels: tuple[ReviewLevel, ...]) -> Claim:
     """Submission and resubmission alike: re-check, route to the unit of the day, start the first level."""
@@ -109,11 +118,10 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
     claim.unit, claim.region = unit, unit.region
     # Every level's reviewers are fixed now, from the unit of the day: a later change of employer, or of the
     # unit's authority, does not move a claim under review.
-    unit_values = {"authority_id": unit.authority_id, "region_id": unit.region_id}
-    for level in levels:
-        for field_name, value in routing(level, unit_values).items():
-            setattr(claim, field_name, value)
+    for field_name, value in claim_routes(unit, levels).items():
+        setattr(claim, field_name, value)
     claim.filed_on, claim.submitted_at = today, now
+    claim.filed_under_exemption = exemption_relied_on(claim, now)
     claim.resubmit_by = None
     # A resubmission starts review afresh: nothing of the earlier round's clock or lateness remains.
     _enter_level(claim, levels[0], today=today)
@@ -169,12 +177,21 @@ def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str |
 
 # --- decisions --------------------------------------------------------------------------------------------
 
-def approval_refusal(claim: Claim, reviewer) -> DomainError | None:
+def approval_refusal(claim: Claim, reviewer, *, reason: str = "", in_batch: bool = False) -> DomainError | None:
     """Why `reviewer` may not approve `claim` now, or None. The one place every approval is checked against.
 
-    Rule 6 in docs/rules.md: only claims whose every current evidence file this same reviewer has opened; and
-    rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside).
+    Rule 6 in docs/rules.md: only claims whose every current evidence file this same reviewer has opened;
+    rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside);
+    rule 3: a claim filed under a make-up exemption since revoked only one by one, with a stated reason.
     """
+    exemption = claim.filed_under_exemption
+    if exemption is not None and exemption.revoked_at is not None:
+        if in_batch:
+            return DomainError("该申报依据的补学豁免已被撤销，须逐条查看并说明理由后审核，不能批量通过。",
+                               code="exemption_revoked_batch")
+        if not reason:
+            return DomainError("该申报依据的补学豁免已被市人社局撤销：如仍审核通过，请在理由中说明依据；否则请退回或不予通过。",
+                               code="exemption_revoked_reason_required", field="reason")
     flags = set(blocking_flags().filter(claim=claim).values_list("status", flat=True))
     if ScreeningFlag.Status.CONFIRMED in flags:
         return DomainError("该申报经市人社局筛查确认存在问题，学时已撤销，不能审核通过。", code="screening_confirmed")
@@ -196,6 +213,23 @@ def _review_action(action: str) -> Action:
     if action not in REVIEW_ACTIONS:
         raise DomainError("请选择审核操作：审核通过、审核不通过或退回修改。", code="invalid_action", field="action")
     return Action(action)
+
+
+def exemption_revoked_notify(*, exemption, now: dt.datetime) -> int:
+    """Tell the person, once the exemption is revoked, which of their claims filed under it still wait on a
+    reviewer (who now sees the revocation and must explain an approval). Returns how many claims."""
+    waiting = list(Claim.objects.filter(filed_under_exemption=exemption, status__in=waiting_statuses())
+                   .order_by("pk").values_list("title", flat=True))
+    user_id = exemption.professional.user_id
+    if waiting and user_id:
+        titles = "、".join(f"“{title}”" for title in waiting)
+        create_and_email([Notification(
+            user_id=user_id, kind="exemption_revoked", created_at=now, link=reverse("records:my_home"),
+            dedupe_key=f"exemption_revoked:{exemption.pk}",
+            text=(f"您 {exemption.year} 年度的补学豁免已被市人社局撤销。依据该豁免提交、尚在审核中的申报 {titles}，"
+                  "审核人员将看到撤销情况，可能退回或不予通过。"),
+        )], now=now, subject="【继续教育】补学豁免已撤销")
+    return len(waiting)
 
 
 def _resubmission_days(year: int) -> int:
@@ -231,7 +265,7 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
     reason = reason.strip()
     new_status = transition(claim.status, action, level, reason=reason, levels=levels)
     if action == Action.APPROVE:
-        refusal = approval_refusal(claim, reviewer)
+        refusal = approval_refusal(claim, reviewer, reason=reason, in_batch=batch_id is not None)
         if refusal is not None:
             raise refusal
 
@@ -447,6 +481,52 @@ def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt
             "claims": [[claim.pk, old, claim.due_on] for claim, old in moved],
         })
     return len(moved)
+
+
+# --- who reviews at level 1 ------------------------------------------------------------------------------
+
+def _bureau_over(actor, unit: Unit) -> None:
+    """Only the HR bureau of the unit's county (or the city's) appoints its reviewers; anyone else gets 404."""
+    scope = scope_for(actor)
+    if not (scope.is_city or (scope.has(Role.COUNTY_HR) and unit.region_id in scope.region_ids)):
+        raise NotFound("未找到该单位。")
+
+
+@transaction.atomic
+def unit_reviewer_appoint(*, unit: Unit, professional_id: int | None, actor, ip: str | None = None) -> RoleMembership:
+    """The county (or city) HR bureau makes one of the unit's current staff who has an account its reviewer."""
+    _bureau_over(actor, unit)
+    staff = (Employment.objects.filter(unit=unit, ended_on__isnull=True, professional_id=professional_id,
+                                       professional__user__is_active=True)
+             .select_related("professional__user").first() if professional_id else None)
+    if staff is None:
+        raise DomainError("请从本单位在职且已开通账号的人员中选择审核员。", code="not_unit_staff", field="professional")
+    user = staff.professional.user
+    membership, created = RoleMembership.objects.get_or_create(user=user, role=Role.UNIT_REVIEWER, unit=unit)
+    if not created:
+        raise DomainError(f"{staff.professional.name}已是本单位审核员。", code="already_reviewer", field="professional")
+    record_event(actor=actor, action="unit_reviewer.appoint", target=membership, ip=ip,
+                 after={"unit": unit.pk, "user": user.pk, "professional": staff.professional_id})
+    return membership
+
+
+@transaction.atomic
+def unit_reviewer_remove(*, unit: Unit, membership_id: int, actor, ip: str | None = None) -> int:
+    """Take the reviewer role away. When the unit has no reviewer left, the claims waiting on it go to the HR
+    bureau of its region, which stands in at level 1; returns how many claims it took over."""
+    _bureau_over(actor, unit)
+    membership = RoleMembership.objects.filter(pk=membership_id, role=Role.UNIT_REVIEWER, unit=unit).first()
+    if membership is None:
+        raise NotFound("未找到该审核员。")
+    before = {"unit": unit.pk, "user": membership.user_id}
+    membership.delete()
+    taken_over = 0
+    if not unit_has_reviewer(unit):
+        taken_over = Claim.objects.filter(unit=unit, status=LEVELS[0].waiting_status,
+                                          level1_region__isnull=True).update(level1_region_id=unit.region_id)
+    record_event(actor=actor, action="unit_reviewer.remove", target=("records.rolemembership", membership_id), ip=ip,
+                 before=before, after={"claims_taken_over_by_bureau": taken_over})
+    return taken_over
 
 
 # --- notifications ----------------------------------------------------------------------------------------

@@ -8,11 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm
+from audits.review import services as review_services
+from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm, ReviewerAppointForm
 from audits.review.models import Notification
 from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, waiting_level
 from audits.review.selectors import (
     acting_level,
+    appointable_staff,
     claim_decision_list,
     claim_evidence_list,
     level_q,
@@ -23,12 +25,14 @@ from audits.review.selectors import (
     review_queue_page_rows,
     review_queue_units,
     reviewable_claims,
+    unit_reviewers_of,
 )
-from audits.review.services import notifications_mark_read, review_batch, review_decide
+from audits.review.services import notifications_mark_read, review_batch, review_decide, unit_reviewer_appoint
 from ce_portal.clock import business_now, business_today
-from ce_portal.errors import refusal_as_message
+from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
-from records.people.access import role_required
+from records.hours.models import Claim
+from records.people.access import get_in_scope_or_404, role_required, units_in_scope
 from records.people.models import Role
 
 PAGE_SIZE = 50
@@ -167,3 +171,42 @@ def notifications_read(request):
             raise Http404("未找到。")
     notifications_mark_read(user=request.user, now=business_now(), notification_id=notification_id)
     return redirect("review:notifications")
+
+
+# --- a unit's reviewers ------------------------------------------------------------------------------------
+
+@role_required(Role.COUNTY_HR, Role.CITY_HR)
+def unit_reviewers(request, pk: int):
+    """The HR bureau over a unit names its reviewers (from its staff who have accounts) or removes them."""
+    unit = get_in_scope_or_404(units_in_scope(request.user), pk=pk)
+    form = ReviewerAppointForm(request.POST or None, staff=appointable_staff(unit))
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form):
+            membership = unit_reviewer_appoint(unit=unit, professional_id=form.cleaned_data["professional"].pk,
+                                               actor=request.user, ip=client_ip(request))
+            messages.success(request, f"已指定{membership.user.get_full_name() or membership.user.username}"
+                                      f"为{unit.name}的审核员，该单位此后提交的申报由其审核。")
+            return redirect("review:unit_reviewers", pk=unit.pk)
+    return render(request, "audits/unit_reviewers.html", {
+        "unit": unit, "reviewers": unit_reviewers_of(unit), "form": form,
+        "waiting_with_bureau": Claim.objects.filter(unit=unit, status=LEVELS[0].waiting_status,
+                                                    level1_region__isnull=False).count(),
+    })
+
+
+@role_required(Role.COUNTY_HR, Role.CITY_HR)
+def unit_reviewer_remove(request, pk: int, membership_pk: int):
+    """A confirmation page, then the removal (POST)."""
+    unit = get_in_scope_or_404(units_in_scope(request.user), pk=pk)
+    membership = get_in_scope_or_404(unit_reviewers_of(unit), pk=membership_pk)
+    if request.method == "POST":
+        with refusal_as_message(request):
+            taken_over = review_services.unit_reviewer_remove(unit=unit, membership_id=membership.pk,
+                                                              actor=request.user, ip=client_ip(request))
+            name = membership.user.get_full_name() or membership.user.username
+            messages.success(request, f"已取消{name}的审核员角色。" + (
+                f"该单位已无审核员，{taken_over} 条待单位审核的申报改由本局代行审核。" if taken_over else ""))
+        return redirect("review:unit_reviewers", pk=unit.pk)
+    return render(request, "audits/unit_reviewer_remove.html", {
+        "unit": unit, "membership": membership, "last": unit_reviewers_of(unit).count() == 1,
+    })

@@ -17,8 +17,10 @@ from django.core.files.base import ContentFile
 
 from audits.calendar.selectors import review_due
 from audits.monitor.services import send_overdue_digests, snapshot_refresh
-from audits.review.rules import LEVELS, routing, waiting_level
-from audits.review.services import evidence_opened, mark_overdue, review_decide, send_due_reminders, waiting_statuses
+from audits.review.rules import LEVELS, waiting_level
+from audits.review.services import (
+    claim_routes, evidence_opened, mark_overdue, review_decide, send_due_reminders, waiting_statuses,
+)
 from audits.trail.models import AuditEvent
 from audits.trail.services import record_event
 from ce_portal.clock import SHANGHAI
@@ -88,8 +90,7 @@ def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, 
     title, kind = rng.choice(TITLES)
     base = rng.choice(bases)
     due = review_due(day, LEVELS[0].working_days)
-    routes = {name: value for level in LEVELS
-              for name, value in routing(level, {"authority_id": unit.authority_id, "region_id": unit.region_id}).items()}
+    routes = claim_routes(unit)
     claim = Claim.objects.create(
         professional_id=person_id, unit=unit, region=unit.region, **routes, year=start.year,
         category=rng.choice([SubjectCategory.PROFESSIONAL] * 3 + [SubjectCategory.PUBLIC]), kind=kind, title=title,

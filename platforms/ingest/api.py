@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import BaseParser
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now
+from ce_portal.errors import error_responses
 from platforms.ingest import rules as ingest
 from platforms.ingest.models import PlatformToken
 from platforms.ingest.rules import hash_token
@@ -130,7 +131,9 @@ class PlatformRecordIn(serializers.Serializer):
 
 
 class IngestRequest(serializers.Serializer):
-    records = PlatformRecordIn(many=True, help_text=f"1 至 {ingest.MAX_BATCH} 条记录。")
+    # A ListField, not PlatformRecordIn(many=True): the schema gets minItems/maxItems from its validators.
+    records = serializers.ListField(child=PlatformRecordIn(), min_length=1, max_length=ingest.MAX_BATCH,
+                                    help_text=f"1 至 {ingest.MAX_BATCH} 条记录。")
 
 
 class RecordResult(serializers.Serializer):
@@ -148,12 +151,6 @@ class IngestResponse(serializers.Serializer):
     duplicate = serializers.IntegerField()
     rejected = serializers.IntegerField()
     results = RecordResult(many=True)
-
-
-class ApiError(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    field = serializers.CharField(required=False)
 
 
 _RECORD_EXAMPLE = {
@@ -219,11 +216,13 @@ class PlatformRecordsIngestApi(APIView):
         request=IngestRequest,
         responses={
             200: IngestResponse,
-            400: OpenApiResponse(ApiError, description="整批被拒绝，未做任何登记。"),
-            401: OpenApiResponse(ApiError, description="缺少令牌、令牌无效或已吊销。"),
-            403: OpenApiResponse(ApiError, description="平台已停用。"),
-            413: OpenApiResponse(ApiError, description="请求体过大。"),
-            415: OpenApiResponse(ApiError, description="Content-Type 不是 application/json。"),
+            **error_responses({
+                400: "整批被拒绝，未做任何登记。",
+                401: "缺少令牌、令牌无效或已吊销。",
+                403: "平台已停用。",
+                413: "请求体过大。",
+                415: "Content-Type 不是 application/json。",
+            }),
         },
         examples=[
             OpenApiExample("一批两条记录", value={"records": [

@@ -5,19 +5,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ce_portal.clock import business_now
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
-from ce_portal.errors import refusal_as_message
+from ce_portal.errors import error_responses, refusal_as_message
 from ce_portal.http import rate_limited
 from records.certificates.models import Certificate, CertificateBundle
 from records.certificates.rules import certificate_refusal, mask_name, serial_normalize
 from records.certificates.selectors import (
-    Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person, certificate_verify,
-    pending_claim_count,
+    VERIFICATION_LABELS, Verification, bundle_get, bundle_list, certificate_get_own, certificate_list_for_person,
+    certificate_verify, pending_claim_count,
 )
 from records.certificates.services import certificate_bundle_request, certificate_request
 from records.hours.selectors import recent_year_hours
@@ -209,12 +211,43 @@ def verification_payload(result: Verification) -> dict:
     return body
 
 
+class VerificationHoursSerializer(serializers.Serializer):
+    public = serializers.CharField(help_text="公需科目学时")
+    professional = serializers.CharField(help_text="专业科目学时")
+    total = serializers.CharField(help_text="总学时")
+
+
+class VerificationSerializer(serializers.Serializer):
+    """The body `verification_payload` builds (for the schema): the certificate's fields only when found."""
+
+    status = serializers.ChoiceField(choices=list(VERIFICATION_LABELS), help_text="核验结果")
+    status_label = serializers.CharField(help_text="核验结果（中文）")
+    serial = serializers.CharField(required=False)
+    name = serializers.CharField(required=False, help_text="持证人姓名（部分隐去）")
+    unit = serializers.CharField(required=False)
+    year = serializers.IntegerField(required=False)
+    hours = VerificationHoursSerializer(required=False)
+    issued_at = serializers.DateTimeField(required=False)
+    pdf_sha256 = serializers.CharField(required=False, allow_null=True)
+    superseded_by = serializers.CharField(required=False, allow_null=True, help_text="取代它的证书编号")
+    revoked_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
 class CertificateVerifyApi(APIView):
     """For title-evaluation systems: the same answer as the public page, as JSON, under the same rate limit."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    @extend_schema(
+        operation_id="certificate_verify", summary="核验学时证明",
+        parameters=[OpenApiParameter("c", str, required=False, description="二维码链接中的验证码（可不填）")],
+        responses={
+            200: VerificationSerializer,
+            404: OpenApiResponse(VerificationSerializer, description="未找到该证书，或验证码无效（status 说明）。"),
+            **error_responses({429: f"每个地址每分钟最多核验 {VERIFY_RATE_PER_MINUTE} 次。"}),
+        },
+    )
     def get(self, request, serial: str):
         if rate_limited(request, "certificate-verify", VERIFY_RATE_PER_MINUTE):
             return Response({"code": "rate_limited", "message": RATE_LIMIT_MESSAGE}, status=429)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from ce_portal.clock import business_now, business_today
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
-from ce_portal.errors import refusal_as_message, refusal_on_form
+from ce_portal.errors import error_responses, refusal_as_message, refusal_on_form
 from records.compliance.forms import ComplianceFilterForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import OVERSEERS, compliance_list, filter_choices, list_years, person_compliance
@@ -153,7 +153,14 @@ class ComplianceApi(APIView):
 
     authentication_classes = [SessionAuthentication, TokenAuthentication]
 
-    @extend_schema(responses=ComplianceSerializer, summary="某人某年度是否达到继续教育学时要求")
+    @extend_schema(operation_id="person_compliance", summary="某人某年度是否达到继续教育学时要求", responses={
+        200: ComplianceSerializer,
+        **error_responses({
+            400: "身份证号码有误（invalid_id_number），或年度尚未开始（year_in_future）。",
+            403: "未登录（会话或 Token）。",
+            404: "没有查询的角色，或该人员不存在或不在您的范围内（两者答复相同）。",
+        }),
+    })
     def get(self, request, id_number: str, year: int):
         result = person_compliance(request.user, id_number=id_number, year=year, today=business_today())
         policy, hours, assessment = result.policy, result.hours, result.hours.assessment

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from audits.review.services import exemption_revoked_notify
 from ce_portal.errors import DomainError
 from ce_portal.http import client_ip
 from records.hours.models import MakeUpExemption, RequirementPolicy
@@ -89,9 +90,14 @@ class MakeUpExemptionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         ip = client_ip(request)
         if change:
+            now = timezone.now()
             makeup_exemption_revoke(exemption=obj, reason=form.cleaned_data["revoke_reason"], revoked_by=request.user,
-                                    now=timezone.now(), ip=ip)
+                                    now=now, ip=ip)
             obj.refresh_from_db()
+            waiting = exemption_revoked_notify(exemption=obj, now=now)
+            if waiting:
+                self.message_user(request, f"依据该豁免提交的 {waiting} 条申报仍在审核中：审核人员将看到撤销情况，"
+                                  "本人已收到通知。")
             return
         granted = makeup_exemption_grant(
             professional=obj.professional, year=obj.year, reason=obj.reason, expires_at=obj.expires_at,

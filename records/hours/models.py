@@ -152,6 +152,12 @@ class Claim(models.Model):
     )
     # Who reviews at level 2, fixed at submission (audits.review.rules.LEVELS): the unit's industry authority,
     # else the region's HR bureau.
+    # The HR bureau that stands in for a unit without a reviewer at level 1 (its region's; set at submission,
+    # or by the migration for claims that waited on such a unit).
+    level1_region = models.ForeignKey(
+        Region, verbose_name="代行单位审核的人社部门", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=False,
+    )
     level2_authority = models.ForeignKey(
         IndustryAuthority, verbose_name="二级审核主管部门", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", db_index=False,
@@ -192,6 +198,12 @@ class Claim(models.Model):
     overdue_since = models.DateTimeField("逾期时间", null=True, blank=True)
     # Set when a reviewer returns the claim: it may come back until this day even after its year closed.
     resubmit_by = models.DateField("重新提交期限", null=True, blank=True)
+    # The make-up exemption that opened the closed year when the claim was submitted: its revocation makes
+    # the claim's approval a decision to be explained (docs/rules.md, rule 3).
+    filed_under_exemption = models.ForeignKey(
+        "MakeUpExemption", verbose_name="依据的补学豁免", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="claims",
+    )
     credit_revoked_at = models.DateTimeField("学时撤销时间", null=True, blank=True)
 
     class Meta:

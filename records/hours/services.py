@@ -73,6 +73,22 @@ def resubmission_window(claim: Claim | None) -> ResubmissionWindow | None:
     return ResubmissionWindow(claim.year, claim.resubmit_by)
 
 
+def _exemption_for(professional: Professional, year: int) -> MakeUpExemption | None:
+    return (
+        MakeUpExemption.objects.filter(professional=professional, year=year, revoked_at__isnull=True)
+        .order_by("-expires_at").first()
+    )
+
+
+def exemption_relied_on(claim: Claim, now: dt.datetime) -> MakeUpExemption | None:
+    """The make-up exemption without which `claim` could not be submitted at `now` (its year closed, no
+    resubmission window), or None when its year is open to it anyway."""
+    if filing_year_problem(claim.year, now, filing_close=_filing_close(claim.year),
+                           window=resubmission_window(claim)) is None:
+        return None
+    return _exemption_for(claim.professional, claim.year)
+
+
 def activity_problems(*, professional: Professional, start_date: dt.date, end_date: dt.date, hours: Decimal,
                       now: dt.datetime, claim: Claim | None = None) -> list[Problem]:
     """The activity's dates and hours, and whether its year is still open to this person at `now`."""
@@ -80,10 +96,7 @@ def activity_problems(*, professional: Professional, start_date: dt.date, end_da
     problems = [*dates, *hours_problems(hours, start_date, end_date)]
     if not dates:
         year = start_date.year
-        exemption = (
-            MakeUpExemption.objects.filter(professional=professional, year=year, revoked_at__isnull=True)
-            .order_by("-expires_at").first()
-        )
+        exemption = _exemption_for(professional, year)
         year_problem = filing_year_problem(year, now, exemption, filing_close=_filing_close(year),
                                            window=resubmission_window(claim))
         if year_problem:

@@ -53,6 +53,12 @@ def _send(request, claim: Claim) -> Claim:
 
 def _sent_message(request, claim: Claim) -> None:
     provisional = "（暂定，待国务院公布放假安排后重新计算）" if claim.due_provisional else ""
+    if claim.level1_region_id:
+        messages.warning(
+            request, f"已提交。{claim.unit.name}尚未设置审核员，本申报由{claim.level1_region.name}人社局代行单位审核，"
+            f"应于 {claim.due_on:%Y年%m月%d日} 前完成审核{provisional}；请提醒单位向人社局申请设置审核员。"
+        )
+        return
     messages.success(
         request, f"已提交至{claim.unit.name}审核，单位应于 {claim.due_on:%Y年%m月%d日} 前完成审核{provisional}。"
     )

@@ -10,7 +10,9 @@ from django.db.models.functions import Coalesce
 
 from audits.trail.models import AuditEvent
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
-from records.people.models import Employment, Professional, RecordClaim, Region, TransferRequest, Unit
+from records.people.models import (
+    Employment, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
+)
 
 UNIT_SEARCH_LIMIT = 20
 
@@ -214,6 +216,11 @@ def professional_get(user, pk: int) -> Professional:
     from records.people.access import get_in_scope_or_404
 
     return get_in_scope_or_404(professionals_in_scope(user), pk=pk)
+
+
+def unit_has_reviewer(unit: Unit) -> bool:
+    """Whether anyone can decide the unit's claims at level 1 (an active account with the unit's reviewer role)."""
+    return RoleMembership.objects.filter(role=Role.UNIT_REVIEWER, unit=unit, user__is_active=True).exists()
 
 
 def employment_on(professional: Professional, day) -> Employment | None:

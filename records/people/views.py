@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.review.selectors import unread_notification_count
+from audits.review.selectors import unread_notification_count, units_without_reviewer
 from ce_portal.clock import business_today
 from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
 from ce_portal.http import rate_limited
@@ -100,6 +100,10 @@ def authority_home(request):
     })
 
 
+# The county desk lists the units nobody reviews, the most waiting claims first; the rest are in the table.
+WITHOUT_REVIEWER_SHOWN = 50
+
+
 @role_required(Role.COUNTY_HR)
 def county_home(request):
     search = request.GET.get("q", "").strip()
@@ -109,6 +113,8 @@ def county_home(request):
         "scope_names": [m.region for m in request.scope.memberships if m.role == Role.COUNTY_HR],
         "page": _page(request, units), "q": search,
         "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
+        "without_reviewer": units_without_reviewer(request.user)[:WITHOUT_REVIEWER_SHOWN],
+        "manage_reviewers": True,
     })
 
 
@@ -120,6 +126,7 @@ def city_home(request):
     return render(request, "records/city_home.html", {
         "counties": county_list(), "page": _page(request, units), "q": search, "region_id": region_id,
         "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
+        "manage_reviewers": True,
     })
 
 

@@ -135,3 +135,13 @@ def test_two_final_approvals_credit_the_hours_once(alice, hank, health_bureau):
 
     assert sum(isinstance(d.outcome, ReviewDecision) for d in deciders) == 1
     assert credited_hours(alice.pk, 2025) == (0, claim.hours)
+
+
+def test_a_decision_made_outside_any_transaction_takes_its_own(alice, ada):
+    """The decide page calls review_decide in autocommit (no ATOMIC_REQUESTS): its row lock needs the
+    service's own transaction, or every single decision on PostgreSQL is a TransactionManagementError (500)."""
+    claim = claim_with_evidence(alice)
+    open_all(ada, claim)
+    assert not connection.in_atomic_block
+    decision = review_decide(claim_id=claim.pk, reviewer=ada, action="approve", now=NOW)
+    assert Claim.objects.get(pk=claim.pk).status == decision.claim.status == "unit_approved"

@@ -57,3 +57,19 @@ def test_a_second_run_adds_nothing(seeded):
     with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
         call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert (Claim.objects.count(), ReviewDecision.objects.count(), OverdueSnapshot.objects.count()) == before
+
+
+def test_every_claim_waiting_in_the_demo_has_someone_who_can_decide_it(seeded):
+    """A unit with staff but no reviewer shows the county standing in (issue 12, case 1)."""
+    from audits.review.selectors import reviewable_claims
+    from records.people.models import RoleMembership
+
+    waiting = Claim.objects.filter(status__in=["submitted", "unit_approved"])
+    reviewers = get_user_model().objects.filter(
+        pk__in=RoleMembership.objects.exclude(role="professional").values("user_id"), is_active=True)
+    decidable = set()
+    for user in reviewers:
+        decidable |= set(reviewable_claims(user).filter(pk__in=waiting).values_list("pk", flat=True))
+    assert waiting.exists()
+    assert set(waiting.values_list("pk", flat=True)) <= decidable
+    assert waiting.filter(level1_region__isnull=False).exists()  # the county's stand-in is part of the demo

@@ -79,7 +79,11 @@ def test_level_2_goes_to_the_units_authority_else_to_the_hr_bureau_of_its_region
     assert routing(level_2, {"authority_id": 7, "region_id": 3}) == {"level2_authority_id": 7, "level2_region_id": None}
     assert routing(level_2, {"authority_id": None, "region_id": 3}) == {"level2_authority_id": None,
                                                                          "level2_region_id": 3}
-    assert routing(LEVELS[0], {"authority_id": 7, "region_id": 3}) == {}  # the unit itself reviews level 1
+    # The unit itself reviews level 1; for a unit without a reviewer, the HR bureau of its region stands in.
+    assert routing(LEVELS[0], {"authority_id": 7, "region_id": 3, "region_id_without_reviewer": None}) == {
+        "level1_region_id": None}
+    assert routing(LEVELS[0], {"authority_id": 7, "region_id": 3, "region_id_without_reviewer": 3}) == {
+        "level1_region_id": 3}
 
 
 # --- a third level, described as data -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0016_employment_messages'),
+        ('records', '0018_claim_level1_region'),
     ]
 
     operations = [

@@ -306,6 +306,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The day's last figures: the point the monitors' chart keeps for today.
     "snapshot-end-of-day": {"task": "audits.monitor.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
     "due-reminders": {"task": "audits.review.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
+    # Decisions reach the person by mail within minutes; a notice a mail outage held up goes out on a later run.
+    "mail-notifications": {
+        "task": "audits.review.tasks.mail_pending_notifications", "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
     "overdue-digest": {"task": "audits.monitor.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
     # In the quiet of the night: the day's new claims screened against every earlier one.
     "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},

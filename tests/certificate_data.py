@@ -1,5 +1,6 @@
 """Credited hours for certificate tests: platform records and approved claims, with the kept totals rebuilt."""
 import datetime as dt
+import subprocess
 from decimal import Decimal
 
 from platforms.registry.models import LearningPlatform
@@ -43,3 +44,9 @@ def make_compliant(professional, year=2025):
         approved_claim(professional, hours="30", year=year, start=dt.date(year, 9, 15), title="急诊急救技能面授培训",
                        provider_name="平顶山市第一人民医院"),
     ]
+
+
+def pdf_text(certificate) -> str:
+    """The certificate's rendered PDF as pdftotext reads it (layout kept)."""
+    return subprocess.run(["pdftotext", "-layout", certificate.pdf.path, "-"], capture_output=True, text=True,
+                          check=True).stdout

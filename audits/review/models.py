@@ -60,7 +60,8 @@ class ReviewDecision(models.Model):
 
 
 class Notification(models.Model):
-    """In-app notice (reminders, digests). `dedupe_key` makes a reminder sent twice land once."""
+    """In-app notice (reminders, digests, decisions), mailed too where the user has an address. `dedupe_key`
+    makes a notice written twice land once."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
@@ -76,7 +77,11 @@ class Notification(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "站内通知"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            # The mail queue: notices not mailed yet, oldest first (`mail_pending_notifications`).
+            models.Index(fields=["created_at"], name="notification_mail_pending", condition=Q(emailed_at__isnull=True)),
+        ]
 
     def __str__(self):
         return self.text[:40]

@@ -47,6 +47,7 @@ from audits.review.selectors import (
 from audits.screening.models import ScreeningFlag
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.formatting import hours_text
 from records.hours.models import Claim, EvidenceFile, RequirementPolicy
 from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus
 from records.hours.services import (
@@ -298,7 +299,52 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         after={**claim_snapshot(claim), "level": level, "reason": reason, "on_time": decision.on_time,
                "batch_id": batch_id},
     )
+    _tell_the_claimant(claim, decision, now=now)
     return decision
+
+
+def _tell_the_claimant(claim: Claim, decision: ReviewDecision, *, now: dt.datetime) -> None:
+    """The person learns the outcome in the portal (and by mail, from the queue `mail_pending_notifications`
+    drains, so a mail server that is down loses nothing): approved and credited, returned with the reason and
+    the last day to come back, or rejected with the reason. A level passed on to the next says nothing yet."""
+    user_id = claim.professional.user_id
+    text = decision_notice_text(claim, reason=decision.reason)
+    if user_id is None or text is None:
+        return
+    Notification.objects.create(user_id=user_id, kind=f"claim_{claim.status}", text=text, created_at=now,
+                                link=reverse("records:claim_detail", args=[claim.pk]),
+                                dedupe_key=f"decision:{decision.pk}")
+    notifications_changed([user_id])
+
+
+def tell_credit_revoked(flag: ScreeningFlag, *, now: dt.datetime) -> bool:
+    """After city_hr confirmed a screening flag: the person learns which hours were taken out, and why."""
+    subject = flag.claim or flag.platform_record
+    user_id = flag.professional.user_id
+    if flag.status != ScreeningFlag.Status.CONFIRMED or user_id is None:
+        return False
+    what = f"学时申报“{subject.title}”" if flag.claim_id else f"平台学时“{subject.course_title}”"
+    reason = f"：{flag.resolution_reason}" if flag.resolution_reason else ""
+    Notification.objects.create(
+        user_id=user_id, kind="credit_revoked", created_at=now, dedupe_key=f"credit_revoked:{flag.pk}",
+        link=reverse("records:my_year", args=[subject.year]),
+        text=(f"经市人社局筛查确认（{flag.get_rule_display()}{reason}），您的{what}的 {hours_text(subject.hours)} 学时"
+              f"已从 {subject.year} 年度撤销；该年度涉及的学时证明随之失效或更新。如有异议，请联系所在单位或市人社局。"),
+    )
+    notifications_changed([user_id])
+    return True
+
+
+def decision_notice_text(claim: Claim, *, reason: str) -> str | None:
+    title = f"您的学时申报“{claim.title}”"
+    if claim.status == ClaimStatus.APPROVED:
+        return f"{title}已审核通过，{hours_text(claim.hours)} 学时已计入 {claim.year} 年度。"
+    if claim.status == ClaimStatus.RETURNED:
+        until = f"请于 {claim.resubmit_by:%Y年%m月%d日} 前修改并重新提交。" if claim.resubmit_by else "请修改后重新提交。"
+        return f"{title}被退回修改，理由：{reason}。{until}"
+    if claim.status == ClaimStatus.REJECTED:
+        return f"{title}审核不通过，理由：{reason}。"
+    return None
 
 
 @dataclass(frozen=True)
@@ -558,6 +604,31 @@ def create_and_email(notices: list[Notification], *, now: dt.datetime, subject: 
     notifications_changed(n.user_id for n in notices)
     email_notifications(keys=keys, now=now, subject=subject)
     return created
+
+
+# Mail older than this is not worth sending any more: the notice is in the portal anyway.
+MAIL_PENDING_DAYS = 3
+MAIL_BATCH = 500
+SUBJECTS = {"claim_approved": "【继续教育】学时申报已审核通过", "claim_returned": "【继续教育】学时申报被退回修改",
+            "claim_rejected": "【继续教育】学时申报审核不通过", "credit_revoked": "【继续教育】学时已被撤销"}
+
+
+def mail_pending_notifications(*, now: dt.datetime) -> int:
+    """Mail the notices written in the last few days that have not gone out (their writer could not mail
+    them, or the mail server was down); returns how many were sent. Run every few minutes by beat."""
+    pending = (Notification.objects.filter(emailed_at__isnull=True, created_at__gte=now - dt.timedelta(days=MAIL_PENDING_DAYS))
+               .exclude(user__email="").order_by("created_at"))
+    sent = 0
+    for kind, keys in _keys_by_kind(pending.values_list("kind", "dedupe_key")[:MAIL_BATCH]).items():
+        sent += email_notifications(keys=keys, now=now, subject=SUBJECTS.get(kind, "【继续教育】站内通知"))
+    return sent
+
+
+def _keys_by_kind(rows) -> dict[str, list[str]]:
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, key in rows:
+        by_kind[kind].append(key)
+    return by_kind
 
 
 def email_notifications(*, keys: list[str], now: dt.datetime, subject: str) -> int:

@@ -29,6 +29,12 @@ def mark_overdue_claims() -> int:
 
 
 @shared_task
+def mail_pending_notifications() -> int:
+    """Mail the notices that have not gone out yet (decisions, and whatever a mail server outage held up)."""
+    return review.mail_pending_notifications(now=business_clock()[1])
+
+
+@shared_task
 def remind_due_reviews() -> int:
     today, now = business_clock()
     return review.send_due_reminders(today=today, now=now)

@@ -1,9 +1,11 @@
 """city_hr's screening pages: the flag queue, a flag with everything it involves, its resolution, a run now."""
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from audits.review.services import tell_credit_revoked
 from audits.screening.forms import FlagFilterForm, ResolveForm
 from audits.screening.rules import BLOCKING_RULES, Rule
 from audits.screening.selectors import (
@@ -61,9 +63,10 @@ def resolve(request, pk: int):
             "flag": flag, "form": form, "subject": flag.claim or flag.platform_record,
             "certificates": certificates_at_stake(flag),
         })
-    with refusal_as_message(request, "未处理："):
-        flag = flag_resolve(flag=flag, action=data["action"], reason=data["reason"], actor=request.user,
-                            now=business_now())
+    with refusal_as_message(request, "未处理："), transaction.atomic():
+        now = business_now()
+        flag = flag_resolve(flag=flag, action=data["action"], reason=data["reason"], actor=request.user, now=now)
+        tell_credit_revoked(flag, now=now)
         messages.success(request, f"疑点 #{flag.pk}（{flag.professional.name}）{flag.get_status_display()}。")
         return redirect("screening:flags")
     return redirect("screening:flag", pk=pk)

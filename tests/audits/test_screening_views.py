@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from audits.review.models import Notification
 from audits.screening.models import ScreeningFlag
 from audits.screening.services import screening_run
 from audits.trail.models import AuditEvent
@@ -129,6 +130,9 @@ def test_confirming_asks_first_and_names_the_certificate_it_revokes(client, chen
     flag.refresh_from_db()
     certificate.refresh_from_db()
     assert (flag.status, flag.resolved_by, certificate.status) == ("confirmed", cheng, "revoked")
+    # alice is told which hours went, and why (issue 14, notifications).
+    notice = Notification.objects.get(user=alice.user, kind="credit_revoked")
+    assert f"的 {claims[2].hours.normalize():f} 学时已从 2025 年度撤销" in notice.text and "伪造" in notice.text
     page = client.get(reverse("screening:flag", args=[flag.pk])).content.decode()
     assert "学时已撤销" in page and 'name="action"' not in page  # resolved: no form any more
 

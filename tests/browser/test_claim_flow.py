@@ -25,7 +25,8 @@ def phone(browser, live_server):
     context.close()
 
 
-def test_a_professional_files_a_claim_with_a_pdf_and_sees_it_under_review(phone, alice, tmp_path):
+def test_a_professional_files_a_claim_with_a_pdf_and_sees_it_under_review(phone, alice, ada, tmp_path):
+    # ada reviews alice's unit: the claim goes to the unit itself (without her, the county would stand in).
     certificate = tmp_path / "结业证书.pdf"
     certificate.write_bytes(MINIMAL_PDF)
     # tick=True: the clock runs on from Friday morning in every thread, the live server's included.

@@ -28,7 +28,7 @@ from records.certificates.services import (
 from records.certificates.views import VERIFY_RATE_PER_MINUTE
 from records.hours.models import Claim, PlatformRecord
 from records.hours.services import recompute_year_totals
-from tests.certificate_data import approved_claim, make_compliant, platform_record
+from tests.certificate_data import approved_claim, make_compliant, pdf_text, platform_record
 from tests.factories import SHANGHAI, ClaimFactory
 
 NOW = dt.datetime(2025, 11, 3, 10, tzinfo=SHANGHAI)
@@ -55,11 +55,6 @@ def _issued(person, year=2025) -> Certificate:
     certificate_render(certificate_id=certificate.pk, now=NOW)
     certificate.refresh_from_db()
     return certificate
-
-
-def _pdf_text(certificate) -> str:
-    return subprocess.run(["pdftotext", "-layout", certificate.pdf.path, "-"], capture_output=True, text=True,
-                          check=True).stdout
 
 
 # --- eligibility -----------------------------------------------------------------------------------------
@@ -156,7 +151,7 @@ def test_a_render_abandoned_by_a_dead_worker_is_taken_over(alice):
 def test_the_pdf_states_name_hours_and_records_in_chinese(alice):
     make_compliant(alice)
     certificate = _issued(alice)
-    text = _pdf_text(certificate)
+    text = pdf_text(certificate)
     assert "继续教育学时证明" in text
     assert "张爱丽" in text
     assert "新华区第一医院" in text

@@ -5,7 +5,6 @@ on 1 December states the hours "as of" that day and says it is interim (阶段�
 asking again issues the year-end certificate, which supersedes it, though the records did not change.
 """
 import datetime as dt
-import subprocess
 
 import pytest
 import time_machine
@@ -16,7 +15,7 @@ from ce_portal.clock import SHANGHAI
 from records.certificates.models import Certificate
 from records.certificates.rules import certificate_interim
 from records.certificates.services import certificate_render
-from tests.certificate_data import make_compliant
+from tests.certificate_data import make_compliant, pdf_text
 
 FIRST_OF_DECEMBER = dt.datetime(2025, 12, 1, 10, tzinfo=SHANGHAI)
 AFTER_THE_CLOSE = dt.datetime(2026, 1, 5, 10, tzinfo=SHANGHAI)
@@ -48,17 +47,12 @@ def _ask(client, person, now) -> Certificate:
     return certificate
 
 
-def _text(certificate) -> str:
-    return subprocess.run(["pdftotext", "-layout", certificate.pdf.path, "-"], capture_output=True, text=True,
-                          check=True).stdout
-
-
 @pytest.mark.django_db
 def test_on_1_december_the_certificate_says_it_is_interim_and_as_of_when(client, alice):
     make_compliant(alice)
     certificate = _ask(client, alice, FIRST_OF_DECEMBER)
     assert certificate.content["interim"] is True
-    text = _text(certificate)
+    text = pdf_text(certificate)
     assert "阶段性" in text
     assert "截至 2025年12月1日" in text
     verify = client.get(reverse("records:verify", args=[certificate.serial])).content.decode()
@@ -75,7 +69,7 @@ def test_after_the_close_asking_again_issues_the_year_end_certificate_that_super
     assert final.content["records"] == interim.content["records"]
     interim.refresh_from_db()
     assert (interim.status, interim.superseded_by_id) == (Certificate.Status.SUPERSEDED, final.pk)
-    text = _text(final)
+    text = pdf_text(final)
     assert "阶段性" not in text
     assert "达到本年度继续教育学时要求" in text
     # Asked once more, the year-end certificate stays.

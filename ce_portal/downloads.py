@@ -1,7 +1,8 @@
 """Built downloads (a compliance XLSX, a unit's certificate ZIP): what every kind has in common, written once.
 
 Each is built by a Celery task for the person who asked, who follows its progress on a page and downloads
-it within minutes. Kept for ever, they would fill the disk (a city XLSX is 11 MB, a 500-person ZIP tens of
+it within minutes. A build writes its heartbeat as it progresses; one that stops moving (its worker killed,
+its message lost) is queued again by the sweep, or failed once out of attempts (`ce_portal/jobs.py`). Kept for ever, they would fill the disk (a city XLSX is 11 MB, a 500-person ZIP tens of
 MB) and keep personal data lying around: after DOWNLOAD_RETENTION the file is deleted and the job says
 已过期; asking again builds a fresh one from the current data.
 
@@ -21,14 +22,13 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from ce_portal.jobs import Verdict, job_verdict, stalled_reason
+from ce_portal.queue import enqueue_on_commit
+
 logger = logging.getLogger(__name__)
 
 
 DOWNLOAD_RETENTION = dt.timedelta(days=7)
-
-
-# A download still unfinished after this long is taken for lost: asking again starts a new one.
-STALE_DOWNLOAD = dt.timedelta(minutes=30)
 
 
 ERROR_LENGTH = 300
@@ -42,6 +42,9 @@ class DownloadStatus(models.TextChoices):
     EXPIRED = "expired", "已过期"  # its file deleted after DOWNLOAD_RETENTION
 
 
+UNDER_WAY = [DownloadStatus.PENDING, DownloadStatus.RUNNING]
+
+
 def status_field(*, running: str = DownloadStatus.RUNNING.label) -> models.CharField:
     """The status column; `running` says what this kind of download is doing meanwhile (正在打包 for a ZIP)."""
     choices = [(value, running if value == DownloadStatus.RUNNING else label)
@@ -53,14 +56,19 @@ class DownloadJobQuerySet(models.QuerySet):
     """A download's way from pending to ready or failed. Not atomic on purpose: each step must be visible to
     other workers and to the polling page while the (slow) build runs."""
 
-    def under_way(self, *, now: dt.datetime) -> "DownloadJobQuerySet":
-        """Those still queued or being built, less the ones taken for lost (STALE_DOWNLOAD)."""
-        return self.filter(status__in=[DownloadStatus.PENDING, DownloadStatus.RUNNING],
-                           created_at__gte=now - STALE_DOWNLOAD)
+    def under_way(self) -> "DownloadJobQuerySet":
+        """Those still queued or being built (the sweep re-queues or fails the ones that stalled)."""
+        return self.filter(status__in=UNDER_WAY)
 
     def claim(self, pk: int, **fields) -> bool:
-        """Take a pending job to build it. A conditional UPDATE: of two workers handed it, only one builds."""
-        return bool(self.filter(pk=pk, status=DownloadStatus.PENDING).update(status=DownloadStatus.RUNNING, **fields))
+        """Take a pending job to build it. A conditional UPDATE: of two workers handed it, only one builds.
+        Each claim is one attempt (ce_portal/jobs.py bounds them)."""
+        return bool(self.filter(pk=pk, status=DownloadStatus.PENDING).update(
+            status=DownloadStatus.RUNNING, attempts=models.F("attempts") + 1, heartbeat_at=timezone.now(), **fields))
+
+    def progress(self, pk: int, **fields) -> None:
+        """The build moved on: its figures, and the heartbeat that keeps the sweep away."""
+        self.filter(pk=pk).update(heartbeat_at=timezone.now(), **fields)
 
     def failed(self, pk: int, error: Exception) -> None:
         message = str(getattr(error, "message", error))  # a DomainError's message is what a person reads
@@ -73,9 +81,15 @@ class DownloadJobQuerySet(models.QuerySet):
 
 class DownloadJob(models.Model):
     """A file built in the background for the person who asked. `done` of `total` counts what the kind
-    counts (people for a ZIP, rows for an XLSX); each kind declares its own `file`, stored where it says."""
+    counts (people for a ZIP, rows for an XLSX); each kind declares its own `file`, stored where it says,
+    and `build_task`, the dotted name of the task that builds it."""
 
     Status = DownloadStatus
+
+    # A build writes its heartbeat at least this often (every few people or thousands of rows): one silent
+    # for longer is taken for lost.
+    time_limit = dt.timedelta(minutes=5)
+    build_task: str
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
@@ -86,6 +100,8 @@ class DownloadJob(models.Model):
     error = models.CharField("失败原因", max_length=ERROR_LENGTH, blank=True)
     created_at = models.DateTimeField("申请时间")
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
 
     file: models.FileField
 
@@ -94,6 +110,10 @@ class DownloadJob(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
+
+    @property
+    def last_progress_at(self) -> dt.datetime:
+        return self.heartbeat_at or self.created_at
 
     @property
     def percent(self) -> int:
@@ -115,6 +135,43 @@ def download_build(*, job: DownloadJob, write: Callable[[IO[bytes]], dict]) -> N
         model.objects.failed(job.pk, exc)
         raise
     model.objects.ready(job.pk, file=job.file.name, **figures)
+
+
+def download_revive(job: DownloadJob, *, now: dt.datetime) -> Verdict:
+    """Apply `job_verdict` to a job under way: queue a stalled one again (from the start: its worker is gone)
+    or mark it failed once out of attempts. Conditional UPDATEs on the heartbeat read: a job that moved
+    meanwhile, or that another sweep took care of, is left alone."""
+    model = type(job)
+    verdict = job_verdict(under_way=job.status in UNDER_WAY, last_progress_at=job.last_progress_at,
+                          attempts=job.attempts, now=now, time_limit=model.time_limit)
+    as_read = model.objects.filter(pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at)
+    if verdict is Verdict.REQUEUE and as_read.update(status=DownloadStatus.PENDING, heartbeat_at=now):
+        logger.warning("%s %s stalled (attempt %s): queued again", model._meta.label, job.pk, job.attempts)
+        enqueue_on_commit(model.build_task, job.pk)
+    elif verdict is Verdict.GIVE_UP and as_read.update(
+            status=DownloadStatus.FAILED, error=stalled_reason(job.attempts), finished_at=now):
+        logger.error("%s %s stalled %s times: failed", model._meta.label, job.pk, job.attempts)
+    return verdict
+
+
+def download_in_progress(jobs: DownloadJobQuerySet, *, now: dt.datetime) -> DownloadJob | None:
+    """The newest of these jobs still under way, for a person asking again: queued again if it had stalled;
+    None when there is none or it has just been failed, so that the request starts a new one."""
+    job = jobs.under_way().order_by("-created_at", "-id").first()
+    if job is None or download_revive(job, now=now) is Verdict.GIVE_UP:
+        return None
+    return job
+
+
+def stalled_downloads_sweep(*, now: dt.datetime) -> dict[Verdict, int]:
+    """The periodic sweep (ce_portal.tasks.sweep_stalled_downloads): every job of every kind still under way
+    gets its verdict. Jobs under way are few (a handful per person asking), so each is judged in Python by
+    the one rule rather than pre-filtered by a copy of it in SQL."""
+    counts = {verdict: 0 for verdict in Verdict}
+    for model in download_models():
+        for job in model.objects.under_way().iterator():
+            counts[download_revive(job, now=now)] += 1
+    return counts
 
 
 def download_models() -> list[type[DownloadJob]]:

@@ -121,9 +121,15 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'ce_portal.sqlite3'}"),
         # Persistent connections: a new PostgreSQL connection costs ≈5 ms per request (docs/measurements.md).
         conn_max_age=int(env_str("CONN_MAX_AGE", "60")),
+        # A connection that died with a database restart is noticed and replaced at the next request's first
+        # query, so the portal recovers without a restart of its own (tests/test_faults.py).
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # While the database is unreachable a request gives up quickly and says so (ce_portal/outage.py),
+    # rather than holding a web worker for the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # The demo runs web, worker and beat against one SQLite file: wait for locks rather than fail. A deferred
@@ -250,11 +256,15 @@ if ENVIRONMENT == "production":
 
 # --- Celery ---------------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
-CELERY_FILESYSTEM_DIR = BASE_DIR / "var" / "celery"
+CELERY_FILESYSTEM_DIR = Path(env_str("CELERY_FILESYSTEM_DIR", str(BASE_DIR / "var" / "celery")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down must not stop filing or deciding: the cache then answers as empty (ce_portal/cache.py), and
+    # a connection attempt gives up within a second instead of holding the request.
+    CACHES = {"default": {"BACKEND": "ce_portal.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
     # Every page reads the session: from the shared Redis cache, written through to the database. Not with
     # the per-process cache below, where one process would keep a session another had ended.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -278,8 +288,17 @@ else:
 CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
                    "OPTIONS": {"MAX_ENTRIES": 512}}
 CELERY_TIMEZONE = TIME_ZONE
+# Acknowledged after the task ran, so a message Redis handed to a worker that died is handed out again (after
+# the visibility timeout). reject_on_worker_lost stays off: the database row, not the message, says what is
+# left to do, and the sweep (ce_portal/jobs.py) re-queues a stalled job on both brokers (the filesystem one
+# cannot redeliver at all); redelivering every message of a dead worker at once would also replay a job
+# that kills its worker (too big for memory) without bound.
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queueing from a request: one quick try, then ce_portal/queue.py logs and drops the message, and the sweep
+# queues it again from its row. Celery's default would retry for about a second and a half per message.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Periodic jobs; the database is the truth for every deadline, so each job may run late or twice. Times are
 # Asia/Shanghai (CELERY_TIMEZONE). A frequent job's message expires before its next run, so a worker that
@@ -305,6 +324,19 @@ CELERY_BEAT_SCHEDULE: dict = {
     "overdue-digest": {"task": "audits.monitor.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
     # In the quiet of the night: the day's new claims screened against every earlier one.
     "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
+    # Background work whose worker died or whose message was lost (Redis down, or the filesystem broker, which
+    # forgets a message once taken) is queued again from its row, or failed once out of attempts (ce_portal/jobs.py).
+    "sweep-stalled-downloads": {
+        "task": "ce_portal.tasks.sweep_stalled_downloads", "schedule": crontab(minute="*/5"), "options": {"expires": 4 * 60},
+    },
+    "sweep-stalled-renders": {
+        "task": "records.certificates.tasks.sweep_stalled_renders", "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    # A calendar edit queues the recompute; if the broker was down then, the night's run catches up.
+    "recompute-due-dates": {
+        "task": "audits.review.tasks.recompute_due_dates", "schedule": crontab(hour=0, minute=1),
+    },
     "purge-expired-downloads": {"task": "ce_portal.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
     # Files a crash or a rollback left behind with no row naming them (ce_portal/storage.py).
     "sweep-orphan-files": {"task": "ce_portal.tasks.sweep_orphan_files", "schedule": crontab(hour=3, minute=45)},

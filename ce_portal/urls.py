@@ -26,3 +26,8 @@ urlpatterns = [
     path("api/docs/", csp_update({"img-src": ["data:"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
          name="api-docs"),
 ]
+
+# The database out of reach is a 503 saying 系统繁忙, wherever it failed; anything else, Django's own pages
+# (ce_portal/outage.py).
+handler500 = "ce_portal.outage.server_error"
+handler400 = "ce_portal.outage.bad_request"

@@ -8,6 +8,7 @@ from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
 from audits.calendar.selectors import fresh_calendar
 from audits.review import services as review
 from ce_portal.clock import business_clock
+from ce_portal.queue import enqueue_on_commit
 
 
 @shared_task
@@ -47,4 +48,4 @@ def working_calendar_changed(**kwargs):
     """Recompute the stored provisional deadlines once a calendar edit is committed. Connected after the
     calendar's own receiver (audits.apps), whose commit hook publishes the new calendar first, so the worker
     reads the new version."""
-    transaction.on_commit(recompute_due_dates.delay)
+    enqueue_on_commit("audits.review.tasks.recompute_due_dates")

@@ -44,6 +44,8 @@ class Certificate(models.Model):
         "生成状态", max_length=12, choices=RenderStatus.choices, default=RenderStatus.PENDING
     )
     render_started_at = models.DateTimeField("开始生成时间", null=True, blank=True)
+    # Workers that took up the rendering: bounded by ce_portal/jobs.py's MAX_ATTEMPTS.
+    render_attempts = models.PositiveSmallIntegerField("生成尝试次数", default=0)
     render_error = models.CharField("生成失败原因", max_length=300, blank=True)
     content = models.JSONField("证明内容快照")
     public_hours = models.DecimalField("公需科目学时", max_digits=7, decimal_places=1)
@@ -91,6 +93,8 @@ def certificate_bundle_storage_name(instance, filename) -> str:
 
 class CertificateBundle(DownloadJob):
     """A unit's certificates of one year in one ZIP, built by a Celery task that reports its progress."""
+
+    build_task = "records.certificates.tasks.certificate_bundle_task"
 
     unit = models.ForeignKey(Unit, verbose_name="用人单位", on_delete=models.PROTECT, related_name="certificate_bundles")
     year = models.PositiveSmallIntegerField("学时年度")

@@ -19,13 +19,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from audits.trail.services import record_event
-from ce_portal.downloads import download_build
+from ce_portal.downloads import download_build, download_in_progress
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.jobs import Verdict, job_verdict, stalled_reason
 from ce_portal.pdf import CJK_FAMILY, render_pdf
 from ce_portal.queue import enqueue, enqueue_on_commit
 from records.certificates.models import Certificate, CertificateBundle, certificate_storage_name
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 # A render claimed this long ago and never finished belongs to a worker that died: another may take it.
 STALE_RENDER = dt.timedelta(minutes=5)
+
+
+WAITING_RENDERS = [Certificate.RenderStatus.PENDING, Certificate.RenderStatus.RENDERING]
 
 
 BUNDLE_WAIT_FOR_RENDER = 60  # seconds a bundle waits for a certificate another worker is rendering
@@ -141,8 +145,8 @@ def certificate_obtain(*, professional: Professional, year: int, now: dt.datetim
     current = valid_certificate(professional.pk, year, for_update=True)
     if current is not None and _same_records(current, content):
         if current.render_status == Certificate.RenderStatus.FAILED:
-            current.render_status, current.render_error = Certificate.RenderStatus.PENDING, ""
-            current.save(update_fields=["render_status", "render_error"])
+            current.render_status, current.render_error, current.render_attempts = Certificate.RenderStatus.PENDING, "", 0
+            current.save(update_fields=["render_status", "render_error", "render_attempts"])
         return current
     refusal = _refusal(professional, year, content, timezone.localdate(now))
     if refusal is not None:
@@ -225,7 +229,8 @@ def certificate_render(*, certificate_id: int, now: dt.datetime) -> bool:
         render_status=Certificate.RenderStatus.RENDERING, render_started_at__lt=now - STALE_RENDER
     )
     claimed = Certificate.objects.filter(claimable, pk=certificate_id).update(
-        render_status=Certificate.RenderStatus.RENDERING, render_started_at=now
+        render_status=Certificate.RenderStatus.RENDERING, render_started_at=now,
+        render_attempts=F("render_attempts") + 1,
     )
     if not claimed:
         return False
@@ -249,6 +254,31 @@ def certificate_render(*, certificate_id: int, now: dt.datetime) -> bool:
     return bool(stored)
 
 
+def stalled_renders_sweep(*, now: dt.datetime) -> dict[Verdict, int]:
+    """The periodic sweep's part for certificates (records.certificates.tasks.sweep_stalled_renders): a
+    rendering queued but never taken up (its message lost, the broker down) or taken up by a worker that
+    died is queued again (`certificate_render` takes over a claim older than STALE_RENDER); one whose
+    workers died MAX_ATTEMPTS times says it failed and why, and asking again starts anew."""
+    counts = {verdict: 0 for verdict in Verdict}
+    waiting = Certificate.objects.filter(render_status__in=WAITING_RENDERS).only(
+        "pk", "render_status", "render_started_at", "render_attempts", "issued_at")
+    for certificate in waiting.iterator():
+        verdict = job_verdict(under_way=True, last_progress_at=certificate.render_started_at or certificate.issued_at,
+                              attempts=certificate.render_attempts, now=now, time_limit=STALE_RENDER)
+        as_read = Certificate.objects.filter(pk=certificate.pk, render_status=certificate.render_status,
+                                             render_started_at=certificate.render_started_at)
+        if verdict is Verdict.REQUEUE:
+            # Given back as pending (its claim time kept as the heartbeat): a bundle waiting for it renders
+            # it at once rather than after its wait.
+            as_read.update(render_status=Certificate.RenderStatus.PENDING, render_started_at=now)
+            _enqueue_render(certificate)
+        elif verdict is Verdict.GIVE_UP:
+            as_read.update(render_status=Certificate.RenderStatus.FAILED,
+                           render_error=stalled_reason(certificate.render_attempts))
+        counts[verdict] += 1
+    return counts
+
+
 @transaction.atomic
 def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.datetime) -> CertificateBundle:
     unit = units_in_scope(actor).filter(pk=unit_id).first()
@@ -256,7 +286,7 @@ def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.dateti
         raise NotFound("未找到该单位。")
     if year > timezone.localdate(now).year:
         raise DomainError(f"{year} 年尚未开始，没有可下载的学时证明。", code="year_in_future", field="year")
-    running = CertificateBundle.objects.under_way(now=now).filter(requested_by=actor, unit=unit, year=year).first()
+    running = download_in_progress(CertificateBundle.objects.filter(requested_by=actor, unit=unit, year=year), now=now)
     if running is not None:
         return running
     bundle = CertificateBundle.objects.create(unit=unit, year=year, requested_by=actor, created_at=now)
@@ -265,18 +295,20 @@ def certificate_bundle_request(*, actor, unit_id: int, year: int, now: dt.dateti
     return bundle
 
 
-def _ready_pdf(certificate: Certificate, now: dt.datetime) -> Certificate:
-    """The certificate with its PDF: rendered here if still queued, awaited if another worker has it."""
-    if certificate.render_status != Certificate.RenderStatus.READY:
-        try:
-            certificate_render(certificate_id=certificate.pk, now=now)
-        except Exception:  # noqa: BLE001  the row now says failed and why; the manifest reports it
-            pass
-        deadline = time.monotonic() + BUNDLE_WAIT_FOR_RENDER
-        certificate.refresh_from_db()
-        while certificate.render_status == Certificate.RenderStatus.RENDERING and time.monotonic() < deadline:
+def _ready_pdf(certificate: Certificate) -> Certificate:
+    """The certificate with its PDF: rendered here while queued (or given back by the sweep, its worker
+    dead), awaited while another worker has it."""
+    deadline = time.monotonic() + BUNDLE_WAIT_FOR_RENDER
+    while certificate.render_status in WAITING_RENDERS and time.monotonic() < deadline:
+        if certificate.render_status == Certificate.RenderStatus.PENDING:
+            try:
+                # The real time of the claim: what the sweep reads as the rendering's heartbeat.
+                certificate_render(certificate_id=certificate.pk, now=timezone.now())
+            except Exception:  # noqa: BLE001  the row now says failed and why; the manifest reports it
+                pass
+        else:
             time.sleep(0.1)
-            certificate.refresh_from_db()
+        certificate.refresh_from_db()
     return certificate
 
 
@@ -298,7 +330,7 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
 
     def write(spool) -> dict:
         people = list(unit_people_of_year(bundle.unit, bundle.year))
-        CertificateBundle.objects.filter(pk=bundle_id).update(total=len(people))
+        CertificateBundle.objects.progress(bundle_id, total=len(people))
         outcomes = [_bundle_certificate(person, bundle, now) for person in people]
         _fan_out_renders([c for c in outcomes if isinstance(c, Certificate)])
         manifest = io.StringIO()
@@ -308,11 +340,11 @@ def certificate_bundle_build(*, bundle_id: int, now: dt.datetime) -> bool:
         # PDFs are already compressed: storing them is as small and several times faster than deflating.
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
             for index, (person, outcome) in enumerate(zip(people, outcomes), start=1):
-                serial, state, note = _bundle_entry(archive, index, outcome, now)
+                serial, state, note = _bundle_entry(archive, index, outcome)
                 included += bool(serial)
                 rows.writerow([index, person.name, person.masked_id_number, serial, state, note])
                 if index % BUNDLE_PROGRESS_EVERY == 0:
-                    CertificateBundle.objects.filter(pk=bundle_id).update(done=index, included=included)
+                    CertificateBundle.objects.progress(bundle_id, done=index, included=included)
             archive.writestr("清单.csv", "\ufeff" + manifest.getvalue())  # BOM: Excel opens it as UTF-8
         return {"done": len(people), "included": included}
 
@@ -335,12 +367,11 @@ def _fan_out_renders(certificates: list[Certificate]) -> None:
             enqueue("records.certificates.tasks.certificate_render_task", certificate_id)
 
 
-def _bundle_entry(archive: zipfile.ZipFile, index: int, outcome: Certificate | str,
-                  now: dt.datetime) -> tuple[str, str, str]:
+def _bundle_entry(archive: zipfile.ZipFile, index: int, outcome: Certificate | str) -> tuple[str, str, str]:
     """Add one person's certificate to the archive; returns (serial, state, note) for the manifest."""
     if not isinstance(outcome, Certificate):
         return "", "未出具", outcome
-    certificate = _ready_pdf(outcome, now)
+    certificate = _ready_pdf(outcome)
     if certificate.render_status != Certificate.RenderStatus.READY:
         return "", certificate.get_render_status_display(), certificate.render_error or "证书文件尚未生成"
     with certificate.pdf.open("rb") as pdf:

@@ -13,6 +13,8 @@ def export_storage_name(instance, filename) -> str:
 class ExportJob(DownloadJob):
     """A large download (a county's or the city's compliance list) built by a Celery task with progress."""
 
+    build_task = "records.compliance.tasks.compliance_export_task"
+
     class Kind(models.TextChoices):
         COMPLIANCE_XLSX = "compliance_xlsx", "学时达标名单（XLSX）"
 

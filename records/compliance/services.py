@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.trail.services import record_event
-from ce_portal.downloads import download_build
+from ce_portal.downloads import download_build, download_in_progress
 from ce_portal.exports import Heading, csv_response, xlsx_write
 from ce_portal.formatting import hours_text
 from ce_portal.queue import enqueue_on_commit
@@ -78,9 +78,8 @@ def compliance_export_request(*, actor, filters: Filters, now: dt.datetime) -> E
     """Queue the XLSX; the same list asked for again while it is being built is that same job."""
     listing = compliance_list(actor, **filters.as_params())  # refuses a filter outside the scope before queueing
     params = filters.as_params()
-    running = ExportJob.objects.under_way(now=now).filter(
-        requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params
-    ).first()
+    running = download_in_progress(
+        ExportJob.objects.filter(requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params), now=now)
     if running is not None:
         return running
     job = ExportJob.objects.create(requested_by=actor, kind=ExportJob.Kind.COMPLIANCE_XLSX, params=params,
@@ -101,13 +100,13 @@ def compliance_export_build(*, job_id: int, now: dt.datetime) -> bool:
     def write(spool) -> dict:
         listing = compliance_list(user, **job.params)
         total = listing.count()
-        ExportJob.objects.filter(pk=job_id).update(total=total)
+        ExportJob.objects.progress(job_id, total=total)
 
         def rows():
             for done, row in enumerate(table_rows(listing), start=1):
                 yield row
                 if done % PROGRESS_EVERY == 0:
-                    ExportJob.objects.filter(pk=job_id).update(done=done)
+                    ExportJob.objects.progress(job_id, done=done)
 
         xlsx_write(spool, heading=heading(user, listing, now=now), header=HEADER, rows=rows())
         return {"done": total}

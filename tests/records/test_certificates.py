@@ -557,3 +557,32 @@ def test_a_bundle_shares_its_renders_with_a_worker_and_each_pdf_is_rendered_once
     stored = list((settings.MEDIA_ROOT / "certificates" / "2025").iterdir())
     assert len(stored) == 4  # nobody rendered a certificate twice
     assert {p.name for p in stored} == {Path(c.pdf.name).name for c in Certificate.objects.all()}
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_again_renders_lost_or_abandoned_and_fails_one_whose_workers_kept_dying(
+        alice, bob, carol, django_capture_on_commit_callbacks):
+    from ce_portal.jobs import MAX_ATTEMPTS, Verdict
+    from records.certificates.services import STALE_RENDER, certificate_obtain, stalled_renders_sweep
+
+    certificates = {}
+    for person in (alice, bob, carol):
+        make_compliant(person)
+        certificates[person.name] = certificate_obtain(professional=person, year=2025, now=NOW, actor=person.user)
+    lost = certificates[alice.name]  # queued while the broker was down: never taken up
+    Certificate.objects.filter(pk=certificates[bob.name].pk).update(  # its worker killed mid-render
+        render_status="rendering", render_started_at=NOW, render_attempts=1)
+    Certificate.objects.filter(pk=certificates[carol.name].pk).update(  # killed every time it was taken up
+        render_status="rendering", render_started_at=NOW, render_attempts=MAX_ATTEMPTS)
+
+    assert stalled_renders_sweep(now=NOW + STALE_RENDER)[Verdict.WAIT] == 3
+    with django_capture_on_commit_callbacks() as queued:
+        counts = stalled_renders_sweep(now=NOW + STALE_RENDER + dt.timedelta(seconds=1))
+
+    assert counts == {Verdict.WAIT: 0, Verdict.REQUEUE: 2, Verdict.GIVE_UP: 1} and len(queued) == 2
+    hopeless = Certificate.objects.get(pk=certificates[carol.name].pk)
+    assert hopeless.render_status == "failed" and hopeless.render_error.startswith(f"后台任务已中断 {MAX_ATTEMPTS} 次")
+    assert Certificate.objects.get(pk=lost.pk).render_status == "pending"
+    # Asking again starts anew: pending, with its attempts counted from zero.
+    again = certificate_obtain(professional=carol, year=2025, now=NOW, actor=carol.user)
+    assert (again.pk, again.render_status, again.render_attempts) == (hopeless.pk, "pending", 0)

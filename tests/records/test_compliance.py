@@ -407,7 +407,8 @@ def test_the_xlsx_is_built_by_the_task_with_progress_and_only_its_requester_down
 
     with CaptureQueriesContext(connection) as queries:
         assert compliance_export_task.apply(args=[job.pk]).get() is True
-    progress = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "records_exportjob" SET "done"')]
+    progress = [q["sql"] for q in queries
+                if q["sql"].startswith('UPDATE "records_exportjob" SET "heartbeat_at"') and '"done"' in q["sql"]]
     assert len(progress) == 2  # a write after each row (every PROGRESS_EVERY rows)
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == (ExportJob.Status.READY, 2, 2)

@@ -9,8 +9,10 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from ce_portal.downloads import (
-    DOWNLOAD_RETENTION, STALE_DOWNLOAD, download_build, download_models, download_state, expired_downloads_purge,
+    DOWNLOAD_RETENTION, download_build, download_models, download_state, expired_downloads_purge,
+    stalled_downloads_sweep,
 )
+from ce_portal.jobs import MAX_ATTEMPTS, Verdict
 from ce_portal.errors import DomainError
 from ce_portal.tasks import purge_expired_downloads
 from records.certificates.models import CertificateBundle
@@ -81,22 +83,78 @@ def test_each_kind_says_in_its_own_words_what_it_is_doing(xin, ada, unit_a):
     assert set(download_models()) == {ExportJob, CertificateBundle}  # what the purge walks
 
 
-def test_a_download_unfinished_for_too_long_is_taken_for_lost_and_asked_again_anew(xin, ada, unit_a):
+def test_a_stalled_download_is_queued_again_and_once_given_up_asking_again_starts_anew(
+        xin, ada, unit_a, django_capture_on_commit_callbacks):
     from records.certificates.services import certificate_bundle_request
     from records.compliance.selectors import Filters
     from records.compliance.services import compliance_export_request
 
-    for ask in (lambda now: compliance_export_request(actor=xin, filters=Filters(year=2025), now=now),
-                lambda now: certificate_bundle_request(actor=ada, unit_id=unit_a.pk, year=2025, now=now)):
+    for model, ask in ((ExportJob, lambda now: compliance_export_request(actor=xin, filters=Filters(year=2025), now=now)),
+                       (CertificateBundle,
+                        lambda now: certificate_bundle_request(actor=ada, unit_id=unit_a.pk, year=2025, now=now))):
         first = ask(NOW)
-        assert ask(NOW + STALE_DOWNLOAD) == first
-        assert ask(NOW + STALE_DOWNLOAD + dt.timedelta(seconds=1)) != first
+        limit = model.time_limit
+        at = NOW
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            with time_machine.travel(at, tick=False):  # a worker takes it up, then dies: no heartbeat after
+                assert model.objects.claim(first.pk)
+            assert ask(at + limit) == first  # not stalled yet: the same job
+            at += limit + dt.timedelta(seconds=1)
+            with django_capture_on_commit_callbacks() as queued:
+                again = ask(at)
+            first.refresh_from_db()
+            if attempt < MAX_ATTEMPTS:  # stalled: the same job, pending and queued again
+                assert again == first and first.status == model.Status.PENDING and len(queued) == 1
+                assert first.attempts == attempt
+            else:  # out of attempts: it says failed and why, and this request is a new job
+                assert again != first and again.status == model.Status.PENDING
+                assert (first.status, first.attempts) == (model.Status.FAILED, MAX_ATTEMPTS)
+                assert first.error.startswith(f"后台任务已中断 {MAX_ATTEMPTS} 次，未能完成；请重新申请")
+
+
+def test_the_sweep_queues_again_only_what_stalled_and_fails_what_ran_out_of_attempts(
+        xin, ada, unit_a, django_capture_on_commit_callbacks):
+    limit = ExportJob.time_limit
+
+    def job(status, *, heartbeat_at, attempts=0):
+        return ExportJob.objects.create(requested_by=xin, kind=ExportJob.Kind.COMPLIANCE_XLSX, params={"year": 2025},
+                                        status=status, created_at=NOW - dt.timedelta(hours=1),
+                                        heartbeat_at=heartbeat_at, attempts=attempts)
+
+    moving = job(ExportJob.Status.RUNNING, heartbeat_at=NOW - limit, attempts=1)
+    killed = job(ExportJob.Status.RUNNING, heartbeat_at=NOW - limit - dt.timedelta(seconds=1), attempts=1)
+    never_queued = job(ExportJob.Status.PENDING, heartbeat_at=None)  # its message was lost with the broker
+    hopeless = job(ExportJob.Status.RUNNING, heartbeat_at=NOW - dt.timedelta(hours=1), attempts=MAX_ATTEMPTS)
+    finished = job(ExportJob.Status.READY, heartbeat_at=NOW - dt.timedelta(hours=1), attempts=1)
+    silent_bundle = CertificateBundle.objects.create(unit=unit_a, year=2025, requested_by=ada, created_at=NOW,
+                                                     status=CertificateBundle.Status.RUNNING, attempts=1,
+                                                     heartbeat_at=NOW - dt.timedelta(minutes=20))
+
+    with django_capture_on_commit_callbacks() as queued:
+        counts = stalled_downloads_sweep(now=NOW)
+
+    assert counts == {Verdict.WAIT: 1, Verdict.REQUEUE: 3, Verdict.GIVE_UP: 1}
+    assert len(queued) == 3
+    for row in (moving, killed, never_queued, hopeless, finished, silent_bundle):
+        row.refresh_from_db()
+    assert (moving.status, moving.heartbeat_at) == (ExportJob.Status.RUNNING, NOW - limit)
+    assert (killed.status, killed.heartbeat_at, killed.attempts) == (ExportJob.Status.PENDING, NOW, 1)
+    assert (never_queued.status, never_queued.heartbeat_at) == (ExportJob.Status.PENDING, NOW)
+    assert silent_bundle.status == CertificateBundle.Status.PENDING
+    assert hopeless.status == ExportJob.Status.FAILED and "请重新申请" in hopeless.error
+    assert finished.status == ExportJob.Status.READY
+    # Queued again counts as progress: the next sweep within the limit leaves those three alone (and takes
+    # the one that was still moving at NOW, silent since).
+    assert stalled_downloads_sweep(now=NOW + limit) == {Verdict.WAIT: 3, Verdict.REQUEUE: 1, Verdict.GIVE_UP: 0}
 
 
 def test_a_claimed_download_is_built_once_and_a_failure_keeps_the_persons_words(xin):
     job = export(xin, finished_at=None, status=ExportJob.Status.PENDING)
-    assert ExportJob.objects.claim(job.pk) is True
+    with time_machine.travel(NOW, tick=False):
+        assert ExportJob.objects.claim(job.pk) is True
     assert ExportJob.objects.claim(job.pk) is False  # the second worker handed it
+    job.refresh_from_db()
+    assert (job.attempts, job.heartbeat_at) == (1, NOW)
     ExportJob.objects.failed(job.pk, DomainError("2025 年度没有学时要求政策。" + "很长" * 200))
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED and job.error.startswith("2025 年度没有学时要求政策。")

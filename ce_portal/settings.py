@@ -28,6 +28,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The server secret that signs certificate verification codes; separate from SECRET_KEY so it can rotate alone.
 CERTIFICATE_HMAC_KEY = env_str("CERTIFICATE_HMAC_KEY", SECRET_KEY)
+# The first year whose hours this portal holds (the notice's year by default): for an earlier year it has no
+# record of anyone, and says so rather than "not compliant" (docs/rules.md, rule 10).
+RECORDS_SINCE = int(env_str("RECORDS_SINCE", "2023"))
 # ID and phone numbers at rest (ce_portal/crypto.py, docs/personal-data.md): Fernet keys, newest first, and the
 # separate key of the ID numbers' look-up digest. Changing ID_NUMBER_HASH_KEY orphans every digest: it is kept.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [DEV_FIELD_ENCRYPTION_KEY])

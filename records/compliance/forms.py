@@ -6,7 +6,7 @@ from records.people.forms import IdNumberFindForm
 SEARCH_MAX = 30
 
 
-COMPLIANT_CHOICES = [("", "全部"), ("yes", "达标"), ("no", "未达标")]
+COMPLIANT_CHOICES = [("", "全部"), ("yes", "达标"), ("no", "未达标"), ("none", "无记录")]
 
 
 def _id_field(label: str) -> forms.IntegerField:
@@ -21,7 +21,7 @@ class ComplianceFilterForm(forms.Form):
     year = forms.TypedChoiceField(label="年度", coerce=int, required=False,
                                   error_messages={"invalid_choice": "请选择正确的年度：%(value)s 年没有学时要求或尚未开始。"})
     compliant = forms.ChoiceField(label="是否达标", required=False, choices=COMPLIANT_CHOICES,
-                                  error_messages={"invalid_choice": "“是否达标”只能选全部、达标或未达标。"})
+                                  error_messages={"invalid_choice": "“是否达标”只能选全部、达标、未达标或无记录。"})
     region = _id_field("县（市、区）")
     authority = _id_field("行业主管部门")
     unit = _id_field("单位")
@@ -39,6 +39,7 @@ class ComplianceFilterForm(forms.Form):
         return Filters(
             year=data["year"] or self.default_year, unit_id=data["unit"], region_id=data["region"],
             authority_id=data["authority"], compliant={"yes": True, "no": False}.get(data["compliant"]),
+            no_record=data["compliant"] == "none",
             search=data["q"].strip(), person=data["person"],
         )
 

@@ -21,15 +21,20 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, DecimalField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField, Count, DecimalField, Exists, ExpressionWrapper, F, FilteredRelation, OuterRef, Q, QuerySet, Value,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from ce_portal.clock import SHANGHAI
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import RequirementPolicy
-from records.hours.rules import YearHours, year_hours
+from records.hours.rules import YearHours, year_hours, year_on_record
 from records.hours.selectors import credited_hours
 from records.people.access import Scope, may_see_full_id_number, scope_for, units_in_scope
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, Unit
@@ -69,7 +74,21 @@ def with_year_hours(employments: QuerySet[Employment], year: int) -> QuerySet[Em
     ).annotate(
         public_hours=Coalesce(F("year_total__public_hours"), ZERO_HOURS, output_field=HOURS),
         professional_hours=Coalesce(F("year_total__professional_hours"), ZERO_HOURS, output_field=HOURS),
-    ).annotate(total_hours=F("public_hours") + F("professional_hours"))
+    ).annotate(total_hours=F("public_hours") + F("professional_hours"), no_record=no_record_expression(year))
+
+
+def no_record_q(year: int) -> Q | None:
+    """`year_on_record` as a filter on the rows `with_year_hours` annotates: None when no row of the year
+    can be on record (a year before the portal held any)."""
+    if year < settings.RECORDS_SINCE:
+        return None
+    registered_after = dt.datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    return Q(professional__created_at__gte=registered_after, year_total__isnull=True)
+
+
+def no_record_expression(year: int):
+    q = no_record_q(year)
+    return Value(True) if q is None else ExpressionWrapper(q, output_field=BooleanField())
 
 
 def compliant_q(requirement) -> Q:
@@ -149,7 +168,7 @@ def _filter_choices(user, scope: Scope, *, region_id: int | None, unit_id: int |
 
 COLUMNS = (
     "professional_id", "professional__name", "professional__id_number", "unit_id", "unit__name", "unit__region_id",
-    "unit__region__name", "unit__authority__name", "public_hours", "professional_hours",
+    "unit__region__name", "unit__authority__name", "public_hours", "professional_hours", "no_record",
 )
 
 
@@ -174,8 +193,19 @@ class ComplianceRow(NamedTuple):
     public = property(attrgetter("hours.public"))
     professional = property(attrgetter("hours.professional"))
     total = property(attrgetter("hours.total"))
-    compliant = property(attrgetter("hours.compliant"))
-    shortfall = property(attrgetter("hours.shortfall"))
+    no_record: bool = False  # 无记录: the portal holds nothing for this person's year (`year_on_record`)
+
+    @property
+    def compliant(self) -> bool:
+        return not self.no_record and self.hours.compliant
+
+    @property
+    def state(self) -> str:
+        return "no_record" if self.no_record else ("compliant" if self.hours.compliant else "not_compliant")
+
+    @property
+    def shortfall(self) -> str:
+        return "" if self.no_record else self.hours.shortfall
 
 
 def sees_full_id_numbers(scope: Scope, unit_id: int, region_id: int) -> bool:
@@ -196,10 +226,11 @@ def full_id_numbers_q(scope: Scope) -> Q:
 class Counts:
     total: int
     compliant: int
+    no_record: int = 0
 
     @property
     def non_compliant(self) -> int:
-        return self.total - self.compliant
+        return self.total - self.compliant - self.no_record
 
 
 @dataclass(frozen=True)
@@ -209,6 +240,7 @@ class Filters:
     region_id: int | None = None
     authority_id: int | None = None
     compliant: bool | None = None
+    no_record: bool = False  # only the rows the portal holds nothing for (无记录)
     search: str = ""  # part of a name; an ID number is looked up once (`compliance_person_find`), then `person`
     person: int | None = None  # a professional's id: an ID number never goes into the page's address
 
@@ -234,7 +266,10 @@ class ComplianceList:
     @cached_property
     def queryset(self) -> QuerySet:
         rows = self.base
-        if self.filters.compliant is not None:
+        if self.filters.no_record:
+            rows = rows.filter(no_record=True)
+        elif self.filters.compliant is not None:
+            rows = rows.filter(no_record=False)
             wanted = compliant_q(self.policy)
             rows = rows.filter(wanted if self.filters.compliant else ~wanted)
         return rows.order_by(*ORDER).values_list(*COLUMNS)
@@ -254,8 +289,8 @@ class ComplianceList:
         compliance, the policy's numbers) plus `data_version()`, so any new credit, decision, employment or
         admin edit makes the next page count afresh."""
         policy = self.policy
-        made_of = (_scope_key(self.scope), replace(self.filters, compliant=None), policy.total, policy.public,
-                   policy.professional)
+        made_of = (_scope_key(self.scope), replace(self.filters, compliant=None, no_record=False), policy.total,
+                   policy.public, policy.professional, settings.RECORDS_SINCE)
         key = "compliance-units:" + hashlib.sha256(f"{made_of}|{self.version}".encode()).hexdigest()
         units = cache.get(key)
         if units is None:
@@ -267,14 +302,16 @@ class ComplianceList:
         """`units`, from the database."""
         return list(
             self.base.order_by().values("unit_id")
-            .annotate(people=Count("pk"), compliant=Count("pk", filter=compliant_q(self.policy)))
-            .order_by(*ORDER[:3]).values_list("unit_id", "people", "compliant")
+            .annotate(people=Count("pk"), compliant=Count("pk", filter=Q(no_record=False) & compliant_q(self.policy)),
+                      no_record_people=Count("pk", filter=Q(no_record=True)))
+            .order_by(*ORDER[:3]).values_list("unit_id", "people", "compliant", "no_record_people")
         )
 
     @cached_property
     def counts(self) -> Counts:
-        return Counts(total=sum(people for _, people, _ in self.units),
-                      compliant=sum(compliant for _, _, compliant in self.units))
+        return Counts(total=sum(people for _, people, _, _ in self.units),
+                      compliant=sum(compliant for _, _, compliant, _ in self.units),
+                      no_record=sum(none for _, _, _, none in self.units))
 
     def count(self) -> int:
         """What a Paginator shows: the counts already read, not another scan."""
@@ -282,11 +319,13 @@ class ComplianceList:
 
     def _sizes(self):
         """(unit id, rows on this list) in list order."""
-        for unit_id, people, compliant in self.units:
-            if self.filters.compliant is None:
+        for unit_id, people, compliant, no_record in self.units:
+            if self.filters.no_record:
+                yield unit_id, no_record
+            elif self.filters.compliant is None:
                 yield unit_id, people
             else:
-                yield unit_id, compliant if self.filters.compliant else people - compliant
+                yield unit_id, compliant if self.filters.compliant else people - compliant - no_record
 
     def __getitem__(self, index: slice) -> list[ComplianceRow]:
         """Rows start..stop-1, read from the units that hold them only (a deep page's OFFSET would otherwise
@@ -311,13 +350,13 @@ class ComplianceList:
             yield self._row(values)
 
     def _row(self, values) -> ComplianceRow:
-        pid, name, id_number, unit_id, unit_name, region_id, region_name, authority_name, public, prof = values
+        pid, name, id_number, unit_id, unit_name, region_id, region_name, authority_name, public, prof, none = values
         if not sees_full_id_numbers(self.scope, unit_id, region_id):
             id_number = mask_id_number(id_number)
         # One decimal place, as stored: SQLite's COALESCE hands back 32 where PostgreSQL gives 32.0.
         public, prof = public.quantize(TENTH), prof.quantize(TENTH)
         return ComplianceRow(pid, name, id_number, unit_id, unit_name, region_name, authority_name or "",
-                             year_hours(self.filters.year, public, prof, self.policy))
+                             year_hours(self.filters.year, public, prof, self.policy), bool(none))
 
 
 def list_years(today: dt.date) -> list[int]:
@@ -364,7 +403,7 @@ def authority_filter_get(user, pk: int) -> IndustryAuthority:
 
 
 def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: int | None = None,
-                    authority_id: int | None = None, compliant: bool | None = None,
+                    authority_id: int | None = None, compliant: bool | None = None, no_record: bool = False,
                     search: str = "", person: int | None = None) -> ComplianceList:
     """The year's people in the user's scope with their hours and flag, in county, unit and name order.
 
@@ -373,7 +412,7 @@ def compliance_list(user, *, year: int, unit_id: int | None = None, region_id: i
     scope = scope_for(user)
     _require_overseer(scope)
     filters = Filters(year=year, unit_id=unit_id, region_id=region_id, authority_id=authority_id,
-                      compliant=compliant, search=search.strip(), person=person)
+                      compliant=compliant, no_record=no_record, search=search.strip(), person=person)
     policy = policy_of(year)
     rows = year_employments(year).filter(scope.unit_q("unit__"))
     if unit_id is not None:
@@ -420,6 +459,13 @@ class PersonCompliance:
     unit: Unit | None  # whose list the person is on that year
     policy: RequirementPolicy
     hours: YearHours
+    on_record: bool = True  # False: 无记录, the portal holds nothing for this person's year
+
+    @property
+    def state(self) -> str:
+        if not self.on_record:
+            return "no_record"
+        return "compliant" if self.hours.compliant else "not_compliant"
 
 
 def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> PersonCompliance:
@@ -447,5 +493,8 @@ def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> Per
     if not on_year_list and not may_see_full_id_number(user, professional):
         raise NotFound("未找到该人员。")
     public, prof = credited_hours(professional.pk, year)
+    on_record = year_on_record(year, records_since=settings.RECORDS_SINCE,
+                               registered_on=timezone.localdate(professional.created_at),
+                               has_hours=professional.year_totals.filter(year=year).exists())
     return PersonCompliance(professional=professional, unit=employment.unit if employment else None, policy=policy,
-                            hours=year_hours(year, public, prof, policy))
+                            hours=year_hours(year, public, prof, policy), on_record=on_record)

@@ -27,6 +27,9 @@ def user_label(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+STATE_LABELS = {"compliant": "达标", "not_compliant": "未达标", "no_record": "无记录"}
+
+
 def title_of(user, filters: Filters) -> str:
     return f"{list_label(user, filters)}{filters.year}年度专业技术人员继续教育学时达标名单"
 
@@ -37,10 +40,13 @@ def heading(user, listing: ComplianceList, *, now: dt.datetime) -> Heading:
         f"{filters.year} 年度学时要求：总学时不少于 {hours_text(policy.total_hours)} 学时，其中公需科目不少于 "
         f"{hours_text(policy.public_hours)} 学时、专业科目不少于 {hours_text(policy.professional_hours)} 学时，"
         "三项均须达到，学时不得结转",
-        f"达标 {counts.compliant} 人，未达标 {counts.non_compliant} 人，共 {counts.total} 人",
+        f"达标 {counts.compliant} 人，未达标 {counts.non_compliant} 人，"
+        + (f"无记录 {counts.no_record} 人，" if counts.no_record else "") + f"共 {counts.total} 人",
     ]
     narrowed = []
-    if filters.compliant is not None:
+    if filters.no_record:
+        narrowed.append("仅无记录人员")
+    elif filters.compliant is not None:
         narrowed.append("仅达标人员" if filters.compliant else "仅未达标人员")
     if filters.search:
         narrowed.append(f"姓名含“{filters.search}”")
@@ -56,7 +62,7 @@ def table_rows(listing: ComplianceList):
     # None, not "", for an empty cell: openpyxl then writes no cell at all (the CSV writes "" either way).
     for row in listing.iterator():
         yield [row.name, row.id_number, row.unit_name, row.region_name, row.authority_name or None, row.public,
-               row.professional, row.total, "达标" if row.compliant else "未达标", row.shortfall or None]
+               row.professional, row.total, STATE_LABELS[row.state], row.shortfall or None]
 
 
 def file_name(user, filters: Filters, now: dt.datetime) -> str:

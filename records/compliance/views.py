@@ -163,7 +163,12 @@ class ComplianceSerializer(serializers.Serializer):
     name = serializers.CharField()
     year = serializers.IntegerField()
     unit = serializers.CharField(allow_null=True, help_text="该年度所在单位（该年度最后任职的单位）")
-    compliant = serializers.BooleanField(help_text="总学时、公需科目、专业科目三项均达到要求")
+    state = serializers.ChoiceField(
+        choices=[("compliant", "达标"), ("not_compliant", "未达标"), ("no_record", "无记录")],
+        help_text="compliant 达标；not_compliant 未达标；no_record 无记录：该年度早于本平台开始记录学时，"
+                  "或早于该人员在本平台登记且没有任何学时（缺少数据不等于未达标）")
+    compliant = serializers.BooleanField(allow_null=True,
+                                         help_text="总学时、公需科目、专业科目三项均达到要求；无记录时为 null")
     public_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
     professional_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
     total_hours = serializers.DecimalField(max_digits=8, decimal_places=1)
@@ -199,7 +204,8 @@ class ComplianceApi(APIView):
         policy, hours, assessment = result.policy, result.hours, result.hours.assessment
         return Response(ComplianceSerializer({
             "id_number": result.professional.id_number, "name": result.professional.name, "year": hours.year,
-            "unit": result.unit.name if result.unit else None, "compliant": hours.compliant,
+            "unit": result.unit.name if result.unit else None, "state": result.state,
+            "compliant": hours.compliant if result.on_record else None,
             "public_hours": hours.public, "professional_hours": hours.professional, "total_hours": hours.total,
             "requirement": {"total_hours": policy.total_hours, "public_hours": policy.public_hours,
                             "professional_hours": policy.professional_hours},

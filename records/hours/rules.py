@@ -152,6 +152,15 @@ def year_hours(year: int, public: Decimal, professional: Decimal, requirement: R
     return YearHours(year, public, professional, assess(public, professional, requirement))
 
 
+def year_on_record(year: int, *, records_since: int, registered_on: dt.date, has_hours: bool) -> bool:
+    """Whether the portal can say anything about a person's year. Not for a year before it held any records,
+    nor for a year before the person was registered in which no hours reached them: such a year is
+    无记录 (no record), not "not compliant" — missing data is not non-compliance."""
+    if year < records_since:
+        return False
+    return has_hours or year >= registered_on.year
+
+
 def default_filing_close(year: int) -> dt.datetime:
     """Rule 3's default: 31 December of the year, 23:59:59 Beijing time."""
     return dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)

@@ -43,6 +43,9 @@ def test_the_county_bureau_exports_last_years_list_from_the_demo(page, demo, wor
     compliant = int(page.locator("[data-count=compliant] strong").inner_text())
     short = int(page.locator("[data-count=non_compliant] strong").inner_text())
     assert compliant > 0 and short > 0
+    # People the demo registered in 2026 with no 2025 hours: 无记录, not "not compliant" (issue 12, case 8).
+    none = page.locator("[data-count=no_record] strong")
+    no_record = int(none.inner_text()) if none.count() else 0
 
     page.locator("a[data-count=non_compliant]").click()
     page.wait_for_load_state()
@@ -61,7 +64,8 @@ def test_the_county_bureau_exports_last_years_list_from_the_demo(page, demo, wor
 
     rows = list(openpyxl.load_workbook(io.BytesIO(path.read_bytes())).active.iter_rows(values_only=True))
     assert rows[1][0] == "生成人：赵磊（演示）" and rows[1][1].startswith("生成时间：2026-03-02 ")
-    assert rows[3][0] == f"达标 {compliant} 人，未达标 {short} 人，共 {compliant + short} 人"
+    none_text = f"无记录 {no_record} 人，" if no_record else ""
+    assert rows[3][0] == f"达标 {compliant} 人，未达标 {short} 人，{none_text}共 {compliant + short + no_record} 人"
     flags = [row[8] for row in rows[6:]]
-    assert (flags.count("达标"), flags.count("未达标")) == (compliant, short)
+    assert (flags.count("达标"), flags.count("未达标"), flags.count("无记录")) == (compliant, short, no_record)
     assert ExportJob.objects.get().status == ExportJob.Status.READY

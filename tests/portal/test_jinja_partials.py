@@ -9,7 +9,7 @@ from jinja2 import UndefinedError
 def row(**fields):
     return SimpleNamespace(**{
         "professional_id": 7, "name": "张爱丽", "id_number": "410402199001011234", "unit_name": "新华区第一医院",
-        "region_name": "新华区", "public": "32.0", "professional": "64.0", "total": "96.0", "compliant": True,
+        "region_name": "新华区", "public": "32.0", "professional": "64.0", "total": "96.0", "compliant": True, "no_record": False,
         "shortfall": "", **fields,
     })
 

@@ -325,7 +325,7 @@ def test_the_page_refuses_bad_filters_with_a_reason(client, xin, ye, unit_a, uni
     response = client.get(reverse("records:compliance"), {"compliant": "maybe", "unit": "x"})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "“是否达标”只能选全部、达标或未达标" in html and "请选择正确的单位" in html
+    assert "“是否达标”只能选全部、达标、未达标或无记录" in html and "请选择正确的单位" in html
     assert client.get(reverse("records:compliance"), {"unit": unit_c.pk}).status_code == 404
 
 
@@ -478,7 +478,8 @@ def test_the_api_says_whether_a_person_was_compliant_and_with_which_hours(client
     client.force_login(xin)
     body = ask(client, alice.id_number, 2025).json()
     assert body == {
-        "id_number": alice.id_number, "name": "张爱丽", "year": 2025, "unit": "新华区第一医院", "compliant": True,
+        "id_number": alice.id_number, "name": "张爱丽", "year": 2025, "unit": "新华区第一医院", "state": "compliant",
+        "compliant": True,
         "public_hours": "32.0", "professional_hours": "64.0", "total_hours": "96.0",
         "requirement": {"total_hours": "90.0", "public_hours": "30.0", "professional_hours": "60.0"},
         "shortfalls": {"total_hours": "0.0", "public_hours": "0.0", "professional_hours": "0.0"},

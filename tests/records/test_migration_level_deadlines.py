@@ -4,25 +4,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import SHANGHAI
+from tests.migration_steps import migrate_to, migrate_to_latest
 
 BEFORE = [("records", "0008_download_retention"), ("audits", "0004_screening")]
 AFTER = [("records", "0010_claim_drop_level_deadlines"), ("audits", "0005_reviewdecision_due_on")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_deadlines_move_to_the_current_level_and_to_each_decision():
     try:
-        apps = _migrate(BEFORE)
+        apps = migrate_to(BEFORE)
         Region, Unit = apps.get_model("records", "Region"), apps.get_model("records", "Unit")
         Professional, Claim = apps.get_model("records", "Professional"), apps.get_model("records", "Claim")
         ReviewDecision, User = apps.get_model("audits", "ReviewDecision"), apps.get_model("auth", "User")
@@ -48,7 +41,7 @@ def test_the_deadlines_move_to_the_current_level_and_to_each_decision():
             claim=at_level_1, level=1, action="return", reason="补充材料", reviewer=reviewer, on_time=True,
             at=dt.datetime(2025, 9, 20, 15, tzinfo=SHANGHAI))
 
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
         Claim, ReviewDecision = apps.get_model("records", "Claim"), apps.get_model("audits", "ReviewDecision")
         assert Claim.objects.count() == 4 and ReviewDecision.objects.count() == 4
         fields = ("status", "review_started_on", "due_on", "due_provisional")
@@ -64,5 +57,4 @@ def test_the_deadlines_move_to_the_current_level_and_to_each_decision():
                                                              dt.date(2025, 10, 13)]
         assert deadlines[earlier_round.pk] is None
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -12,7 +12,6 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from ce_portal.crypto import lookup_digest
@@ -23,6 +22,7 @@ from records.people.models import Professional, RecordClaim
 from records.people.selectors import professional_by_id_number
 from records.people.services import registration_approve
 from tests.factories import ProfessionalFactory
+from tests.migration_steps import migrate_to, migrate_to_latest
 from tests.platforms.helpers import NOW, client_for, issue, make_platform, post, record_for
 from tests.records.people import new_id_number, today  # noqa: F401  (fixture)
 from tests.records.test_import import csv_file, upload
@@ -212,16 +212,10 @@ def test_a_key_that_is_not_a_fernet_key_fails_loudly_without_echoing_it(settings
 # --- the migration of a populated database ------------------------------------------------------------------
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accounts():
     try:
-        apps = _migrate([("records", "0018_claim_level1_region")])
+        apps = migrate_to([("records", "0018_claim_level1_region")])
         Region, Unit = apps.get_model("records", "Region"), apps.get_model("records", "Unit")
         OldProfessional, User = apps.get_model("records", "Professional"), apps.get_model("auth", "User")
         OldClaim = apps.get_model("records", "RecordClaim")
@@ -244,7 +238,7 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
             hours=2, completed_at=NOW, year=2025, content_hash=bare)
         assert tables_holding(numbers[0], PHONE)
 
-        _migrate([("records", "0023_keyed_platform_record_hashes")])
+        migrate_to([("records", "0023_keyed_platform_record_hashes")])
         assert tables_holding(*numbers, PHONE, OTHER_PHONE) == set()
         person = professional_by_id_number(numbers[0])
         assert (person.pk, person.name, person.phone) == (registered.pk, "张爱丽", PHONE)
@@ -254,12 +248,12 @@ def test_the_migration_encrypts_the_numbers_already_stored_and_renames_the_accou
         assert professional_by_id_number(numbers[2]).user.username == "staff_reviewer"
         assert PlatformRecord.objects.get(pk=record.pk).content_hash == lookup_digest(bare)
 
-        apps = _migrate([("records", "0018_claim_level1_region")])  # and back, for a rollback of the release
+        apps = migrate_to([("records", "0018_claim_level1_region")])  # and back, for a rollback of the release
         OldProfessional = apps.get_model("records", "Professional")
         assert OldProfessional.objects.get(pk=registered.pk).id_number == numbers[0]
         assert OldProfessional.objects.get(pk=registered.pk).user.username == numbers[0]
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 # --- never in an address, exports audited -------------------------------------------------------------------

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("records.urls")),
     path("", include("audits.urls")),
+    path("", include("platforms.urls")),
     path("api/v1/", include("records.api_urls")),
     path("api/v1/platform/", include("platforms.ingest.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

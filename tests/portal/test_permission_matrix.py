@@ -49,6 +49,7 @@ MATRIX = {
     "logout": ({}, "405 405 405 405 405 405 405 405 405 405", None),
     "admin:index": ({}, "L L L L L L L L L 200", None),
     # One's own password: every logged-in user, nobody else's (the form changes the caller's only).
+    "platforms:providers": ({}, "200 200 200 200 200 200 200 200 200 200", None),  # public by the notice
     "password_change": ({}, "L 200 200 200 200 200 200 200 200 200", None),
     "password_change_done": ({}, "L 200 200 200 200 200 200 200 200 200", None),
     # --- people and units ------------------------------------------------------------------------------

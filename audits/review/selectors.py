@@ -86,6 +86,11 @@ def blocking_flags() -> QuerySet[ScreeningFlag]:
     )
 
 
+def claim_blocking_flags(claim: Claim) -> list[ScreeningFlag]:
+    """The flags that keep this claim from approval (`approval_refusal` refuses on the same), for its page."""
+    return list(blocking_flags().filter(claim=claim).order_by("pk"))
+
+
 def is_approvable(files: int, opened: int, blocked: bool) -> bool:
     """A queue row the reviewer may approve: every current file opened by them, and no flag in the way."""
     return bool(files) and opened == files and not blocked

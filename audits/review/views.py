@@ -15,6 +15,7 @@ from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions
 from audits.review.selectors import (
     acting_level,
     appointable_staff,
+    claim_blocking_flags,
     claim_decision_list,
     claim_evidence_list,
     level_q,
@@ -77,10 +78,13 @@ def queue(request):
 def claim_review(request, pk: int):
     claim = review_claim_get(request.user, pk)
     level = acting_level(claim)
-    actions = allowed_actions(claim.status, level)
+    flags = claim_blocking_flags(claim)
+    # A flagged claim cannot pass (approval_refusal): no button that would only refuse after the click.
+    actions = [a for a in allowed_actions(claim.status, level) if not (flags and a == Action.APPROVE)]
     current, superseded = claim_evidence_list(claim)
     return render(request, "audits/claim_review.html", {
         "claim": claim,
+        "blocking_flags": flags,
         "level": level,
         "levels": levels_of(claim),
         "actions": [(action, ACTION_LABELS[action]) for action in actions],

@@ -340,6 +340,12 @@ def test_a_claim_with_an_open_screening_flag_is_not_marked_approvable(client, al
 
     assert f'data-claim="{flagged.pk}" data-approvable="0"' in page
     assert "筛查疑点</span>" in page
+    # Its own page says why and offers no 审核通过 that would only refuse after the click (issue 14).
+    claim_page = client.get(reverse("review:claim", args=[flagged.pk])).content.decode()
+    assert "data-blocking-flags" in claim_page and "处理完毕前不能审核通过" in claim_page
+    assert 'value="approve"' not in claim_page and 'value="return"' in claim_page
+    unflagged = claim_with_evidence(alice)
+    assert 'value="approve"' in client.get(reverse("review:claim", args=[unflagged.pk])).content.decode()
 
 
 # --- htmx: the table body alone -----------------------------------------------------------------------------

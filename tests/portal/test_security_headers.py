@@ -43,7 +43,9 @@ def test_pages_carry_a_policy_that_allows_no_inline_script_or_style(client, path
 
 
 def _production(*args):
-    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DEBUG")}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (Playwright runs an event loop): no production has it.
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(CE_PORTAL_ENV="production", SECRET_KEY=secrets.token_urlsafe(50), DEBUG="false",
                ALLOWED_HOSTS="jxjy.example.gov.cn", FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
                ID_NUMBER_HASH_KEY=secrets.token_urlsafe(40))

@@ -1,6 +1,12 @@
-"""What the benches share: a fresh database, a logged-in bench user, a time-stamped log line."""
+"""What the benches share: a fresh database, the city's data, a logged-in bench user, a time-stamped log line."""
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def log(message: str) -> None:
@@ -17,6 +23,23 @@ def fresh_database(url: str) -> None:
     with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def city_database(url: str, *, reuse: bool) -> None:
+    """Django set up on the city's data in `url` (os.environ holds the bench's settings): a fresh database,
+    migrated and seeded with `seed_demo --size city`; or, with `reuse`, the one a previous run loaded, migrated
+    again (the code may have gained migrations since)."""
+    steps = [("migrate", "-v0")] if reuse else [("migrate", "-v0"), ("seed_demo", "--size", "city")]
+    if not reuse:
+        fresh_database(url)
+    for args in steps:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=os.environ)
+        log(f"manage.py {' '.join(args)}: {time.perf_counter() - started:.1f} s")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
 
 
 def bench_login(username: str, first_name: str, role: str, **scope) -> tuple:

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 import review_bench  # noqa: E402  (its gunicorn, load and EXPLAIN helpers)
-from common import bench_login, log  # noqa: E402
-from review_bench import load, page_plans, prepare_database, start_gunicorn  # noqa: E402
+from common import bench_login, city_database, log  # noqa: E402
+from review_bench import load, page_plans, start_gunicorn  # noqa: E402
 
 review_bench.PORT = PORT = 8766  # not the review bench's port: both may run on this machine at once
 TARGET_COUNTY_PEOPLE = 20_000
@@ -189,13 +189,7 @@ def main() -> None:
     os.environ.update(DATABASE_URL=args.database, REDIS_URL=args.redis, CONN_MAX_AGE="600", DEBUG="false",
                       ALLOWED_HOSTS="127.0.0.1,localhost,testserver", MEDIA_ROOT=args.media,
                       DJANGO_SETTINGS_MODULE="ce_portal.settings")
-    sys.path.insert(0, str(ROOT))
-    if not args.reuse:
-        prepare_database(args.database)
-
-    import django
-
-    django.setup()
+    city_database(args.database, reuse=args.reuse)
     from django.db import connection
     from django.urls import reverse
 

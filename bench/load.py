@@ -51,8 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import bench_login, log
-from review_bench import prepare_database
+from common import bench_login, city_database, log
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8767  # not review_bench's 8765 nor compliance_bench's 8766: they may run on this machine at once
@@ -406,15 +405,7 @@ def main() -> None:
                       ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
                       MEDIA_ROOT=str(ROOT / "var" / "bench_load_media"), CELERY_TASK_ALWAYS_EAGER="false",
                       DJANGO_SETTINGS_MODULE="ce_portal.settings")
-    sys.path.insert(0, str(ROOT))
-    if args.reuse:  # the code may have gained migrations since the data was loaded
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
-    else:
-        prepare_database(args.database)
-
-    import django
-
-    django.setup()
+    city_database(args.database, reuse=args.reuse)
     from django.core.cache import cache
     from django.db import connections
 

@@ -30,26 +30,17 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import bench_login, fresh_database, log
+from common import bench_login, city_database, log
 
 ROOT = Path(__file__).resolve().parent.parent
 BECOMING_OVERDUE = (15_000, 5_000)  # level 1, level 2
 PORT = 8765
-
-
-def prepare_database(url: str) -> None:
-    fresh_database(url)
-    for args in (("migrate", "-v0"), ("seed_demo", "--size", "city")):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=os.environ)
-        log(f"manage.py {' '.join(args)}: {time.perf_counter() - started:.1f} s")
 
 
 # --- data ----------------------------------------------------------------------------------------------
@@ -430,15 +421,7 @@ def main() -> None:
     os.environ.update(DATABASE_URL=args.database, REDIS_URL=args.redis, CONN_MAX_AGE="600", DEBUG="false",
                       ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
                       DJANGO_SETTINGS_MODULE="ce_portal.settings")
-    sys.path.insert(0, str(ROOT))
-    if args.reuse:  # the code may have gained migrations since the data was loaded
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
-    else:
-        prepare_database(args.database)
-
-    import django
-
-    django.setup()
+    city_database(args.database, reuse=args.reuse)
     from django.urls import reverse
     from django.utils import timezone
 

@@ -251,6 +251,8 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
     claim = (
         # The claim's row only: a level's reviewers may be found through a join (a region's parent, say).
         Claim.objects.select_for_update(of=("self",))
+        # Read with the row: the claimant is told the outcome, a revoked exemption may hold the approval.
+        .select_related("professional", "filed_under_exemption")
         .filter(pk=claim_id)
         .exclude(status=ClaimStatus.DRAFT)
         .annotate(**review_level_annotations(scope_for(reviewer), levels))

@@ -255,14 +255,9 @@ def registration_approve(request, pk: int):
 @role_required(Role.UNIT_REVIEWER)
 def registration_reject(request, pk: int):
     professional = registration_pending_get(request.user, pk)
-    form = RejectRegistrationForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"未退回 {professional.name} 的申请：{form.errors['reason'][0]}")
-        return redirect("records:unit_home")
-    with refusal_as_message(request):
-        services.registration_reject(professional=professional, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"已退回 {professional.name} 的注册申请。")
-    return redirect("records:unit_home")
+    return _reject_with_reason(
+        request, name=professional.name, done=f"已退回 {professional.name} 的注册申请。",
+        reject=partial(services.registration_reject, professional=professional, actor=request.user))
 
 
 @require_POST
@@ -279,13 +274,20 @@ def record_claim_approve(request, pk: int):
 @role_required(Role.UNIT_REVIEWER)
 def record_claim_reject(request, pk: int):
     claim = record_claim_pending_get(request.user, pk)
+    return _reject_with_reason(
+        request, name=claim.name, done=f"已退回 {claim.name} 的认领申请，单位登记的信息未作任何改动。",
+        reject=partial(services.record_claim_reject, claim=claim, actor=request.user))
+
+
+def _reject_with_reason(request, *, name: str, done: str, reject):
+    """A unit's refusal of a registration or a claim on a record: a reason is required; the desk again."""
     form = RejectRegistrationForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"未退回 {claim.name} 的申请：{form.errors['reason'][0]}")
+        messages.error(request, f"未退回 {name} 的申请：{form.errors['reason'][0]}")
         return redirect("records:unit_home")
     with refusal_as_message(request):
-        services.record_claim_reject(claim=claim, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"已退回 {claim.name} 的认领申请，单位登记的信息未作任何改动。")
+        reject(reason=form.cleaned_data["reason"])
+        messages.success(request, done)
     return redirect("records:unit_home")
 
 

@@ -3,6 +3,7 @@ restores the newest dump into a scratch database, compares row counts with the s
 trail's hash chain, and fails on a dump whose trail was tampered with. Both run for real, as scripts."""
 import os
 import subprocess
+import sys
 import tarfile
 import uuid
 
@@ -31,7 +32,7 @@ def backup_env(tmp_path, alice, bob):
     evidence.parent.mkdir(parents=True)
     evidence.write_bytes(b"%PDF-1.4 evidence")
     return {**os.environ, "DATABASE_URL": database_url(), "BACKUP_DIR": str(tmp_path / "backups"),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT), "PYTHON": str(ROOT / ".venv" / "bin" / "python")}
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT), "PYTHON": sys.executable}
 
 
 def psql(url, sql):

@@ -11,6 +11,7 @@ import dj_database_url
 import jinja2
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 from ce_portal.env import (
     DEV_FIELD_ENCRYPTION_KEY, DEV_ID_NUMBER_HASH_KEY, DEV_SECRET_KEY, check_personal_data_keys,
@@ -296,6 +297,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # left to do, and the sweep (ce_portal/jobs.py) re-queues a stalled job on both brokers (the filesystem one
 # cannot redeliver at all); redelivering every message of a dead worker at once would also replay a job
 # that kills its worker (too big for memory) without bound.
+# Queues by kind of work, so a long export or a unit's ZIP of certificates never waits in front of the
+# overdue marking: `timers` (overdue, reminders, digests, mail, sweeps: short, on the clock, the default),
+# `reports` (certificate renders and bundles, exports), `screening` (the nightly scan). A worker without -Q
+# takes all three (scripts/demo); docker-compose.yml runs one worker per queue. Ingestion has no queue: a
+# platform's batch is written and credited inside its request, so its answer says what was kept.
+CELERY_TASK_DEFAULT_QUEUE = "timers"
+CELERY_TASK_QUEUES = [Queue("timers"), Queue("reports"), Queue("screening")]
+CELERY_TASK_ROUTES = {
+    "records.certificates.tasks.certificate_render_task": {"queue": "reports"},
+    "records.certificates.tasks.certificate_bundle_task": {"queue": "reports"},
+    "records.compliance.tasks.compliance_export_task": {"queue": "reports"},
+    "audits.screening.tasks.screen_incremental": {"queue": "screening"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Queueing from a request: one quick try, then ce_portal/queue.py logs and drops the message, and the sweep

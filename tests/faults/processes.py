@@ -122,9 +122,11 @@ def worker_env(*, redis_url: str = "", filesystem_dir: Path | None = None) -> di
     return env
 
 
-def start_worker(env: dict) -> subprocess.Popen:
+def start_worker(env: dict, queues: tuple[str, ...] = ()) -> subprocess.Popen:
+    """A worker with one pool process, on the given queues (all of CELERY_TASK_QUEUES when none)."""
+    only = ["-Q", ",".join(queues)] if queues else []
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ce_portal", "worker", "-P", "prefork", "-c", "1",
+        [sys.executable, "-m", "celery", "-A", "ce_portal", "worker", "-P", "prefork", "-c", "1", *only,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT, env=env, start_new_session=True,
     )

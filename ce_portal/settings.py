@@ -144,6 +144,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;",
     }
 
+# A streaming replica for the heavy reads (ce_portal/replica.py, docs/scaling.md): the same database on a
+# standby server. Used while it answers and is at most REPLICA_MAX_LAG_SECONDS behind, checked every
+# REPLICA_CHECK_SECONDS per process; otherwise those reads go to the primary.
+if env_str("REPLICA_DATABASE_URL", ""):
+    DATABASES["replica"] = dj_database_url.parse(
+        env_str("REPLICA_DATABASE_URL"), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True,
+    )
+    # A replica that does not answer at once is passed over, not waited for.
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 1
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_MAX_LAG_SECONDS = float(env_str("REPLICA_MAX_LAG_SECONDS", "30"))
+REPLICA_CHECK_SECONDS = float(env_str("REPLICA_CHECK_SECONDS", "5"))
+DATABASE_ROUTERS = ["ce_portal.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

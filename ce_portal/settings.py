@@ -157,6 +157,14 @@ if env_str("REPLICA_DATABASE_URL", ""):
 REPLICA_MAX_LAG_SECONDS = float(env_str("REPLICA_MAX_LAG_SECONDS", "30"))
 REPLICA_CHECK_SECONDS = float(env_str("REPLICA_CHECK_SECONDS", "5"))
 DATABASE_ROUTERS = ["ce_portal.replica.ReplicaRouter"]
+# Behind PgBouncer in transaction mode (docs/scaling.md) a server connection serves one transaction and then
+# another client, so nothing may outlive a transaction on it: no server-side cursors (Django's .iterator()
+# would declare one WITH HOLD and fetch from it later) and no prepared statements (psycopg prepares a query
+# it has run five times, on a server connection the next transaction may not get).
+if env_bool("DATABASE_POOLER_TRANSACTION_MODE", False):
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -236,12 +236,13 @@ class Portal:
 
 
 @contextmanager
-def serving_portal(env: dict, session: str, *, ready_path: str = "/me/"):
-    """gunicorn (one worker) with the test's environment plus `env`, once it answers `ready_path` signed in."""
+def serving_portal(env: dict, session: str, *, ready_path: str = "/me/", workers: int = 1):
+    """gunicorn (`workers` processes) with the test's environment plus `env`, once it answers `ready_path` signed in."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:ce_portal.server", "ce_portal.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", "1", "--timeout", "60"], cwd=ROOT, env={**worker_env(), "CONN_MAX_AGE": "600", "DEBUG": "false", **env},
+         "-w", str(workers), "--timeout", "60"], cwd=ROOT,
+        env={**worker_env(), "CONN_MAX_AGE": "600", "DEBUG": "false", **env},
         start_new_session=True, stderr=subprocess.DEVNULL)
     try:
         portal = Portal(port, session)
@@ -256,3 +257,38 @@ def serving_portal(env: dict, session: str, *, ready_path: str = "/me/"):
         yield portal
     finally:
         stop(server)
+
+
+class PrivatePgBouncer:
+    """PgBouncer in transaction mode in front of a private cluster, with few server connections so that
+    consecutive transactions of one client land on different ones; run as the postgres user (it refuses root)."""
+
+    def __init__(self, cluster: "PrivatePostgres", *, pool_size: int = 2):
+        self.port = free_port()
+        self.folder = cluster.folder
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/ce_portal"
+        config = self.folder / "pgbouncer.ini"
+        (self.folder / "users.txt").write_text('"postgres" ""\n')
+        config.write_text(
+            "[databases]\n"
+            f"ce_portal = host=127.0.0.1 port={cluster.port} dbname=ce_portal\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.folder / 'users.txt'}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 100\n"
+            "server_round_robin = 1\nignore_startup_parameters = extra_float_digits,options\n"
+            f"logfile = {self.folder / 'pgbouncer.log'}\n"
+        )
+        self.process = subprocess.Popen(["runuser", "-u", "postgres", "--", "pgbouncer", str(config)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_until(self._answers, timeout=15, what=f"pgbouncer on port {self.port}")
+
+    def _answers(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self):
+        stop(self.process)

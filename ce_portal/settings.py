@@ -11,6 +11,7 @@ import dj_database_url
 import jinja2
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 from ce_portal.env import (
     DEV_FIELD_ENCRYPTION_KEY, DEV_ID_NUMBER_HASH_KEY, DEV_SECRET_KEY, check_personal_data_keys,
@@ -142,6 +143,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;",
     }
+
+# A streaming replica for the heavy reads (ce_portal/replica.py, docs/scaling.md): the same database on a
+# standby server. Used while it answers and is at most REPLICA_MAX_LAG_SECONDS behind, checked every
+# REPLICA_CHECK_SECONDS per process; otherwise those reads go to the primary.
+if env_str("REPLICA_DATABASE_URL", ""):
+    DATABASES["replica"] = dj_database_url.parse(
+        env_str("REPLICA_DATABASE_URL"), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True,
+    )
+    # A replica that does not answer at once is passed over, not waited for.
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 1
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_MAX_LAG_SECONDS = float(env_str("REPLICA_MAX_LAG_SECONDS", "30"))
+REPLICA_CHECK_SECONDS = float(env_str("REPLICA_CHECK_SECONDS", "5"))
+DATABASE_ROUTERS = ["ce_portal.replica.ReplicaRouter"]
+# Behind PgBouncer in transaction mode (docs/scaling.md) a server connection serves one transaction and then
+# another client, so nothing may outlive a transaction on it: no server-side cursors (Django's .iterator()
+# would declare one WITH HOLD and fetch from it later) and no prepared statements (psycopg prepares a query
+# it has run five times, on a server connection the next transaction may not get).
+if env_bool("DATABASE_POOLER_TRANSACTION_MODE", False):
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -296,6 +319,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # left to do, and the sweep (ce_portal/jobs.py) re-queues a stalled job on both brokers (the filesystem one
 # cannot redeliver at all); redelivering every message of a dead worker at once would also replay a job
 # that kills its worker (too big for memory) without bound.
+# Queues by kind of work, so a long export or a unit's ZIP of certificates never waits in front of the
+# overdue marking: `timers` (overdue, reminders, digests, mail, sweeps: short, on the clock, the default),
+# `reports` (certificate renders and bundles, exports), `screening` (the nightly scan). A worker without -Q
+# takes all three (scripts/demo); docker-compose.yml runs one worker per queue. Ingestion has no queue: a
+# platform's batch is written and credited inside its request, so its answer says what was kept.
+CELERY_TASK_DEFAULT_QUEUE = "timers"
+CELERY_TASK_QUEUES = [Queue("timers"), Queue("reports"), Queue("screening")]
+CELERY_TASK_ROUTES = {
+    "records.certificates.tasks.certificate_render_task": {"queue": "reports"},
+    "records.certificates.tasks.certificate_bundle_task": {"queue": "reports"},
+    "records.compliance.tasks.compliance_export_task": {"queue": "reports"},
+    "audits.screening.tasks.screen_incremental": {"queue": "screening"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Queueing from a request: one quick try, then ce_portal/queue.py logs and drops the message, and the sweep

@@ -11,7 +11,9 @@ import pytest
 from django.core.cache import caches
 
 from records.people.models import Role
-from tests.factories import IndustryAuthorityFactory, ProfessionalFactory, UnitFactory, UserFactory, grant, region
+from tests.factories import (
+    IndustryAuthorityFactory, UnitFactory, UserFactory, grant, person_with_login, region,
+)
 
 
 def _is_transactional(request) -> bool:
@@ -119,26 +121,19 @@ def unit_c(yexian):
     return UnitFactory(name="叶县第一高级中学", region=yexian, authority=None, kind="public_institution")
 
 
-def _person(username, name, unit):
-    user = UserFactory(username=username, first_name=name)
-    professional = ProfessionalFactory(name=name, unit=unit, user=user)
-    grant(user, Role.PROFESSIONAL, professional)
-    return professional
-
-
 @pytest.fixture
 def alice(unit_a):
-    return _person("alice", "张爱丽", unit_a)
+    return person_with_login("alice", "张爱丽", unit_a)
 
 
 @pytest.fixture
 def bob(unit_b):
-    return _person("bob", "李博", unit_b)
+    return person_with_login("bob", "李博", unit_b)
 
 
 @pytest.fixture
 def carol(unit_c):
-    return _person("carol", "王卡罗", unit_c)
+    return person_with_login("carol", "王卡罗", unit_c)
 
 
 def _overseer(username, name, role, scope):

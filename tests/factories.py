@@ -135,3 +135,11 @@ class EvidenceFileFactory(factory.django.DjangoModelFactory):
     uploaded_by = factory.LazyAttribute(lambda e: e.claim.professional.user or UserFactory())
     uploaded_at = factory.LazyAttribute(lambda e: e.claim.submitted_at or dt.datetime(2025, 9, 26, 2, tzinfo=dt.timezone.utc))
     submitted_at = factory.LazyAttribute(lambda e: e.claim.submitted_at)
+
+
+def person_with_login(username: str, name: str, unit) -> Professional:
+    """A professional employed by `unit` who can log in as `username`."""
+    user = UserFactory(username=username, first_name=name)
+    professional = ProfessionalFactory(name=name, unit=unit, user=user)
+    grant(user, Role.PROFESSIONAL, professional)
+    return professional

@@ -14,6 +14,7 @@ from audits.monitor import selectors as monitor
 from audits.review.rules import waiting_level
 from ce_portal.clock import business_clock
 from ce_portal.exports import FORMATS, table_response
+from ce_portal.replica import reads_from_replica
 from records.people.access import role_required
 from records.people.models import Role
 
@@ -112,6 +113,7 @@ def _table_page(request, *, title: str, level: str, today, version, table, chart
 
 
 @role_required(Role.CITY_HR)
+@reads_from_replica
 def city(request):
     today = business_clock()[0]
     days = _days(request)
@@ -125,6 +127,7 @@ def city(request):
 
 
 @role_required(Role.CITY_HR, Role.COUNTY_HR)
+@reads_from_replica
 def region(request, pk: int):
     region = monitor.region_get(request.scope, pk)
     today = business_clock()[0]
@@ -141,6 +144,7 @@ def region(request, pk: int):
 
 
 @role_required(*MONITOR_ROLES)
+@reads_from_replica
 def authority(request, pk: int):
     authority = monitor.authority_get(request.scope, pk)
     today = business_clock()[0]
@@ -172,12 +176,14 @@ def _export(request, fmt: str, *, table, title: str, filename: str, with_authori
 
 
 @role_required(Role.CITY_HR)
+@reads_from_replica
 def city_export(request, fmt: str):
     return _export(request, fmt, table=monitor.city_table(today=business_clock()[0]), title="全市逾期审核监控",
                    filename="全市逾期审核监控", with_authority=False)
 
 
 @role_required(Role.CITY_HR, Role.COUNTY_HR)
+@reads_from_replica
 def region_export(request, pk: int, fmt: str):
     region = monitor.region_get(request.scope, pk)
     return _export(request, fmt, table=monitor.region_table(region, today=business_clock()[0]),
@@ -185,6 +191,7 @@ def region_export(request, pk: int, fmt: str):
 
 
 @role_required(*MONITOR_ROLES)
+@reads_from_replica
 def authority_export(request, pk: int, fmt: str):
     authority = monitor.authority_get(request.scope, pk)
     return _export(request, fmt, table=monitor.authority_table(authority, today=business_clock()[0]),
@@ -199,6 +206,7 @@ def _claim_rows(claims, today):
 
 
 @role_required(*MONITOR_ROLES)
+@reads_from_replica
 def unit_overdue(request, pk: int):
     unit = monitor.unit_get(request.scope, pk)
     today, now = business_clock()
@@ -209,6 +217,7 @@ def unit_overdue(request, pk: int):
 
 
 @role_required(*MONITOR_ROLES)
+@reads_from_replica
 def unit_overdue_export(request, pk: int, fmt: str):
     unit = monitor.unit_get(request.scope, pk)
     today, now = business_clock()

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from ce_portal.clock import business_now, business_today
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import error_responses, refusal_as_message, refusal_on_form
+from ce_portal.replica import reads_from_replica
 from records.compliance.forms import ComplianceFilterForm, PersonFindForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import (
@@ -39,6 +40,7 @@ def _form(request, data) -> ComplianceFilterForm:
 @role_required(*OVERSEERS)
 @require_GET
 @vary_on_headers("HX-Request")
+@reads_from_replica
 def compliance_page(request):
     form = _form(request, request.GET)
     context = {"form": form, "filters": None}
@@ -66,6 +68,7 @@ def compliance_page(request):
 
 @role_required(*OVERSEERS)
 @require_POST
+@reads_from_replica
 def compliance_find(request):
     """A full ID number, posted, becomes the person's row of the list: the address names the person's id,
     never the number (docs/personal-data.md). One answer for nobody and for a row the viewer sees masked."""
@@ -96,6 +99,7 @@ def _from_the_list(request, data, act):
 
 @role_required(*OVERSEERS)
 @require_GET
+@reads_from_replica
 def compliance_csv_download(request):
     return _from_the_list(request, request.GET,
                           lambda filters: compliance_csv(request.user, filters, now=business_now()))

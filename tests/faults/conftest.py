@@ -19,8 +19,8 @@ def workers():
 
     started = []
 
-    def start(env):
-        process = start_worker(env)
+    def start(env, queues: tuple[str, ...] = ()):
+        process = start_worker(env, queues)
         started.append(process)
         return process
 

@@ -5,33 +5,15 @@ processes answer again, without a restart of their own.
 Real processes: a private PostgreSQL cluster holding a copy of the test database, the portal under gunicorn
 against it, a client thread requesting a signed-in page in a loop while the cluster is stopped and started.
 """
-import http.client
 import json
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 
 from tests.certificate_data import make_compliant
-from tests.faults.processes import ROOT, database_url, free_port, stop, wait_until, worker_env
+from tests.faults.processes import database_url, serving_portal, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-class Portal:
-    def __init__(self, port: int, session: str):
-        self.port, self.session = port, session
-
-    def get(self, path: str) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-        try:
-            connection.request("GET", path, headers={"Cookie": f"sessionid={self.session}"})
-            response = connection.getresponse()
-            return response.status, response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
 
 
 @pytest.fixture
@@ -40,24 +22,8 @@ def portal(private_postgres, client, alice):
     make_compliant(alice)
     client.force_login(alice.user)
     private_postgres.copy_of(database_url())
-    port = free_port()
-    env = {**worker_env(), "DATABASE_URL": private_postgres.url, "CONN_MAX_AGE": "600", "DEBUG": "false"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:ce_portal.server", "ce_portal.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", "1", "--timeout", "60"], cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL)
-    try:
-        portal = Portal(port, client.cookies["sessionid"].value)
-
-        def answers():
-            try:
-                return portal.get("/me/")[0] == 200
-            except OSError:
-                return False
-
-        wait_until(answers, timeout=30, what="gunicorn serves the signed-in page", every=0.2)
+    with serving_portal({"DATABASE_URL": private_postgres.url}, client.cookies["sessionid"].value) as portal:
         yield portal
-    finally:
-        stop(server)
 
 
 def test_requests_fail_cleanly_while_postgresql_is_down_and_succeed_again_once_it_is_back(

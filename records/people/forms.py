@@ -1,10 +1,11 @@
-"""Forms for getting people in: log-in, self-registration, staff import and entry, 调入 and its refusal, new
-units."""
+"""Forms for getting people in: log-in, password reset by mail, self-registration, one's own phone and e-mail,
+staff import and entry, 调入 and its refusal, new units."""
 import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
@@ -36,6 +37,36 @@ class LoginForm(AuthenticationForm):
                     code="rejected",
                 )
             raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset by e-mail (accounts found by the address on file, so a professional, whose account name
+    is a digest, resets with their e-mail), keeping the accounts the link went to for the audit trail."""
+
+    email = forms.EmailField(label="电子邮箱", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+                             error_messages={"required": "请填写您在平台登记的电子邮箱。",
+                                             "invalid": "电子邮箱格式不正确，请检查后重新输入。"})
+
+    def get_users(self, email):
+        self.recipients = list(super().get_users(email))
+        return self.recipients
+
+
+class ContactForm(forms.Form):
+    """A professional's own phone (required: the unit calls people on it) and e-mail (optional: without one,
+    a forgotten password is reset by the unit)."""
+
+    phone = forms.CharField(label="手机号码", max_length=20, validators=[validate_mobile],
+                            error_messages={"required": "请填写手机号码。"})
+    email = forms.EmailField(label="电子邮箱", max_length=254, required=False,
+                             help_text="用于找回密码；不填写则忘记密码时只能请单位重置。",
+                             error_messages={"invalid": "电子邮箱格式不正确，请检查后重新输入。"})
+
+    def clean_phone(self):
+        return self.cleaned_data["phone"].replace(" ", "").replace("-", "")
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip()
 
 
 class _IdentifierField(forms.CharField):

@@ -40,16 +40,13 @@ class LoginForm(AuthenticationForm):
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
-    """Django's reset by e-mail (accounts found by the address on file, so a professional, whose account name
-    is a digest, resets with their e-mail), keeping the accounts the link went to for the audit trail."""
+    """Django's reset by e-mail: its `get_users` finds the accounts by the address on file (a professional,
+    whose account name is a digest, resets with their e-mail); the mail itself goes through
+    `records/people/services.py` `password_reset_request`."""
 
     email = forms.EmailField(label="电子邮箱", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
                              error_messages={"required": "请填写您在平台登记的电子邮箱。",
                                              "invalid": "电子邮箱格式不正确，请检查后重新输入。"})
-
-    def get_users(self, email):
-        self.recipients = list(super().get_users(email))
-        return self.recipients
 
 
 class MobileField(forms.CharField):

@@ -9,18 +9,25 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
+from django.core.mail import send_mail
 from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.queue import enqueue_on_commit
 from records.people.access import scope_for
 from records.people.models import (
     Account, Employment, IndustryAuthority, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest,
@@ -504,13 +511,37 @@ def password_changed(*, user, ip: str | None) -> None:
     _password_chosen_by_owner(user=user, ip=ip, action="account.password_change")
 
 
+def password_reset_hours() -> int:
+    """How long a reset link works, as the page and the mail say it (PASSWORD_RESET_TIMEOUT is in seconds)."""
+    return settings.PASSWORD_RESET_TIMEOUT // 3600
+
+
 @transaction.atomic
-def password_reset_requested(*, users, ip: str | None) -> None:
-    """A reset link went by mail to each of `users` (the active accounts filed under the address typed).
+def password_reset_request(*, users, domain: str, use_https: bool, ip: str | None) -> None:
+    """A reset link goes by mail to each of `users` (the active accounts filed under the address typed).
     Whoever asked is unknown (anyone may type an address), hence no actor; an address nobody has leaves no
-    trace, so the trail holds no address a stranger typed."""
+    trace, so the trail holds no address a stranger typed. A worker sends the mail after the answer: sent
+    here, it would make the answer for an address on file slower than for one nobody has, telling a stranger
+    by the clock what the page does not say."""
     for user in users:
         record_event(actor=None, action="account.password_reset_request", target=user, ip=ip)
+        enqueue_on_commit("records.people.tasks.password_reset_mail", user.pk, domain, use_https)
+
+
+def password_reset_mail_send(*, user_id: int, domain: str, use_https: bool) -> bool:
+    """The reset mail, as Django's PasswordResetForm writes it (a token over the password's hash, so it works
+    once), to an account that may still reset; False when it no longer may (made inactive meanwhile)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password() or not user.email:
+        return False
+    context = {
+        "user": user, "domain": domain, "protocol": "https" if use_https else "http",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user),
+        "reset_hours": password_reset_hours(),
+    }
+    subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())
+    send_mail(subject, render_to_string("registration/password_reset_email.txt", context), None, [user.email])
+    return True
 
 
 @transaction.atomic

@@ -5,10 +5,10 @@ context every page reads.
 import hashlib
 from functools import partial
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
@@ -120,34 +120,29 @@ def _password_reset_limited(request, email: str) -> bool:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """A reset link by mail to the accounts filed under the address typed. Every well-formed request reads the
-    same, whether or not any account has the address: the page must not tell a stranger who is registered."""
+    """A reset link by mail to the accounts filed under the address typed (Django's choice of them, the form's
+    `get_users`). Every well-formed request reads the same, and as fast, whether or not any account has the
+    address: the page must not tell a stranger who is registered."""
 
     template_name = "registration/password_reset_form.html"
-    subject_template_name = "registration/password_reset_subject.txt"
-    email_template_name = "registration/password_reset_email.txt"
     form_class = PasswordResetForm
 
     def form_valid(self, form):
         if _password_reset_limited(self.request, form.cleaned_data["email"]):
             form.add_error(None, PASSWORD_RESET_RATE_MESSAGE)
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        self.extra_email_context = {"reset_hours": _reset_hours()}
-        response = super().form_valid(form)
-        services.password_reset_requested(users=form.recipients, ip=client_ip(self.request))
-        return response
+        services.password_reset_request(
+            users=list(form.get_users(form.cleaned_data["email"])), domain=get_current_site(self.request).domain,
+            use_https=self.request.is_secure(), ip=client_ip(self.request),
+        )
+        return redirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "registration/password_reset_done.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(reset_hours=_reset_hours(), **kwargs)
-
-
-def _reset_hours() -> int:
-    """How long a reset link works, as the page and the mail say it (PASSWORD_RESET_TIMEOUT, in seconds)."""
-    return settings.PASSWORD_RESET_TIMEOUT // 3600
+        return super().get_context_data(reset_hours=services.password_reset_hours(), **kwargs)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

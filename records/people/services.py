@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
-from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
-from django.core.mail import send_mail
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone

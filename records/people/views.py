@@ -1,6 +1,6 @@
 """Pages of the registry: log-in, passwords (one's own, reset by mail, a unit's one-time password) and one's
-contact details, the role homes (desks), a person's page, self-registration and the unit's review of it, staff import, 调入 requests and each party's decision, new units; and the navigation
-context every page reads.
+contact details, the role homes (desks), a person's page, self-registration and the unit's review of it, staff
+import, 调入 requests and each party's decision, new units; and the navigation context every page reads.
 """
 import hashlib
 from functools import partial
@@ -42,8 +42,8 @@ from records.people.models import Role, TransferRequest
 from records.people.rules import MAX_ROWS, read_staff_file, template_csv, template_xlsx
 from records.people.selectors import (
     county_list,
-    current_employment,
     creatable_regions,
+    current_employment,
     professional_get,
     record_claim_pending_get,
     record_claims_pending,

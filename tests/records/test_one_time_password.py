@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from audits.trail.models import AuditEvent
 from records.people.models import Account, Employment, Role
+from records.people.rules import one_time_password_refusal
 from tests.factories import DEMO_PASSWORD, SHANGHAI, ProfessionalFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,18 @@ NEW = "Zi-ji-de-2026!"
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
+
+
+@pytest.mark.parametrize("has_account, is_active, other_roles, code", [
+    (True, True, False, None),
+    (False, False, False, "no_account"),
+    (True, False, False, "account_inactive"),
+    (True, True, True, "account_has_other_roles"),
+    (True, False, True, "account_inactive"),  # nothing to hand over before the account is in use
+])
+def test_which_accounts_a_unit_may_give_a_one_time_password(has_account, is_active, other_roles, code):
+    refusal = one_time_password_refusal(has_account=has_account, is_active=is_active, other_roles=other_roles)
+    assert (refusal and refusal.code) == code
 
 
 def _reset_url(professional):

@@ -39,16 +39,22 @@ def client_ip(request) -> str | None:
 
 def rate_limited(request, bucket: str, per_minute: int) -> bool:
     """Count this request against `bucket` for its client address; True once the client has made more than
-    `per_minute` of them in the current minute. A fixed one-minute window, counted in the shared cache (Redis
-    in production), so every web process sees the same count."""
-    key = f"rate:{bucket}:{client_ip(request) or ''}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
+    `per_minute` of them in the current minute."""
+    return over_limit(bucket, client_ip(request) or "", limit=per_minute, window_seconds=60)
+
+
+def over_limit(bucket: str, subject: str, *, limit: int, window_seconds: int) -> bool:
+    """Count one more try by `subject` (a client address, a digest of what was typed) against `bucket`; True
+    once it has made more than `limit` of them in the current window. A fixed window, counted in the shared
+    cache (Redis in production), so every web process sees the same count."""
+    key = f"rate:{bucket}:{subject}:{window_seconds}:{int(time.time() // window_seconds)}"
+    cache.add(key, 0, timeout=2 * window_seconds)
     try:
         count = cache.incr(key)
     except ValueError:  # the window's key expired between add and incr
-        cache.add(key, 1, timeout=120)
+        cache.add(key, 1, timeout=2 * window_seconds)
         count = 1
-    return count > per_minute
+    return count > limit
 
 
 MB = 1024 * 1024

@@ -4,7 +4,16 @@ from django.urls import include, path
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from records.people.views import LoginView, PasswordChangeDoneView, PasswordChangeView, home
+from records.people.views import (
+    LoginView,
+    PasswordChangeDoneView,
+    PasswordChangeView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+    home,
+)
 
 admin.site.site_header = "继续教育学时管理平台 · 管理后台"
 admin.site.site_title = "继续教育管理后台"
@@ -15,6 +24,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("password/reset/complete/", PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
     path("", include("records.urls")),
     path("", include("audits.urls")),

@@ -12,11 +12,11 @@ from records.hours.models import (
     Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, evidence_storage_name,
 )
 from records.people.models import (
-    Employment, IndustryAuthority, Professional, RecordClaim, Region, RoleMembership, TransferRequest, Unit,
+    Account, Employment, IndustryAuthority, Professional, RecordClaim, Region, RoleMembership, TransferRequest, Unit,
 )
 
 __all__ = [
-    "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob", "IndustryAuthority",
+    "Account", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob", "IndustryAuthority",
     "MakeUpExemption", "PersonYearTotal", "PlatformRecord", "Professional", "RecordClaim", "Region",
     "RequirementPolicy", "RoleMembership", "TransferRequest", "Unit", "certificate_bundle_storage_name",
     "certificate_storage_name", "evidence_storage_name", "export_storage_name",

@@ -1,10 +1,11 @@
-"""Forms for getting people in: log-in, self-registration, staff import and entry, 调入 and its refusal, new
-units."""
+"""Forms for getting people in: log-in, password reset by mail, self-registration, one's own phone and e-mail,
+staff import and entry, 调入 and its refusal, new units."""
 import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
@@ -36,6 +37,40 @@ class LoginForm(AuthenticationForm):
                     code="rejected",
                 )
             raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset by e-mail: its `get_users` finds the accounts by the address on file (a professional,
+    whose account name is a digest, resets with their e-mail); the mail itself goes through
+    `records/people/services.py` `password_reset_request`."""
+
+    email = forms.EmailField(label="电子邮箱", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+                             error_messages={"required": "请填写您在平台登记的电子邮箱。",
+                                             "invalid": "电子邮箱格式不正确，请检查后重新输入。"})
+
+
+class MobileField(forms.CharField):
+    """A mainland mobile number; the spaces and hyphens people type between groups go before it is checked."""
+
+    default_validators = [validate_mobile]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "手机号码")
+        kwargs.setdefault("error_messages", {"required": "请填写手机号码。"})
+        super().__init__(max_length=20, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).replace(" ", "").replace("-", "")
+
+
+class ContactForm(forms.Form):
+    """A professional's own phone (required: the unit calls people on it) and e-mail (optional: without one,
+    a forgotten password is reset by the unit)."""
+
+    phone = MobileField()
+    email = forms.EmailField(label="电子邮箱", max_length=254, required=False,
+                             help_text="用于找回密码；不填写则忘记密码时只能请单位重置。",
+                             error_messages={"invalid": "电子邮箱格式不正确，请检查后重新输入。"})
 
 
 class _IdentifierField(forms.CharField):
@@ -72,8 +107,7 @@ class CreditCodeField(_IdentifierField):
 class RegistrationForm(forms.Form):
     id_number = IdNumberField(help_text="身份证号码即登录用户名。")
     name = forms.CharField(label="姓名", max_length=64, error_messages={"required": "请填写姓名。"})
-    phone = forms.CharField(label="手机号码", max_length=20, validators=[validate_mobile],
-                            error_messages={"required": "请填写手机号码。"})
+    phone = MobileField()
     password1 = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput,
                                 error_messages={"required": "请设置密码。"})
     password2 = forms.CharField(label="确认密码", strip=False, widget=forms.PasswordInput,
@@ -83,9 +117,6 @@ class RegistrationForm(forms.Form):
         label="所在单位", queryset=Unit.objects.all(),
         error_messages={"required": "请先查找并选择您所在的单位。", "invalid_choice": "所选单位不存在，请重新查找。"},
     )
-
-    def clean_phone(self):
-        return self.cleaned_data["phone"].replace(" ", "").replace("-", "")
 
     def clean(self):
         data = super().clean()

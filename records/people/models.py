@@ -302,3 +302,21 @@ class RoleMembership(models.Model):
     @property
     def scope_object(self):
         return self.professional or self.unit or self.authority or self.region
+
+
+class Account(models.Model):
+    """What the portal keeps about a log-in account beyond Django's user table (which it does not replace):
+    whether the password in force was set by someone else — a unit's one-time password — and must be changed
+    before the account may do anything else (`records/people/middleware.py`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="登录账号", primary_key=True, on_delete=models.CASCADE,
+        related_name="account",
+    )
+    must_change_password = models.BooleanField("须修改密码", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "账号状态"
+
+    def __str__(self):
+        return f"{self.user}{'（须修改密码）' if self.must_change_password else ''}"

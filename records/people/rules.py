@@ -486,3 +486,20 @@ def template_xlsx() -> bytes:
 def template_csv() -> bytes:
     # With a BOM, so Excel on Windows opens the Chinese header as UTF-8 rather than as GBK gibberish.
     return ("\ufeff" + ",".join(COLUMNS) + "\r\n").encode("utf-8")
+
+
+def one_time_password_refusal(*, has_account: bool, is_active: bool, other_roles: bool) -> DomainError | None:
+    """Why a unit may not give this person of its staff a one-time password, or None.
+
+    A unit answers for its staff's professional accounts only: an account that also reviews, oversees or
+    administers anything (another role, the admin) would hand the unit that power, so it is reset by whoever
+    granted it. An account not yet in use (no registration, awaiting or refused approval) has nothing to reset.
+    """
+    if not has_account:
+        return DomainError("该人员尚未注册账号，无需重置密码：请本人在平台以身份证号码注册。", code="no_account")
+    if not is_active:
+        return DomainError("该人员的账号尚未启用（注册申请待审核或未通过），不能重置密码。", code="account_inactive")
+    if other_roles:
+        return DomainError("该账号另有审核或管理职责，单位不能重置其密码，请联系授予该职责的人社局。",
+                           code="account_has_other_roles")
+    return None

@@ -12,7 +12,7 @@ from audits.trail.models import AuditEvent
 from ce_portal.crypto import lookup_digest
 from records.people.access import get_in_scope_or_404, professionals_in_scope, scope_for, units_in_scope
 from records.people.models import (
-    Employment, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
+    Account, Employment, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
 )
 from records.people.rules import id_number_well_formed, normalize_id_number
 
@@ -74,6 +74,22 @@ def unit_choices(query: str, selected: str = "") -> list[Unit]:
 def reviewer_units(user) -> QuerySet[Unit]:
     """The units whose staff this user keeps (a unit reviewer's own units, not the ones an HR bureau oversees)."""
     return Unit.objects.filter(pk__in=scope_for(user).unit_ids).order_by("name")
+
+
+def password_change_required(user) -> bool:
+    """Whether the account logs in with a password someone else set (a unit's one-time password)."""
+    return Account.objects.filter(user=user, must_change_password=True).exists()
+
+
+def unit_staff(user) -> QuerySet[Professional]:
+    """The current staff of the user's own units (as their reviewer): the people whose accounts the unit answers
+    for. An authority or HR bureau overseeing a unit is not its employer and holds none of them."""
+    current = Employment.objects.filter(unit__in=reviewer_units(user), ended_on__isnull=True)
+    return Professional.objects.filter(pk__in=current.values("professional_id"))
+
+
+def unit_staff_get(user, pk: int) -> Professional:
+    return get_in_scope_or_404(unit_staff(user).select_related("user"), pk=pk)
 
 
 def registration_pending_list(user) -> QuerySet[Employment]:

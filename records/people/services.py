@@ -6,29 +6,40 @@ One function per action, each atomic and audited; a refusal is a DomainError wit
 stable code, and changes nothing.
 """
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.queue import enqueue_on_commit
 from records.people.access import scope_for
 from records.people.models import (
-    Employment, IndustryAuthority, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest, Unit,
+    Account, Employment, IndustryAuthority, Professional, RecordClaim, Region, Role, RoleMembership, TransferRequest,
+    Unit,
 )
 from records.people.rules import (
-    RawRow, RegistrationFacts, RegistrationPath, StaffRow, StaffRowInvalid, clean_staff_row, registration_path,
-    same_name,
+    RawRow, RegistrationFacts, RegistrationPath, StaffRow, StaffRowInvalid, clean_staff_row, one_time_password_refusal,
+    registration_path, same_name,
 )
 from records.people.selectors import (
-    claim_reviewing_unit_id, id_numbers_q, professional_by_id_number, professional_username, transfer_party,
+    claim_reviewing_unit_id, id_numbers_q, password_change_required, professional_by_id_number, professional_username,
+    transfer_party, unit_staff,
 )
 
 EMPLOYED_ELSEWHERE = "该人员当前在其他单位任职，请通过调入办理。"
@@ -480,10 +491,122 @@ def _decide_request(request: TransferRequest, actor, party: str, status: str) ->
     request.save(update_fields=["status", "decided_by", "decided_as", "decided_at", "reason"])
 
 
+# --- accounts -------------------------------------------------------------------------------------------
+
+# Set in the session at log-in when the account must change its password: the middleware then reads the
+# session it loads anyway instead of querying on every request. The flag is only ever raised together with a
+# new password, which ends every session the account had (Django's session hash), so no session misses it.
+MUST_CHANGE_PASSWORD_SESSION_KEY = "must_change_password"
+
+
+@receiver(user_logged_in, dispatch_uid="records.account_logged_in")
+def account_logged_in(sender, request, user, **kwargs):
+    if request is not None and password_change_required(user):
+        request.session[MUST_CHANGE_PASSWORD_SESSION_KEY] = True
+
+
 @transaction.atomic
 def password_changed(*, user, ip: str | None) -> None:
     """A user changed their own password: audited (what was set is nobody's business, that it was is)."""
-    record_event(actor=user, action="account.password_change", target=user, ip=ip)
+    _password_chosen_by_owner(user=user, ip=ip, action="account.password_change")
+
+
+def password_reset_hours() -> int:
+    """How long a reset link works, as the page and the mail say it (PASSWORD_RESET_TIMEOUT is in seconds)."""
+    return settings.PASSWORD_RESET_TIMEOUT // 3600
+
+
+@transaction.atomic
+def password_reset_request(*, users, domain: str, use_https: bool, ip: str | None) -> None:
+    """A reset link goes by mail to each of `users` (the active accounts filed under the address typed).
+    Whoever asked is unknown (anyone may type an address), hence no actor; an address nobody has leaves no
+    trace, so the trail holds no address a stranger typed. A worker sends the mail after the answer: sent
+    here, it would make the answer for an address on file slower than for one nobody has, telling a stranger
+    by the clock what the page does not say."""
+    for user in users:
+        record_event(actor=None, action="account.password_reset_request", target=user, ip=ip)
+        enqueue_on_commit("records.people.tasks.password_reset_mail", user.pk, domain, use_https)
+
+
+def password_reset_mail_send(*, user_id: int, domain: str, use_https: bool) -> bool:
+    """The reset mail, as Django's PasswordResetForm writes it (a token over the password's hash, so it works
+    once), to an account that may still reset; False when it no longer may (made inactive meanwhile)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password() or not user.email:
+        return False
+    context = {
+        "user": user, "domain": domain, "protocol": "https" if use_https else "http",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user),
+        "reset_hours": password_reset_hours(),
+    }
+    subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())
+    send_mail(subject, render_to_string("registration/password_reset_email.txt", context), None, [user.email])
+    return True
+
+
+@transaction.atomic
+def password_reset_completed(*, user, ip: str | None) -> None:
+    """The owner of the mailbox followed the link and set a new password."""
+    _password_chosen_by_owner(user=user, ip=ip, action="account.password_reset")
+
+
+def _password_chosen_by_owner(*, user, ip: str | None, action: str) -> None:
+    # A password its owner chose ends a one-time password's hold on the account.
+    Account.objects.filter(user=user, must_change_password=True).update(must_change_password=False)
+    record_event(actor=user, action=action, target=user, ip=ip)
+
+
+# Letters and digits a reviewer can read out on the telephone without confusion (no 0/O, 1/l/I): 12 of these are
+# ≈ 69 bits, far beyond guessing through the log-in lock-out in the hours before the person uses it.
+ONE_TIME_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ONE_TIME_PASSWORD_LENGTH = 12
+
+
+@transaction.atomic
+def password_one_time_set(*, professional: Professional, actor, ip: str | None) -> str:
+    """A unit's reviewer gives one of the unit's current staff a one-time password, for someone who forgot theirs
+    and has no e-mail on file. The password is returned to be shown once; only its hash is kept, and the trail
+    says who reset whom, never what. The account must change it at its next log-in (`Account`)."""
+    if not unit_staff(actor).filter(pk=professional.pk).exists():
+        raise NotFound("未找到该人员。")
+    user = professional.user
+    other_roles = user is not None and (
+        user.is_staff or user.is_superuser or user.role_memberships.exclude(role=Role.PROFESSIONAL).exists())
+    refusal = one_time_password_refusal(has_account=user is not None, is_active=bool(user and user.is_active),
+                                        other_roles=other_roles)
+    if refusal is not None:
+        raise refusal
+    password = "".join(secrets.choice(ONE_TIME_PASSWORD_ALPHABET) for _ in range(ONE_TIME_PASSWORD_LENGTH))
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    Account.objects.update_or_create(user=user, defaults={"must_change_password": True})
+    record_event(actor=actor, action="account.password_one_time_set", target=user,
+                 after={"professional": professional.pk}, ip=ip)
+    return password
+
+
+@transaction.atomic
+def contact_update(*, professional: Professional, phone: str, email: str, actor, ip: str | None) -> bool:
+    """A professional's own phone and e-mail (already validated); False when neither changed. The e-mail is
+    audited old → new; the phone only as changed: the trail is kept for ever and read by more people than may
+    read a phone number, which is stored encrypted for that reason (docs/personal-data.md)."""
+    if professional.pk not in scope_for(actor).professional_ids:
+        raise NotFound("未找到该人员。")
+    user = professional.user
+    before, after = {}, {}
+    if email != user.email:
+        before["email"], after["email"] = user.email, email
+        user.email = email
+        user.save(update_fields=["email"])
+    if phone != professional.phone:
+        after["phone_changed"] = True
+        professional.phone = phone
+        professional.save(update_fields=["phone"])
+    if not after:
+        return False
+    record_event(actor=actor, action="account.contact_update", target=professional, before=before, after=after,
+                 ip=ip)
+    return True
 
 
 def unit_create(*, name: str, credit_code: str, kind: str, region: Region | None,

@@ -1,30 +1,35 @@
-"""Pages of the registry: log-in and the role homes (desks), a person's page, self-registration and the
-unit's review of it, staff import, 调入 requests and each party's decision, new units; and the navigation
-context every page reads.
+"""Pages of the registry: log-in, passwords (one's own, reset by mail, a unit's one-time password) and one's
+contact details, the role homes (desks), a person's page, self-registration and the unit's review of it, staff
+import, 调入 requests and each party's decision, new units; and the navigation context every page reads.
 """
+import hashlib
 from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.review.selectors import unread_notification_count, units_without_reviewer
 from ce_portal.clock import business_today
 from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
-from ce_portal.http import client_ip, rate_limited
+from ce_portal.http import client_ip, over_limit, rate_limited
 from records.hours.selectors import recent_year_hours
 from records.people import services
 from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
 from records.people.forms import (
+    ContactForm,
     IdNumberFindForm,
     LoginForm,
+    PasswordResetForm,
     RegistrationForm,
     RejectRegistrationForm,
     StaffAddForm,
@@ -38,6 +43,7 @@ from records.people.rules import MAX_ROWS, read_staff_file, template_csv, templa
 from records.people.selectors import (
     county_list,
     creatable_regions,
+    current_employment,
     professional_get,
     record_claim_pending_get,
     record_claims_pending,
@@ -52,6 +58,8 @@ from records.people.selectors import (
     transfers_to_decide,
     unit_choices,
     unit_list,
+    unit_staff,
+    unit_staff_get,
 )
 
 PAGE_SIZE = 50
@@ -68,19 +76,119 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Every user changes their own password (old one first); the change is audited, the session kept."""
+    """Every user changes their own password (old one first); the change is audited, the session kept. An
+    account on a unit's one-time password is held here until it does (records/people/middleware.py), then
+    goes on to its home."""
 
     template_name = "registration/password_change.html"
     success_url = reverse_lazy("password_change_done")
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            forced=self.request.session.get(services.MUST_CHANGE_PASSWORD_SESSION_KEY, False), **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(user=self.request.user, ip=client_ip(self.request))
+        if self.request.session.pop(services.MUST_CHANGE_PASSWORD_SESSION_KEY, False):
+            messages.success(self.request, "密码已修改，今后请用新密码登录。")
+            return redirect("home")
         return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "registration/password_change_done.html"
+
+
+# Per client address and per address typed, in an hour: someone who lost a password asks once or twice; more is
+# someone filling another's mailbox, or probing. Counted whether or not the address is on file, so being
+# refused tells nothing either.
+PASSWORD_RESET_RATE_PER_HOUR = 5
+
+
+PASSWORD_RESET_RATE_MESSAGE = (f"找回密码的请求过于频繁（同一电子邮箱或同一网络每小时最多 {PASSWORD_RESET_RATE_PER_HOUR} 次），"
+                               "本次没有发送邮件，请一小时后再试，或请所在单位重置密码。")
+
+
+def _password_reset_limited(request, email: str) -> bool:
+    # Both counted on every try (no short cut); the address typed only as a digest, never in clear in Redis.
+    typed = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    by_client = over_limit("password-reset-client", client_ip(request) or "", limit=PASSWORD_RESET_RATE_PER_HOUR,
+                           window_seconds=3600)
+    by_email = over_limit("password-reset-email", typed, limit=PASSWORD_RESET_RATE_PER_HOUR, window_seconds=3600)
+    return by_client or by_email
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """A reset link by mail to the accounts filed under the address typed (Django's choice of them, the form's
+    `get_users`). Every well-formed request reads the same, and as fast, whether or not any account has the
+    address: the page must not tell a stranger who is registered."""
+
+    template_name = "registration/password_reset_form.html"
+    form_class = PasswordResetForm
+
+    def form_valid(self, form):
+        if _password_reset_limited(self.request, form.cleaned_data["email"]):
+            form.add_error(None, PASSWORD_RESET_RATE_MESSAGE)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        services.password_reset_request(
+            users=list(form.get_users(form.cleaned_data["email"])), domain=get_current_site(self.request).domain,
+            use_https=self.request.is_secure(), ip=client_ip(self.request),
+        )
+        return redirect(self.get_success_url())
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(reset_hours=services.password_reset_hours(), **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_completed(user=form.user, ip=client_ip(self.request))
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/password_reset_complete.html"
+
+
+@never_cache
+@role_required(Role.UNIT_REVIEWER)
+def staff_password_reset(request, pk: int):
+    """A confirmation page, then the one-time password shown once: rendered in the answer to the POST, never
+    redirected to (it would have to be kept somewhere to be shown), never cached."""
+    professional = unit_staff_get(request.user, pk)
+    if request.method == "POST":
+        with refusal_as_message(request, "未重置密码："):
+            password = services.password_one_time_set(professional=professional, actor=request.user,
+                                                      ip=client_ip(request))
+            return render(request, "records/staff_password_done.html",
+                          {"professional": professional, "password": password})
+        return redirect("records:professional_detail", pk=pk)
+    return render(request, "records/staff_password_confirm.html", {"professional": professional})
+
+
+@role_required(Role.PROFESSIONAL)
+def my_account(request):
+    """我的账户: one's phone and e-mail, editable; name and ID number shown, changed only through the unit."""
+    professional = request.user.professional
+    form = ContactForm(_posted(request)[0], initial={"phone": professional.phone, "email": request.user.email})
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form):
+            changed = services.contact_update(professional=professional, phone=form.cleaned_data["phone"],
+                                              email=form.cleaned_data["email"], actor=request.user,
+                                              ip=client_ip(request))
+            messages.success(request, "联系方式已保存。" if changed else "联系方式没有变化，未作修改。")
+            return redirect("records:my_account")
+    return render(request, "records/my_account.html", {
+        "form": form, "professional": professional, "employment": current_employment(professional),
+    })
 
 
 @login_required
@@ -172,6 +280,7 @@ def professional_detail(request, pk: int):
         "years": recent_year_hours(professional, current_year=business_today().year, years=PERSON_YEARS_SHOWN),
         "employments": professional.employments.select_related("unit").order_by("-started_on"),
         "show_full_id": may_see_full_id_number(request.user, professional),
+        "may_reset_password": unit_staff(request.user).filter(pk=pk).exists(),
     })
 
 
@@ -447,5 +556,6 @@ def nav_context(request):
     return {
         "role_homes": role_homes(scope),
         "sees_monitor": bool(scope.is_city or scope.region_ids or scope.authority_ids),
+        "has_account_page": scope.has(Role.PROFESSIONAL),
         "unread_notifications": partial(unread_notification_count, user.pk),  # lazy: read if shown
     }

@@ -52,6 +52,13 @@ MATRIX = {
     "platforms:providers": ({}, "200 200 200 200 200 200 200 200 200 200", None),  # public by the notice
     "password_change": ({}, "L 200 200 200 200 200 200 200 200 200", None),
     "password_change_done": ({}, "L 200 200 200 200 200 200 200 200 200", None),
+    # A forgotten password, by mail: open to everyone (the form answers the same whoever asks, for any address);
+    # a link with a wrong token shows that it is invalid, and nothing else.
+    "password_reset": ({}, "200 200 200 200 200 200 200 200 200 200", None),
+    "password_reset_done": ({}, "200 200 200 200 200 200 200 200 200 200", None),
+    "password_reset_confirm": ({"uidb64": "MQ", "token": "not-a-token"},
+                               "200 200 200 200 200 200 200 200 200 200", None),
+    "password_reset_complete": ({}, "200 200 200 200 200 200 200 200 200 200", None),
     # --- people and units ------------------------------------------------------------------------------
     "records:unit_home": ({}, "L 404 404 200 200 404 404 404 404 404", None),
     "records:authority_home": ({}, "L 404 404 404 404 200 200 404 404 404", None),
@@ -76,6 +83,9 @@ MATRIX = {
     "records:staff_import_template": ({"fmt": "csv"}, "L 404 404 200 200 404 404 404 404 404", None),
     "records:staff_add": ({}, "L 404 404 200 200 404 404 404 404 404", "L 404 404 - - 404 404 404 404 404"),
     "records:staff_transfer": ({}, "L 404 404 200 200 404 404 404 404 404", "L 404 404 - - 404 404 404 404 404"),
+    # alice's one-time password: her own unit's reviewers only (not the authority or the bureaus over it).
+    "records:staff_password_reset": ({"pk": "alice"}, "L 404 404 200 404 404 404 404 404 404",
+                                     "L 404 404 - 404 404 404 404 404 404"),
     # A whole ID number, posted: a form without one sends the reviewer back to the desk, told why (R).
     "records:staff_find": ({}, "L 404 404 405 405 404 404 404 404 404", "L 404 404 R R 404 404 404 404 404"),
     # alice's move from 第一医院 to 华兴公司: she, her unit and 新华区 decide; the unit asking may withdraw.
@@ -91,6 +101,7 @@ MATRIX = {
     "records:unit_create": ({}, "L 404 404 404 404 404 404 200 200 200", "L 404 404 404 404 404 404 - - -"),
     # --- a person's hours ------------------------------------------------------------------------------
     "records:my_home": ({}, "L 200 200 404 404 404 404 404 404 404", None),
+    "records:my_account": ({}, "L 200 200 404 404 404 404 404 404 404", "L - - 404 404 404 404 404 404 404"),
     "records:my_year": ({"year": 2024}, "L 200 200 404 404 404 404 404 404 404", None),
     "records:claim_new": ({}, "L 200 200 404 404 404 404 404 404 404", "L - - 404 404 404 404 404 404 404"),
     "records:claim_detail": ({"pk": "draft"}, "L 200 404 404 404 404 404 404 404 404", None),

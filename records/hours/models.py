@@ -254,7 +254,7 @@ class EvidenceFile(models.Model):
     claim = models.ForeignKey(Claim, verbose_name="学时申报", on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
     original_name = models.CharField("原文件名", max_length=200)
-    content_type = models.CharField("文件类型", max_length=40)
+    content_type = models.CharField("文件类型", max_length=100)  # a PPTX's is 73 characters
     size = models.PositiveIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)  # screening: same file, other people
     uploaded_by = models.ForeignKey(

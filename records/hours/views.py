@@ -13,14 +13,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audits.review import services as review_services
 from audits.review.rules import PROFESSIONAL, Action, allowed_actions
-from audits.review.selectors import evidence_get
+from audits.review.selectors import evidence_get, unit_standard_rules
 from ce_portal.clock import business_now, business_today
 from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
 from records.hours import services
 from records.hours.forms import ClaimForm, EvidenceCorrectionForm
-from records.hours.models import Claim, RequirementPolicy
-from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name
+from records.hours.models import ActivityKind, Claim, RequirementPolicy
+from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name, standard_text
 from records.hours.selectors import claim_get_own, evidence_list_for_claim, person_years, year_overview
 from records.people.access import role_required
 from records.people.models import Role, TransferRequest
@@ -98,8 +98,14 @@ def _claim_form_page(request, *, claim: Claim | None):
                 else:
                     messages.success(request, "已保存为草稿，尚未提交审核。")
                 return redirect("records:claim_detail", pk=saved.pk)
+    employment = current_employment(professional)
+    unit = employment.unit if employment else None
+    rules = unit_standard_rules(unit and unit.pk)
     return render(request, "records/claim_form.html", {
         "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
+        # The standard of the unit the claim would go to today (submission routes it to the unit of the day).
+        "standard_unit": unit,
+        "standard": [(kind, label, standard_text(rules[kind])) for kind, label in ActivityKind.choices if kind in rules],
         # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
         "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
     })

@@ -39,8 +39,8 @@ from ce_portal.clock import business_now, business_today
 from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
 from records.hours.models import Claim
-from records.people.access import get_in_scope_or_404, role_required, units_in_scope
-from records.people.models import Role, Unit
+from records.people.access import get_in_scope_or_404, own_unit_or_404, role_required, units_in_scope
+from records.people.models import Role
 
 PAGE_SIZE = 50
 
@@ -229,7 +229,7 @@ def unit_reviewer_remove(request, pk: int, membership_pk: int):
 @role_required(Role.UNIT_REVIEWER)
 def unit_standard(request, pk: int):
     """The unit's 学时认定标准: its reviewers see and change it; it applies to claims submitted afterwards."""
-    unit = get_in_scope_or_404(Unit.objects.filter(pk__in=request.scope.unit_ids), pk=pk)
+    unit = own_unit_or_404(request.user, pk)
     standard = unit_standard_get(unit.pk)
     form = UnitStandardForm(request.POST or None, initial=UnitStandardForm.initial_for(standard))
     if request.method == "POST" and form.is_valid():

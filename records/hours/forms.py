@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from platforms.registry.models import TrainingBase
 from records.hours.models import ActivityKind, SubjectCategory
 from records.hours.rules import (
-    EVIDENCE_HELP, evidence_count_problem, evidence_problems, provider_problems, upload_size_problem,
+    EVIDENCE_HELP, ClaimStatus, evidence_count_problem, evidence_problems, provider_problems, upload_size_problem,
 )
+from records.hours.selectors import RegisterFilters
 from records.hours.services import ClaimInput, activity_problems, upload_sniff
 
 
@@ -113,3 +114,29 @@ class EvidenceCorrectionForm(forms.Form):
 
     file = forms.FileField(label="更正后的文件", widget=forms.ClearableFileInput(attrs={"accept": EVIDENCE_ACCEPT}),
                            error_messages={"required": "请选择更正后的文件。", "empty": "所选文件是空文件，请重新选择。"})
+
+
+class RegisterFilterForm(forms.Form):
+    """The unit register's filters (GET). An invalid one is reported on the page and ignored, never half-applied."""
+
+    professional = forms.TypedChoiceField(label="人员", required=False, coerce=int, empty_value=None,
+                                          error_messages={"invalid_choice": "所选人员不在本单位登记中。"})
+    year = forms.TypedChoiceField(label="学时年度", required=False, coerce=int, empty_value=None,
+                                  error_messages={"invalid_choice": "本单位登记中没有该年度的活动。"})
+    kind = forms.ChoiceField(label="活动形式", required=False, choices=[("", "全部"), *ActivityKind.choices],
+                             error_messages={"invalid_choice": "请从列表中选择活动形式。"})
+    status = forms.ChoiceField(label="状态", required=False, error_messages={"invalid_choice": "请从列表中选择状态。"},
+                               choices=[("", "全部"), *((v, l) for v, l in ClaimStatus.choices if v != ClaimStatus.DRAFT)])
+
+    def __init__(self, *args, people: list[tuple[int, str]], years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].choices = [("", "全部"), *people]
+        self.fields["year"].choices = [("", "全部"), *((year, f"{year} 年") for year in years)]
+
+    def filters(self) -> RegisterFilters:
+        if not self.is_bound:
+            return RegisterFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return RegisterFilters(professional_id=data.get("professional"), year=data.get("year"),
+                               kind=data.get("kind", ""), status=data.get("status", ""))

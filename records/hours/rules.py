@@ -92,6 +92,11 @@ class Assessment(NamedTuple):
         total exceeds the sum of its minimums): what a person reads as the rest of the shortfall."""
         return max(ZERO, self.total_short - self.public_short - self.professional_short)
 
+    @property
+    def hours_missing(self) -> Decimal:
+        """Every hour still needed, whatever its category: what the unit's progress view sorts its staff by."""
+        return self.public_short + self.professional_short + self.any_subject_short
+
 
 def _hours(value, name: str) -> Decimal:
     # Floats would turn 29.5 + 0.5 into something that is not quite 30: hours are Decimal end to end.

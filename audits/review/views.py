@@ -18,6 +18,7 @@ from audits.review.selectors import (
     acting_level,
     appointable_staff,
     claim_blocking_flags,
+    claim_standard_fit,
     claim_decision_list,
     claim_evidence_list,
     level_q,
@@ -30,7 +31,6 @@ from audits.review.selectors import (
     reviewable_claims,
     unit_reviewers_of,
     unit_standard_get,
-    claim_standard_fit,
 )
 from audits.review.services import (
     notifications_mark_read, review_batch, review_decide, unit_reviewer_appoint, unit_standard_save,

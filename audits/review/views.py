@@ -18,9 +18,9 @@ from audits.review.selectors import (
     acting_level,
     appointable_staff,
     claim_blocking_flags,
-    claim_standard_fit,
     claim_decision_list,
     claim_evidence_list,
+    claim_standard_fit,
     level_q,
     levels_of,
     review_batch_get,
@@ -101,7 +101,7 @@ def claim_review(request, pk: int):
         "decisions": claim_decision_list(claim),
         "today": business_today(),
         # The unit's standard speaks at the unit's level only (approval_refusal).
-        "standard_fit": claim_standard_fit(claim) if level and level_numbered(level).unit_level else None,
+        "standard_fit": claim_standard_fit(claim) if level_numbered(level).unit_level else None,
     })
 
 

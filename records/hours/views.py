@@ -20,7 +20,7 @@ from ce_portal.exports import FORMATS, table_response
 from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
 from records.hours import services
-from records.hours.forms import ClaimForm, EvidenceCorrectionForm, RegisterFilterForm
+from records.hours.forms import EVIDENCE_ACCEPT, ClaimForm, EvidenceCorrectionForm, RegisterFilterForm
 from records.hours.models import ActivityKind, Claim, RequirementPolicy
 from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name, standard_text
 from records.hours.selectors import (
@@ -141,6 +141,7 @@ def claim_detail(request, pk: int):
         "editable": claim.status in EDITABLE_STATUSES,
         "can_withdraw": Action.WITHDRAW in allowed_actions(claim.status, PROFESSIONAL),
         "correction_form": EvidenceCorrectionForm(),
+        "evidence_accept": EVIDENCE_ACCEPT,
     })
 
 

@@ -246,9 +246,13 @@ def unit_register(request, pk: int):
     page = Paginator(claims, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    # A person who has left keeps their rows here, but their history is their new unit's to see.
+    shown = {claim.professional_id for claim in page}
+    current = set(staff_list(request.user, unit_ids=[unit.pk]).filter(professional_id__in=shown)
+                  .values_list("professional_id", flat=True))
     return render(request, "records/unit_register.html", {
         "unit": unit, "form": form, "page": page, "query": params.urlencode(),
-        "rows": [(claim, evidence_summary(claim)) for claim in page],
+        "rows": [(claim, evidence_summary(claim), claim.professional_id in current) for claim in page],
     })
 
 

@@ -78,6 +78,15 @@ def test_the_register_lists_the_units_filed_activities_and_filters_them(client, 
         assert claim_ids(page, everything) == [c.pk for c in expected], params
 
 
+def test_who_has_left_stays_in_the_register_but_their_history_is_no_longer_the_units(client, ada, unit_a, register):
+    colleague = register["colleague"]
+    colleague.employments.update(ended_on=dt.date(2025, 10, 31))
+    page = get(client, ada, "records:unit_register", unit_a.pk).content.decode()
+    assert f'data-claim="{register["returned"].pk}"' in page and "王同事 <span class=\"muted\">（已离开本单位）</span>" in page
+    assert reverse("records:person_history", args=[colleague.pk]) not in page
+    assert get(client, ada, "records:person_history", colleague.pk).status_code == 404
+
+
 def test_a_bad_filter_is_said_and_ignored(client, ada, unit_a, register):
     page = get(client, ada, "records:unit_register", unit_a.pk, year=1999, status="draft").content.decode()
     assert "本单位登记中没有该年度的活动。" in page and "请从列表中选择状态。" in page

@@ -103,8 +103,10 @@ class UnitStandard(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "单位学时认定标准"
         constraints = [
-            models.CheckConstraint(condition=Q(review_working_days__gte=1, review_working_days__lte=REVIEW_WORKING_DAYS),
-                                   name="unit_standard_days_within_notice"),
+            models.CheckConstraint(
+                condition=Q(review_working_days__gte=1, review_working_days__lte=REVIEW_WORKING_DAYS),
+                name="unit_standard_days_within_notice",
+            ),
         ]
 
     def __str__(self):

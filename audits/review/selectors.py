@@ -7,7 +7,8 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db.models import (
-    BooleanField, Case, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    BooleanField, Case, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404

@@ -234,8 +234,9 @@ def unit_standard(request, pk: int):
     form = UnitStandardForm(request.POST or None, initial=UnitStandardForm.initial_for(standard))
     if request.method == "POST" and form.is_valid():
         with refusal_on_form(form):
-            unit_standard_save(actor=request.user, unit=unit, review_working_days=form.cleaned_data["review_working_days"],
-                               rules=form.rules(), now=business_now(), ip=client_ip(request))
+            unit_standard_save(actor=request.user, unit=unit, rules=form.rules(),
+                               review_working_days=form.cleaned_data["review_working_days"], now=business_now(),
+                               ip=client_ip(request))
             messages.success(request, "已保存本单位学时认定标准，此后提交的申报按新标准审核。")
             return redirect("review:unit_standard", pk=unit.pk)
     return render(request, "audits/unit_standard.html", {"unit": unit, "standard": standard, "form": form})

@@ -125,8 +125,10 @@ class RegisterFilterForm(forms.Form):
                                   error_messages={"invalid_choice": "本单位登记中没有该年度的活动。"})
     kind = forms.ChoiceField(label="活动形式", required=False, choices=[("", "全部"), *ActivityKind.choices],
                              error_messages={"invalid_choice": "请从列表中选择活动形式。"})
+    # A draft is the person's own business: the register never holds one.
     status = forms.ChoiceField(label="状态", required=False, error_messages={"invalid_choice": "请从列表中选择状态。"},
-                               choices=[("", "全部"), *((v, l) for v, l in ClaimStatus.choices if v != ClaimStatus.DRAFT)])
+                               choices=[("", "全部"), *((value, label) for value, label in ClaimStatus.choices
+                                                        if value != ClaimStatus.DRAFT)])
 
     def __init__(self, *args, people: list[tuple[int, str]], years: list[int], **kwargs):
         super().__init__(*args, **kwargs)

@@ -145,8 +145,8 @@ class RegisterFilters:
 
 
 def _current_evidence() -> Prefetch:
-    return Prefetch("evidence", queryset=EvidenceFile.objects.filter(removed_at__isnull=True).order_by("uploaded_at", "pk"),
-                    to_attr="current_evidence")
+    current = EvidenceFile.objects.filter(removed_at__isnull=True).order_by("uploaded_at", "pk")
+    return Prefetch("evidence", queryset=current, to_attr="current_evidence")
 
 
 def unit_register(unit_id: int, filters: RegisterFilters = RegisterFilters()) -> QuerySet[Claim]:

@@ -111,7 +111,8 @@ def _claim_form_page(request, *, claim: Claim | None):
         "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
         # The standard of the unit the claim would go to today (submission routes it to the unit of the day).
         "standard_unit": unit,
-        "standard": [(kind, label, standard_text(rules[kind])) for kind, label in ActivityKind.choices if kind in rules],
+        "standard": [(kind, label, standard_text(rules[kind]))
+                     for kind, label in ActivityKind.choices if kind in rules],
         # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
         "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
     })

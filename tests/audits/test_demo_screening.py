@@ -69,4 +69,5 @@ def test_demo_city_resolves_a_planted_flag(client):
         original.pk: "dismissed", copy.pk: "confirmed"}
     assert credited_hours(original.professional_id, original.year) == credited  # the original's hours stand
     assert Claim.objects.get(pk=copy.pk).credit_revoked_at is not None
-    assert approval_refusal(Claim.objects.get(pk=copy.pk), _user("demo_unit"), level=LEVELS[0]).code == "screening_confirmed"
+    refusal = approval_refusal(Claim.objects.get(pk=copy.pk), _user("demo_unit"), level=LEVELS[0])
+    assert refusal.code == "screening_confirmed"

@@ -98,7 +98,8 @@ def test_the_reviewer_plays_the_video_and_downloads_the_presentation(client, ali
         page = client.get(reverse("review:claim", args=[claim.pk])).content.decode()
         played = client.get(reverse("records:evidence_download", args=[video.pk]), {"inline": "1"})
         downloaded = client.get(reverse("records:evidence_download", args=[slides.pk]))
-    assert f'<video class="evidence-video" controls preload="metadata" src="{reverse("records:evidence_download", args=[video.pk])}?inline=1">' in page
+    played_url = reverse("records:evidence_download", args=[video.pk])
+    assert f'<video class="evidence-video" controls preload="metadata" src="{played_url}?inline=1">' in page
     assert f'data-download="{slides.pk}"' in page
     assert played["Content-Type"] == "video/mp4" and b"".join(played.streaming_content) == MP4
     assert downloaded["Content-Type"] == rules.PPTX and "attachment" in downloaded["Content-Disposition"]

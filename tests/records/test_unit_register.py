@@ -71,7 +71,8 @@ def test_the_register_lists_the_units_filed_activities_and_filters_them(client, 
         ({"year": 2024}, [register["old"]]),
         ({"kind": "workshop"}, [register["returned"]]),
         ({"status": "submitted"}, [register["pending"]]),
-        ({"professional": alice.pk, "year": 2025, "kind": "face_to_face", "status": "submitted"}, [register["pending"]]),
+        ({"professional": alice.pk, "year": 2025, "kind": "face_to_face", "status": "submitted"},
+         [register["pending"]]),
     ]
     for params, expected in cases:
         page = get(client, ada, "records:unit_register", unit_a.pk, **params).content.decode()

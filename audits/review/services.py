@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -87,7 +87,8 @@ def claim_snapshot(claim: Claim) -> dict:
 def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date, unit_days: int | None = None) -> None:
     """Start `level`'s clock: its deadline is so many working days after today (today itself not counted),
     fewer at the unit's level when the unit's own standard (`unit_days`) says so."""
-    due = review_due(today, level_working_days(level, unit_days))
+    claim.review_working_days = level_working_days(level, unit_days)
+    due = review_due(today, claim.review_working_days)
     claim.review_started_on, claim.due_on, claim.due_provisional = today, due.on, due.provisional
     # Lateness is counted afresh at every level.
     claim.overdue_since = None
@@ -319,8 +320,8 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         add_to_year_totals(year_deltas([(claim.professional_id, claim.year, claim.category, claim.hours)]))
     claim.version += 1
     claim.save(update_fields=[
-        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "resubmit_by",
-        "version", "updated_at",
+        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "review_working_days",
+        "decided_at", "resubmit_by", "version", "updated_at",
     ])
     decision = ReviewDecision.objects.create(
         claim=claim, level=level, action=action, reason=reason, reviewer=reviewer, at=now, due_on=due_on,
@@ -539,15 +540,14 @@ def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt
     decided claim keeps the deadline its decision was judged against.
     """
     fields = ["due_on", "due_provisional", "overdue_since"]
-    claims = (Claim.objects.select_for_update(of=("self",))
-              .filter(status__in=waiting_statuses(levels), review_started_on__isnull=False)
-              .annotate(unit_days=F("unit__hours_standard__review_working_days")))
+    claims = Claim.objects.select_for_update().filter(status__in=waiting_statuses(levels),
+                                                      review_started_on__isnull=False)
     if touching is not None:
         first, last = touching
         claims = claims.filter(Q(due_provisional=True) | Q(review_started_on__lt=last, due_on__gte=first))
     moved = []
-    for claim in claims.only("status", "review_started_on", *fields).order_by("pk"):
-        days = level_working_days(waiting_level(claim.status, levels), claim.unit_days)
+    for claim in claims.only("status", "review_started_on", "review_working_days", *fields).order_by("pk"):
+        days = claim.review_working_days or waiting_level(claim.status, levels).working_days
         due = calendar.review_due(claim.review_started_on, days)
         if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
             moved.append((claim, claim.due_on))

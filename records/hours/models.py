@@ -194,6 +194,10 @@ class Claim(models.Model):
     review_started_on = models.DateField("本级审核起算日期", null=True, blank=True)
     due_on = models.DateField("本级审核期限", null=True, blank=True)
     due_provisional = models.BooleanField("审核期限为暂定", default=False)
+    # The working days of that level, fixed when the claim reached it: a unit's own standard may shorten its
+    # level (audits.review.rules.level_working_days), and a later change of the standard moves no deadline
+    # already running. Empty on claims from before: their level's own days.
+    review_working_days = models.PositiveSmallIntegerField("本级审核时限（工作日）", null=True, blank=True)
     decided_at = models.DateTimeField("终审时间", null=True, blank=True)
     overdue_since = models.DateTimeField("逾期时间", null=True, blank=True)
     # Set when a reviewer returns the claim: it may come back until this day even after its year closed.

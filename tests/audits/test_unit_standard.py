@@ -116,14 +116,29 @@ def test_the_page_saves_the_standard_audited_and_shows_a_chinese_error_above_the
     assert event.before is None and event.after["items"]["lecture"] == ["yearly_cap", "20.0"]
 
 
-def test_the_units_shorter_limit_sets_the_level_1_due_date_and_a_redate_keeps_it(alice, ada, unit_a):
+def test_the_units_shorter_limit_sets_the_level_1_due_date_and_a_later_change_moves_no_running_one(alice, ada, unit_a):
     unit_standard_save(actor=ada, unit=unit_a, review_working_days=2, rules=[], now=FRIDAY)
     claim = claim_submit(actor=alice.user, claim_id=draft(alice).pk, now=FRIDAY)
     # Friday 26 September 2025: Sunday 28 is worked, so two working days later is Monday 29 (not 10 October).
     assert claim.due_on == review_due(dt.date(2025, 9, 26), 2).on == dt.date(2025, 9, 29)
+    assert claim.review_working_days == 2
+    # The unit goes back to the notice's 5 days: a deadline already running stays, even when re-dated.
+    unit_standard_save(actor=ada, unit=unit_a, review_working_days=5, rules=[], now=FRIDAY)
     due_dates_recompute(calendar=current_calendar(), today=FRIDAY.date())
     claim.refresh_from_db()
     assert claim.due_on == dt.date(2025, 9, 29)
+    later = claim_submit(actor=alice.user, claim_id=draft(alice).pk, now=FRIDAY)
+    assert later.due_on == dt.date(2025, 10, 10)
+
+
+def test_the_authoritys_level_keeps_the_notices_days_whatever_the_units(alice, ada, unit_a):
+    unit_standard_save(actor=ada, unit=unit_a, review_working_days=1, rules=[], now=FRIDAY)
+    claim = claim_submit(actor=alice.user, claim_id=draft(alice).pk, now=FRIDAY)
+    open_all(ada, claim)
+    review_decide(claim_id=claim.pk, reviewer=ada, action="approve", now=NOW)
+    claim.refresh_from_db()
+    assert claim.status == "unit_approved" and claim.review_working_days == 5
+    assert claim.due_on == review_due(NOW.date(), 5).on
 
 
 def test_without_a_standard_the_notices_five_days_apply(alice):

@@ -17,6 +17,7 @@ urlpatterns = [
         path("review/units/<int:pk>/reviewers/", review.unit_reviewers, name="unit_reviewers"),
         path("review/units/<int:pk>/reviewers/<int:membership_pk>/remove/", review.unit_reviewer_remove,
              name="unit_reviewer_remove"),
+        path("review/units/<int:pk>/standard/", review.unit_standard, name="unit_standard"),
         path("notifications/", review.notifications, name="notifications"),
         path("notifications/read/", review.notifications_read, name="notifications_read"),
     ], "review"))),

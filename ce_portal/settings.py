@@ -239,10 +239,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ce-portal@localhost")
 # tests/portal/test_request_body_limit.py keeps these in step with the limits the parts check themselves.
 _MB = 1024 * 1024
 REQUEST_BODY_LIMITS = [
-    # A claim with its evidence: 5 files of 10 MB (records/hours/rules.py), the form's fields, the boundaries.
+    # A claim with its evidence: 50 MB of files at most (records/hours/rules.py MAX_UPLOAD_BYTES), the form's
+    # fields, the boundaries.
     (r"^/me/claims/(new|\d+/edit)/$", 51 * _MB),
-    # One corrected evidence file.
-    (r"^/me/evidence/\d+/correct/$", 11 * _MB),
+    # One corrected evidence file: a video of 50 MB at most (records/hours/rules.py MAX_VIDEO_BYTES).
+    (r"^/me/evidence/\d+/correct/$", 51 * _MB),
     # A staff import file of 2 MB (records/people/rules.py MAX_FILE_BYTES).
     (r"^/unit/staff/import/$", 3 * _MB),
     # A batch of platform records (platforms/ingest/rules.py MAX_BODY_BYTES): the same 413 as its parser's.

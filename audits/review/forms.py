@@ -1,8 +1,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from audits.review.rules import LEVELS, REASON_REQUIRED, Action
+from audits.review.rules import LEVELS, REASON_REQUIRED, REVIEW_WORKING_DAYS, Action, unit_standard_problems
 from records.hours.models import ActivityKind, SubjectCategory
+from records.hours.rules import StandardMethod, StandardRule
 
 ACTION_CHOICES = [(Action.APPROVE.value, "审核通过"), (Action.REJECT.value, "审核不通过"), (Action.RETURN.value, "退回修改")]
 
@@ -86,3 +87,66 @@ class ReviewerAppointForm(forms.Form):
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["professional"].queryset = staff
+
+
+class UnitStandardForm(forms.Form):
+    """A unit's 学时认定标准: its review time limit, and per activity kind a way of counting with its number
+    (both empty: no rule for that kind). Checked by the same rules the service refuses with."""
+
+    review_working_days = forms.IntegerField(
+        label="本单位审核时限（工作日）", min_value=1, max_value=REVIEW_WORKING_DAYS,
+        help_text=f"自申报提交之日起，单位须在此期限内完成审核；通知规定不得超过 {REVIEW_WORKING_DAYS} 个工作日。",
+        error_messages={
+            "required": "请填写本单位审核时限（工作日）。", "invalid": "审核时限须为整数个工作日。",
+            "min_value": "本单位审核时限至少为 1 个工作日。",
+            "max_value": f"本单位审核时限不能超过 {REVIEW_WORKING_DAYS} 个工作日（通知规定的上限）。",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in ActivityKind.choices:
+            self.fields[f"{kind}_method"] = forms.ChoiceField(
+                label=f"{label}：认定方式", required=False, choices=[("", "不设标准"), *StandardMethod.choices],
+                error_messages={"invalid_choice": f"{label}：请从列表中选择认定方式。"},
+            )
+            self.fields[f"{kind}_amount"] = forms.DecimalField(
+                label=f"{label}：学时数", required=False, min_value=0, max_digits=5, decimal_places=1,
+                widget=forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "inputmode": "decimal"}),
+                error_messages={"invalid": f"{label}：学时数须为数字，如 4 或 2.5。",
+                                "min_value": f"{label}：学时数须大于 0。",
+                                "max_digits": f"{label}：学时数过大。",
+                                "max_decimal_places": f"{label}：学时数须以 0.5 学时为单位。"},
+            )
+
+    def kind_rows(self):
+        """(label, method field, amount field) per activity kind, for the template's table."""
+        return [(label, self[f"{kind}_method"], self[f"{kind}_amount"]) for kind, label in ActivityKind.choices]
+
+    def rules(self) -> list[StandardRule]:
+        data = self.cleaned_data
+        return [StandardRule(kind, data[f"{kind}_method"], data[f"{kind}_amount"])
+                for kind, _ in ActivityKind.choices if data.get(f"{kind}_method")]
+
+    def clean(self):
+        data = super().clean()
+        for kind, label in ActivityKind.choices:
+            method, amount = data.get(f"{kind}_method"), data.get(f"{kind}_amount")
+            if method and amount is None and f"{kind}_amount" not in self.errors:
+                self.add_error(f"{kind}_amount", f"{label}：已选择认定方式，请填写学时数。")
+            elif not method and amount is not None and f"{kind}_method" not in self.errors:
+                self.add_error(f"{kind}_method", f"{label}：已填写学时数，请选择认定方式。")
+        if not self.errors:
+            for problem in unit_standard_problems(data.get("review_working_days"), self.rules(),
+                                                  dict(ActivityKind.choices)):
+                self.add_error(problem.field, ValidationError(problem.message, code=problem.code))
+        return data
+
+    @classmethod
+    def initial_for(cls, standard) -> dict:
+        if standard is None:
+            return {"review_working_days": REVIEW_WORKING_DAYS}
+        initial = {"review_working_days": standard.review_working_days}
+        for item in standard.items.all():
+            initial[f"{item.kind}_method"], initial[f"{item.kind}_amount"] = item.method, item.amount
+        return initial

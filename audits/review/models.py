@@ -2,7 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from audits.review.rules import LEVELS
+from audits.review.rules import LEVELS, REVIEW_WORKING_DAYS
+from records.hours.models import ActivityKind
+from records.hours.rules import StandardMethod, StandardRule
 
 
 class EvidenceView(models.Model):
@@ -85,3 +87,52 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text[:40]
+
+
+class UnitStandard(models.Model):
+    """A unit's 学时认定标准 (section 四 of the notice): how it counts hours per activity kind (its items) and
+    its own review time limit, at most the notice's 5 working days (audits.review.rules.level_working_days)."""
+
+    unit = models.OneToOneField("records.Unit", verbose_name="单位", on_delete=models.PROTECT,
+                                related_name="hours_standard")
+    review_working_days = models.PositiveSmallIntegerField("单位审核时限（工作日）", default=REVIEW_WORKING_DAYS)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.PROTECT,
+                                   related_name="+")
+    updated_at = models.DateTimeField("修改时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位学时认定标准"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_working_days__gte=1, review_working_days__lte=REVIEW_WORKING_DAYS),
+                name="unit_standard_days_within_notice",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit}的学时认定标准"
+
+
+class UnitStandardItem(models.Model):
+    """One activity kind's way of counting in a unit's standard (records.hours.rules.StandardMethod)."""
+
+    standard = models.ForeignKey(UnitStandard, verbose_name="学时认定标准", on_delete=models.CASCADE,
+                                 related_name="items")
+    kind = models.CharField("活动形式", max_length=20, choices=ActivityKind.choices)
+    method = models.CharField("认定方式", max_length=16, choices=StandardMethod.choices)
+    amount = models.DecimalField("学时数", max_digits=5, decimal_places=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学时认定标准条目"
+        ordering = ["standard", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "kind"], name="unit_standard_one_item_per_kind"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="unit_standard_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}：{self.amount}"
+
+    @property
+    def rule(self) -> StandardRule:
+        return StandardRule(self.kind, self.method, self.amount)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from functools import cache
 
 from ce_portal.errors import DomainError
-from records.hours.rules import ClaimStatus
+from records.hours.rules import ClaimStatus, Problem, StandardRule, standard_rule_problems
 
 # 自专业技术人员申报学时之日起，用人单位、行业主管部门学时审核时限均不得超过5个工作日.
 REVIEW_WORKING_DAYS = 5
@@ -39,6 +39,9 @@ class ReviewLevel:
     waiting_status: str  # the status of a claim that waits on this level
     routes: tuple[ReviewerRoute, ...]
     working_days: int = REVIEW_WORKING_DAYS
+    # The unit's own level: its 学时认定标准 applies there, both its own 审核时限 (at most the level's working
+    # days, `level_working_days`) and its way of counting hours (`approval_refusal` in services).
+    unit_level: bool = False
 
     @property
     def waiting_label(self) -> str:
@@ -51,7 +54,7 @@ LEVELS: tuple[ReviewLevel, ...] = (
     ReviewLevel(1, "单位审核", ClaimStatus.SUBMITTED, (
         ReviewerRoute("unit_ids", "unit_id"),
         ReviewerRoute("hr_region_ids", "level1_region_id", unit_attribute="region_id_without_reviewer"),
-    )),
+    ), unit_level=True),
     # The unit's industry authority; a unit without one is reviewed by the HR bureau of its region (the
     # county's; the city's for a unit registered at city level).
     ReviewLevel(2, "主管部门/人社部门审核", ClaimStatus.UNIT_APPROVED, (
@@ -59,6 +62,32 @@ LEVELS: tuple[ReviewLevel, ...] = (
         ReviewerRoute("hr_region_ids", "level2_region_id", unit_attribute="region_id"),
     )),
 )
+
+
+def level_working_days(level: ReviewLevel, unit_days: int | None) -> int:
+    """The working days `level` has for a claim from a unit whose own standard sets `unit_days` (None: it
+    set none). A unit may shorten its own review, never lengthen it, nor anyone else's."""
+    if level.unit_level and unit_days:
+        return min(level.working_days, unit_days)
+    return level.working_days
+
+
+def unit_standard_problems(review_working_days: int | None, rules: list[StandardRule], kind_labels: dict[str, str],
+                           levels: tuple[ReviewLevel, ...] = LEVELS) -> list[Problem]:
+    """Everything wrong with a unit's standard: its own time limit is 1 to its level's working days (the
+    notice's 5), each rule is one of the known kinds and passes `standard_rule_problems`."""
+    limit = next(level.working_days for level in levels if level.unit_level)
+    problems = []
+    if review_working_days is None or not 1 <= review_working_days <= limit:
+        problems.append(Problem("review_working_days", "review_days_over_notice",
+                                f"本单位审核时限须为 1 至 {limit} 个工作日（通知规定学时审核时限不得超过 {limit} 个工作日），"
+                                f"不能定为 {review_working_days if review_working_days is not None else '空'}。"))
+    for rule in rules:
+        if rule.kind not in kind_labels:
+            problems.append(Problem(None, "standard_kind_unknown", "认定标准中有未知的活动形式，请刷新页面后重新填写。"))
+            continue
+        problems += standard_rule_problems(rule, kind_labels[rule.kind])
+    return problems
 
 
 class Action(StrEnum):

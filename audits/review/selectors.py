@@ -7,20 +7,23 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db.models import (
-    BooleanField, Case, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When,
+    BooleanField, Case, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from audits.calendar.selectors import add_working_days
-from audits.review.models import Notification, ReviewDecision
+from audits.review.models import Notification, ReviewDecision, UnitStandard, UnitStandardItem
 from audits.review.rules import LEVELS, ReviewLevel, waiting_level
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import BLOCKING_RULES
 from audits.trail.models import AuditEvent
 from ce_portal.formatting import hours_text as format_hours
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
-from records.hours.rules import ClaimStatus
+from records.hours.rules import (
+    ZERO, ClaimStatus, StandardFit, StandardMethod, StandardRule, standard_fit,
+)
 from records.people.access import Scope, scope_for, units_in_scope
 from records.people.models import Employment, Professional, Role, RoleMembership, Unit
 
@@ -357,3 +360,38 @@ def units_without_reviewer(user) -> QuerySet[Unit]:
     return (units_in_scope(user).filter(Exists(staff)).exclude(Exists(reviewer))
             .annotate(waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), 0))
             .select_related("region").order_by("-waiting", "name"))
+
+
+# --- a unit's standard ------------------------------------------------------------------------------------
+
+def unit_standard_get(unit_id: int) -> UnitStandard | None:
+    return UnitStandard.objects.filter(unit_id=unit_id).prefetch_related("items").first()
+
+
+def unit_standard_rules(unit_id: int | None) -> dict[str, StandardRule]:
+    """The unit's standard, activity kind → its rule (empty when the unit set none)."""
+    if unit_id is None:
+        return {}
+    return {item.kind: item.rule for item in UnitStandardItem.objects.filter(standard__unit_id=unit_id)}
+
+
+def unit_review_days(unit_id: int | None) -> int | None:
+    """The unit's own review time limit in working days, or None when it set none."""
+    if unit_id is None:
+        return None
+    return UnitStandard.objects.filter(unit_id=unit_id).values_list("review_working_days", flat=True).first()
+
+
+def claim_standard_fit(claim: Claim) -> StandardFit | None:
+    """How the claim's hours stand against the standard of the unit it was submitted from, for its kind; None
+    when that unit has no rule for the kind. A yearly cap counts the person's other credited claims of the
+    kind in the claim's year."""
+    rule = unit_standard_rules(claim.unit_id).get(claim.kind)
+    if rule is None:
+        return None
+    used = ZERO
+    if rule.method == StandardMethod.YEARLY_CAP:
+        used = (Claim.objects.filter(professional_id=claim.professional_id, year=claim.year, kind=claim.kind,
+                                     status=ClaimStatus.APPROVED, credit_revoked_at__isnull=True)
+                .exclude(pk=claim.pk).aggregate(hours=Sum("hours"))["hours"] or ZERO)
+    return standard_fit(rule, start=claim.start_date, end=claim.end_date, claimed=claim.hours, used_in_year=used)

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.calendar.selectors import add_working_days, review_due
-from audits.review.models import EvidenceView, Notification, ReviewDecision
+from audits.review.models import EvidenceView, Notification, ReviewDecision, UnitStandard, UnitStandardItem
 from audits.review.rules import (
     LEVELS,
     PROFESSIONAL,
@@ -32,7 +32,10 @@ from audits.review.rules import (
     REVIEW_ACTIONS,
     Action,
     ReviewLevel,
+    level_numbered,
+    level_working_days,
     routing,
+    unit_standard_problems,
     transition,
     waiting_level,
 )
@@ -40,16 +43,18 @@ from audits.review.selectors import (
     BATCH_OBJECT_TYPE,
     acting_level,
     blocking_flags,
+    claim_standard_fit,
     levels_of,
     review_level_annotations,
+    unit_review_days,
     unread_count_key,
 )
 from audits.screening.models import ScreeningFlag
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.formatting import hours_text
-from records.hours.models import Claim, EvidenceFile, RequirementPolicy
-from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus
+from records.hours.models import ActivityKind, Claim, EvidenceFile, RequirementPolicy
+from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus, StandardRule
 from records.hours.services import (
     ClaimInput,
     add_to_year_totals,
@@ -79,9 +84,11 @@ def claim_snapshot(claim: Claim) -> dict:
     }
 
 
-def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date) -> None:
-    """Start `level`'s clock: its deadline is so many working days after today (today itself not counted)."""
-    due = review_due(today, level.working_days)
+def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date, unit_days: int | None = None) -> None:
+    """Start `level`'s clock: its deadline is so many working days after today (today itself not counted),
+    fewer at the unit's level when the unit's own standard (`unit_days`) says so."""
+    claim.review_working_days = level_working_days(level, unit_days)
+    due = review_due(today, claim.review_working_days)
     claim.review_started_on, claim.due_on, claim.due_provisional = today, due.on, due.provisional
     # Lateness is counted afresh at every level.
     claim.overdue_since = None
@@ -125,7 +132,7 @@ def _send_for_review(claim: Claim, *, actor, action: Action, now: dt.datetime, i
     claim.filed_under_exemption = exemption_relied_on(claim, now)
     claim.resubmit_by = None
     # A resubmission starts review afresh: nothing of the earlier round's clock or lateness remains.
-    _enter_level(claim, levels[0], today=today)
+    _enter_level(claim, levels[0], today=today, unit_days=unit_review_days(unit.pk))
     claim.decided_at = None
     claim.version += 1
     claim.save()
@@ -178,21 +185,44 @@ def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str |
 
 # --- decisions --------------------------------------------------------------------------------------------
 
-def approval_refusal(claim: Claim, reviewer, *, reason: str = "", in_batch: bool = False) -> DomainError | None:
-    """Why `reviewer` may not approve `claim` now, or None. The one place every approval is checked against.
+def _alone_with_reason(*, reason: str, in_batch: bool, code: str, batch_message: str,
+                       reason_message: str) -> DomainError | None:
+    """An approval that must be a decision taken alone and explained: refused in a batch, and without a reason."""
+    if in_batch:
+        return DomainError(batch_message, code=f"{code}_batch")
+    if not reason:
+        return DomainError(reason_message, code=f"{code}_reason_required", field="reason")
+    return None
+
+
+def approval_refusal(claim: Claim, reviewer, *, level: ReviewLevel, reason: str = "",
+                     in_batch: bool = False) -> DomainError | None:
+    """Why `reviewer` may not approve `claim` at `level` now, or None. The one place every approval is checked
+    against.
 
     Rule 6 in docs/rules.md: only claims whose every current evidence file this same reviewer has opened;
     rule 9: none while a screening flag on it is open or once one is confirmed (unknown providers aside);
-    rule 3: a claim filed under a make-up exemption since revoked only one by one, with a stated reason.
+    rule 3: a claim filed under a make-up exemption since revoked only one by one, with a stated reason;
+    rule 8: at the unit's level, a claim over the unit's own standard likewise.
     """
     exemption = claim.filed_under_exemption
     if exemption is not None and exemption.revoked_at is not None:
-        if in_batch:
-            return DomainError("该申报依据的补学豁免已被撤销，须逐条查看并说明理由后审核，不能批量通过。",
-                               code="exemption_revoked_batch")
-        if not reason:
-            return DomainError("该申报依据的补学豁免已被市人社局撤销：如仍审核通过，请在理由中说明依据；否则请退回或不予通过。",
-                               code="exemption_revoked_reason_required", field="reason")
+        refusal = _alone_with_reason(
+            reason=reason, in_batch=in_batch, code="exemption_revoked",
+            batch_message="该申报依据的补学豁免已被撤销，须逐条查看并说明理由后审核，不能批量通过。",
+            reason_message="该申报依据的补学豁免已被市人社局撤销：如仍审核通过，请在理由中说明依据；否则请退回或不予通过。",
+        )
+        if refusal is not None:
+            return refusal
+    fit = claim_standard_fit(claim) if level.unit_level else None
+    if fit is not None and not fit.fits:
+        refusal = _alone_with_reason(
+            reason=reason, in_batch=in_batch, code="over_standard",
+            batch_message=f"{fit.text}超出本单位学时认定标准的申报须逐条审核并说明理由，不能批量通过。",
+            reason_message=f"{fit.text}如仍审核通过，请在理由中说明依据；否则请退回修改或不予通过。",
+        )
+        if refusal is not None:
+            return refusal
     flags = set(blocking_flags().filter(claim=claim).values_list("status", flat=True))
     if ScreeningFlag.Status.CONFIRMED in flags:
         return DomainError("该申报经市人社局筛查确认存在问题，学时已撤销，不能审核通过。", code="screening_confirmed")
@@ -268,7 +298,8 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
     reason = reason.strip()
     new_status = transition(claim.status, action, level, reason=reason, levels=levels)
     if action == Action.APPROVE:
-        refusal = approval_refusal(claim, reviewer, reason=reason, in_batch=batch_id is not None)
+        refusal = approval_refusal(claim, reviewer, level=level_numbered(level, levels), reason=reason,
+                                   in_batch=batch_id is not None)
         if refusal is not None:
             raise refusal
 
@@ -289,8 +320,8 @@ def review_decide(*, claim_id: int, reviewer, action: str, reason: str = "", now
         add_to_year_totals(year_deltas([(claim.professional_id, claim.year, claim.category, claim.hours)]))
     claim.version += 1
     claim.save(update_fields=[
-        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "decided_at", "resubmit_by",
-        "version", "updated_at",
+        "status", "overdue_since", "review_started_on", "due_on", "due_provisional", "review_working_days",
+        "decided_at", "resubmit_by", "version", "updated_at",
     ])
     decision = ReviewDecision.objects.create(
         claim=claim, level=level, action=action, reason=reason, reviewer=reviewer, at=now, due_on=due_on,
@@ -515,8 +546,9 @@ def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt
         first, last = touching
         claims = claims.filter(Q(due_provisional=True) | Q(review_started_on__lt=last, due_on__gte=first))
     moved = []
-    for claim in claims.only("status", "review_started_on", *fields).order_by("pk"):
-        due = calendar.review_due(claim.review_started_on, waiting_level(claim.status, levels).working_days)
+    for claim in claims.only("status", "review_started_on", "review_working_days", *fields).order_by("pk"):
+        days = claim.review_working_days or waiting_level(claim.status, levels).working_days
+        due = calendar.review_due(claim.review_started_on, days)
         if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
             moved.append((claim, claim.due_on))
             claim.due_on, claim.due_provisional = due.on, due.provisional
@@ -575,6 +607,39 @@ def unit_reviewer_remove(*, unit: Unit, membership_id: int, actor, ip: str | Non
     record_event(actor=actor, action="unit_reviewer.remove", target=("records.rolemembership", membership_id), ip=ip,
                  before=before, after={"claims_taken_over_by_bureau": taken_over})
     return taken_over
+
+
+# --- a unit's standard ---------------------------------------------------------------------------------
+
+def standard_snapshot(standard: UnitStandard | None) -> dict | None:
+    if standard is None:
+        return None
+    return {"review_working_days": standard.review_working_days,
+            "items": {item.kind: [item.method, str(item.amount)] for item in standard.items.all()}}
+
+
+@transaction.atomic
+def unit_standard_save(*, actor, unit: Unit, review_working_days: int | None, rules: list[StandardRule],
+                       now: dt.datetime, ip: str | None = None) -> UnitStandard:
+    """The unit's reviewers set its 学时认定标准: its own review time limit and, per activity kind, how hours
+    are counted (a kind left out has no rule). Applies to claims submitted from then on; the audit trail
+    keeps the standard before and after."""
+    if unit.pk not in scope_for(actor).unit_ids:
+        raise NotFound("未找到该单位。")
+    refuse_problems(unit_standard_problems(review_working_days, rules, dict(ActivityKind.choices)))
+    standard = UnitStandard.objects.select_for_update().filter(unit=unit).first()
+    before = standard_snapshot(standard)
+    if standard is None:
+        standard = UnitStandard(unit=unit)
+    standard.review_working_days, standard.updated_by, standard.updated_at = review_working_days, actor, now
+    standard.save()
+    standard.items.all().delete()
+    UnitStandardItem.objects.bulk_create(
+        UnitStandardItem(standard=standard, kind=rule.kind, method=rule.method, amount=rule.amount) for rule in rules
+    )
+    record_event(actor=actor, action="unit_standard.save", target=standard, before=before,
+                 after=standard_snapshot(standard), ip=ip)
+    return standard
 
 
 # --- notifications ----------------------------------------------------------------------------------------

@@ -9,15 +9,18 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from audits.review import services as review_services
-from audits.review.forms import ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm, ReviewerAppointForm
+from audits.review.forms import (
+    ACTION_LABELS, BatchForm, DecisionForm, QueueFilterForm, ReviewerAppointForm, UnitStandardForm,
+)
 from audits.review.models import Notification
-from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, waiting_level
+from audits.review.rules import LEVELS, REASON_REQUIRED, Action, allowed_actions, level_numbered, waiting_level
 from audits.review.selectors import (
     acting_level,
     appointable_staff,
     claim_blocking_flags,
     claim_decision_list,
     claim_evidence_list,
+    claim_standard_fit,
     level_q,
     levels_of,
     review_batch_get,
@@ -27,13 +30,16 @@ from audits.review.selectors import (
     review_queue_units,
     reviewable_claims,
     unit_reviewers_of,
+    unit_standard_get,
 )
-from audits.review.services import notifications_mark_read, review_batch, review_decide, unit_reviewer_appoint
+from audits.review.services import (
+    notifications_mark_read, review_batch, review_decide, unit_reviewer_appoint, unit_standard_save,
+)
 from ce_portal.clock import business_now, business_today
 from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
 from records.hours.models import Claim
-from records.people.access import get_in_scope_or_404, role_required, units_in_scope
+from records.people.access import get_in_scope_or_404, own_unit_or_404, role_required, units_in_scope
 from records.people.models import Role
 
 PAGE_SIZE = 50
@@ -94,6 +100,8 @@ def claim_review(request, pk: int):
         "superseded": superseded,
         "decisions": claim_decision_list(claim),
         "today": business_today(),
+        # The unit's standard speaks at the unit's level only (approval_refusal).
+        "standard_fit": claim_standard_fit(claim) if level_numbered(level).unit_level else None,
     })
 
 
@@ -214,3 +222,21 @@ def unit_reviewer_remove(request, pk: int, membership_pk: int):
     return render(request, "audits/unit_reviewer_remove.html", {
         "unit": unit, "membership": membership, "last": unit_reviewers_of(unit).count() == 1,
     })
+
+
+# --- a unit's standard ------------------------------------------------------------------------------------
+
+@role_required(Role.UNIT_REVIEWER)
+def unit_standard(request, pk: int):
+    """The unit's 学时认定标准: its reviewers see and change it; it applies to claims submitted afterwards."""
+    unit = own_unit_or_404(request.user, pk)
+    standard = unit_standard_get(unit.pk)
+    form = UnitStandardForm(request.POST or None, initial=UnitStandardForm.initial_for(standard))
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form):
+            unit_standard_save(actor=request.user, unit=unit, rules=form.rules(),
+                               review_working_days=form.cleaned_data["review_working_days"], now=business_now(),
+                               ip=client_ip(request))
+            messages.success(request, "已保存本单位学时认定标准，此后提交的申报按新标准审核。")
+            return redirect("review:unit_standard", pk=unit.pk)
+    return render(request, "audits/unit_standard.html", {"unit": unit, "standard": standard, "form": form})

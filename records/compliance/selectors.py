@@ -498,3 +498,29 @@ def person_compliance(user, *, id_number: str, year: int, today: dt.date) -> Per
                                has_hours=professional.year_totals.filter(year=year).exists())
     return PersonCompliance(professional=professional, unit=employment.unit if employment else None, policy=policy,
                             hours=year_hours(year, public, prof, policy), on_record=on_record)
+
+
+# --- a unit's progress view -------------------------------------------------------------------------------
+
+class ProgressRow(NamedTuple):
+    professional_id: int
+    name: str
+    hours: YearHours
+
+    @property
+    def missing(self) -> Decimal:
+        return self.hours.assessment.hours_missing
+
+
+def unit_progress(unit_id: int, *, year: int, behind_only: bool = False) -> list[ProgressRow]:
+    """The unit's people of the year (the same people as its compliance list) with their credited hours
+    against the year's requirement, the furthest behind first (`assess`; ties by name). A unit holds at most
+    a few thousand people: sorted here, by the one rule, rather than by an SQL copy of it."""
+    requirement = policy_of(year)
+    rows = with_year_hours(year_employments(year).filter(unit_id=unit_id), year).values_list(
+        "professional_id", "professional__name", "public_hours", "professional_hours")
+    progress = [ProgressRow(pid, name, year_hours(year, public, professional, requirement))
+                for pid, name, public, professional in rows]
+    if behind_only:
+        progress = [row for row in progress if not row.hours.compliant]
+    return sorted(progress, key=lambda row: (-row.missing, row.name, row.professional_id))

@@ -15,17 +15,20 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ce_portal.clock import business_now, business_today
+from ce_portal.clock import business_clock, business_now, business_today
 from ce_portal.downloads import DOWNLOAD_RETENTION, download_state
 from ce_portal.errors import error_responses, refusal_as_message, refusal_on_form
+from ce_portal.exports import FORMATS, table_response
 from ce_portal.replica import reads_from_replica
 from records.compliance.forms import ComplianceFilterForm, PersonFindForm
 from records.compliance.models import ExportJob
 from records.compliance.selectors import (
-    OVERSEERS, compliance_list, compliance_person_find, filter_choices, list_years, person_compliance,
+    OVERSEERS, compliance_list, compliance_person_find, filter_choices, list_years, person_compliance, policy_of,
+    unit_progress,
 )
 from records.compliance.services import compliance_csv, compliance_export_request, export_download_name, title_of
-from records.people.access import role_required
+from records.people.access import own_unit_or_404, role_required
+from records.people.models import Role
 
 PAGE_SIZE = 50
 
@@ -216,3 +219,42 @@ class ComplianceApi(APIView):
             "shortfalls": {"total_hours": assessment.total_short, "public_hours": assessment.public_short,
                            "professional_hours": assessment.professional_short},
         }).data)
+
+
+# --- the unit's progress view -----------------------------------------------------------------------------
+
+PROGRESS_HEADER = ["姓名", "公需科目学时", "专业科目学时", "总学时", "尚缺学时", "尚缺", "是否达标"]
+
+
+def _progress(request, pk: int):
+    """The unit, this year and its people's progress, the furthest behind first (`?behind=1`: only those)."""
+    unit = own_unit_or_404(request.user, pk)
+    year = business_today().year
+    behind_only = request.GET.get("behind") == "1"
+    return unit, year, behind_only, unit_progress(unit.pk, year=year, behind_only=behind_only)
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def unit_progress_page(request, pk: int):
+    unit, year, behind_only, rows = _progress(request, pk)
+    return render(request, "records/compliance/unit_progress.html", {
+        "unit": unit, "year": year, "behind_only": behind_only, "policy": policy_of(year),
+        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "behind": sum(1 for row in rows if not row.hours.compliant),
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def unit_progress_export(request, pk: int, fmt: str):
+    if fmt not in FORMATS:
+        raise Http404("未找到。")
+    unit, year, _, rows = _progress(request, pk)
+    today, now = business_clock()
+    return table_response(
+        fmt, filename=f"{unit.name}{year}年学时进度_{today:%Y%m%d}", title=f"{unit.name}{year}年度学时进度",
+        generated_by=request.user.get_full_name() or request.user.username, generated_at=now, header=PROGRESS_HEADER,
+        rows=([row.name, row.hours.public, row.hours.professional, row.hours.total, row.missing,
+               row.hours.shortfall or "—", "达标" if row.hours.compliant else "未达标"] for row in rows),
+    )

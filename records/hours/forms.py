@@ -3,8 +3,15 @@ from django.core.exceptions import ValidationError
 
 from platforms.registry.models import TrainingBase
 from records.hours.models import ActivityKind, SubjectCategory
-from records.hours.rules import evidence_count_problem, evidence_problems, provider_problems
-from records.hours.services import ClaimInput, activity_problems, upload_head
+from records.hours.rules import (
+    EVIDENCE_HELP, ClaimStatus, evidence_count_problem, evidence_problems, provider_problems, upload_size_problem,
+)
+from records.hours.selectors import RegisterFilters
+from records.hours.services import ClaimInput, activity_problems, upload_sniff
+
+
+# What the browser's file picker offers; the content decides (records/hours/rules.py EVIDENCE_TYPES).
+EVIDENCE_ACCEPT = ".pdf,.jpg,.jpeg,.png,.pptx,.mp4"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -15,13 +22,18 @@ class MultipleFileField(forms.FileField):
     """Several files from one <input multiple>; cleans to a list (empty when none was chosen)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": EVIDENCE_ACCEPT}))
         kwargs.setdefault("error_messages", {"empty": "所选文件中有空文件，请重新选择。"})
         super().__init__(required=False, **kwargs)
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data]
         return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+def _file_problems(upload) -> list:
+    sniffed = upload_sniff(upload)
+    return evidence_problems(upload.name, sniffed.head, upload.size, sniffed.zip_names)
 
 
 _DATE_ERRORS = {"invalid": "请填写正确的日期，如 2025-09-22。"}
@@ -57,7 +69,7 @@ class ClaimForm(forms.Form):
                              error_messages={"required": "请填写考试考核结果（如“合格”）。"})
     external_certificate_no = forms.CharField(label="证书编号（选填）", max_length=100, required=False)
     evidence = MultipleFileField(
-        label="佐证材料", help_text="证书、考勤记录、照片或课件：PDF、JPEG 或 PNG，单个文件不超过 10 MB，每项申报最多 5 份。",
+        label="佐证材料", help_text=EVIDENCE_HELP,
     )
 
     def __init__(self, *args, professional, now, claim=None, existing_evidence: int = 0, submitting: bool = False,
@@ -68,10 +80,11 @@ class ClaimForm(forms.Form):
 
     def clean_evidence(self):
         files = self.cleaned_data["evidence"]
-        errors = [p.message for f in files for p in evidence_problems(f.name, upload_head(f), f.size)]
-        too_many = evidence_count_problem(self.existing_evidence, len(files))
-        if too_many:
-            errors.append(too_many.message)
+        errors = [p.message for f in files for p in _file_problems(f)]
+        for problem in (evidence_count_problem(self.existing_evidence, len(files)),
+                        upload_size_problem([f.size for f in files])):
+            if problem:
+                errors.append(problem.message)
         if self.submitting and not files and not self.existing_evidence:
             errors.append("请至少上传一份佐证材料（证书、考勤记录、照片或课件）后再提交。")
         if errors:
@@ -99,5 +112,33 @@ class ClaimForm(forms.Form):
 class EvidenceCorrectionForm(forms.Form):
     """A corrected version of an evidence file that went out with a submission (the old one is kept)."""
 
-    file = forms.FileField(label="更正后的文件", error_messages={"required": "请选择更正后的文件。",
-                                                          "empty": "所选文件是空文件，请重新选择。"})
+    file = forms.FileField(label="更正后的文件", widget=forms.ClearableFileInput(attrs={"accept": EVIDENCE_ACCEPT}),
+                           error_messages={"required": "请选择更正后的文件。", "empty": "所选文件是空文件，请重新选择。"})
+
+
+class RegisterFilterForm(forms.Form):
+    """The unit register's filters (GET). An invalid one is reported on the page and ignored, never half-applied."""
+
+    professional = forms.TypedChoiceField(label="人员", required=False, coerce=int, empty_value=None,
+                                          error_messages={"invalid_choice": "所选人员不在本单位登记中。"})
+    year = forms.TypedChoiceField(label="学时年度", required=False, coerce=int, empty_value=None,
+                                  error_messages={"invalid_choice": "本单位登记中没有该年度的活动。"})
+    kind = forms.ChoiceField(label="活动形式", required=False, choices=[("", "全部"), *ActivityKind.choices],
+                             error_messages={"invalid_choice": "请从列表中选择活动形式。"})
+    # A draft is the person's own business: the register never holds one.
+    status = forms.ChoiceField(label="状态", required=False, error_messages={"invalid_choice": "请从列表中选择状态。"},
+                               choices=[("", "全部"), *((value, label) for value, label in ClaimStatus.choices
+                                                        if value != ClaimStatus.DRAFT)])
+
+    def __init__(self, *args, people: list[tuple[int, str]], years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].choices = [("", "全部"), *people]
+        self.fields["year"].choices = [("", "全部"), *((year, f"{year} 年") for year in years)]
+
+    def filters(self) -> RegisterFilters:
+        if not self.is_bound:
+            return RegisterFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return RegisterFilters(professional_id=data.get("professional"), year=data.get("year"),
+                               kind=data.get("kind", ""), status=data.get("status", ""))

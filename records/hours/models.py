@@ -194,6 +194,10 @@ class Claim(models.Model):
     review_started_on = models.DateField("本级审核起算日期", null=True, blank=True)
     due_on = models.DateField("本级审核期限", null=True, blank=True)
     due_provisional = models.BooleanField("审核期限为暂定", default=False)
+    # The working days of that level, fixed when the claim reached it: a unit's own standard may shorten its
+    # level (audits.review.rules.level_working_days), and a later change of the standard moves no deadline
+    # already running. Empty on claims from before: their level's own days.
+    review_working_days = models.PositiveSmallIntegerField("本级审核时限（工作日）", null=True, blank=True)
     decided_at = models.DateTimeField("终审时间", null=True, blank=True)
     overdue_since = models.DateTimeField("逾期时间", null=True, blank=True)
     # Set when a reviewer returns the claim: it may come back until this day even after its year closed.
@@ -254,7 +258,7 @@ class EvidenceFile(models.Model):
     claim = models.ForeignKey(Claim, verbose_name="学时申报", on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
     original_name = models.CharField("原文件名", max_length=200)
-    content_type = models.CharField("文件类型", max_length=40)
+    content_type = models.CharField("文件类型", max_length=100)  # a PPTX's is 73 characters
     size = models.PositiveIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)  # screening: same file, other people
     uploaded_by = models.ForeignKey(

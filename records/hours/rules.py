@@ -92,6 +92,11 @@ class Assessment(NamedTuple):
         total exceeds the sum of its minimums): what a person reads as the rest of the shortfall."""
         return max(ZERO, self.total_short - self.public_short - self.professional_short)
 
+    @property
+    def hours_missing(self) -> Decimal:
+        """Every hour still needed, whatever its category: what the unit's progress view sorts its staff by."""
+        return self.public_short + self.professional_short + self.any_subject_short
+
 
 def _hours(value, name: str) -> Decimal:
     # Floats would turn 29.5 + 0.5 into something that is not quite 30: hours are Decimal end to end.
@@ -266,7 +271,7 @@ MAX_HOURS_PER_DAY = Decimal("10")
 HOURS_STEP = Decimal("0.5")
 
 
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+MB = 1024 * 1024
 
 
 MAX_EVIDENCE_FILES = 5
@@ -276,8 +281,39 @@ MAX_EVIDENCE_FILES = 5
 SNIFF_BYTES = 8192
 
 
-# What evidence may be, judged by content; the value is the extension a download gets.
-EVIDENCE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+MP4 = "video/mp4"
+
+
+class EvidenceType(NamedTuple):
+    extension: str  # what a download gets, whatever the person named the file
+    label: str  # how the size limit names it
+    max_bytes: int
+
+
+# What evidence may be, judged by content (never by name), and how large each kind may be. The notice asks
+# units to keep 培训课件等影像资料: presentations and short videos of a session, besides scans and photos.
+EVIDENCE_TYPES = {
+    PDF: EvidenceType(".pdf", "PDF 或图片", 10 * MB),
+    JPEG: EvidenceType(".jpg", "PDF 或图片", 10 * MB),
+    PNG: EvidenceType(".png", "PDF 或图片", 10 * MB),
+    PPTX: EvidenceType(".pptx", "演示文稿", 20 * MB),
+    MP4: EvidenceType(".mp4", "视频", 50 * MB),
+}
+MAX_EVIDENCE_BYTES = EVIDENCE_TYPES[PDF].max_bytes
+MAX_VIDEO_BYTES = EVIDENCE_TYPES[MP4].max_bytes
+# All the files of one upload together: one short video, or five scans. The request-body cap of the upload
+# pages (REQUEST_BODY_LIMITS in ce_portal/settings.py) sits just above it.
+MAX_UPLOAD_BYTES = 50 * MB
+EVIDENCE_HELP = ("证书、考勤记录、照片、课件或视频：PDF、JPEG、PNG 单个文件不超过 10 MB，PPTX 演示文稿不超过 20 MB，"
+                 "MP4 视频不超过 50 MB，一次上传合计不超过 50 MB，每项申报最多 5 份。")
+# An MP4's first box is `ftyp`, naming its brand; these are the brands of MP4 video (QuickTime's "qt  " and
+# audio-only "M4A " are not).
+MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash"})
+ZIP_MAGIC = b"PK\x03\x04"
+# A PPTX is a zip (Office Open XML) holding these two parts; a DOCX or an XLSX holds other ones.
+PPTX_PARTS = frozenset({"[Content_Types].xml", "ppt/presentation.xml"})
 
 
 @dataclass(frozen=True)
@@ -336,26 +372,50 @@ def provider_problems(provider_base_id, provider_name: str) -> list[Problem]:
     return []
 
 
-def evidence_content_type(head: bytes) -> str | None:
-    """The evidence type the file's leading bytes show (never its name), or None if not PDF/JPEG/PNG."""
+def evidence_content_type(head: bytes, zip_names: frozenset[str] = frozenset()) -> str | None:
+    """The evidence type the file's content shows (never its name), or None when it is none of
+    EVIDENCE_TYPES: its leading bytes for PDF, JPEG and PNG, the `ftyp` box for MP4, and for a zip the parts
+    it holds (`zip_names`, read by the caller) for PPTX."""
+    if head[4:8] == b"ftyp":
+        return MP4 if head[8:12] in MP4_BRANDS else None
+    if head.startswith(ZIP_MAGIC):
+        return PPTX if PPTX_PARTS <= zip_names else None
     kind = filetype.guess(head[:SNIFF_BYTES])
-    return kind.mime if kind is not None and kind.mime in EVIDENCE_TYPES else None
+    return kind.mime if kind is not None and kind.mime in (PDF, JPEG, PNG) else None
 
 
-def evidence_problems(name: str, head: bytes, size: int) -> list[Problem]:
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f}"
+
+
+def evidence_problems(name: str, head: bytes, size: int, zip_names: frozenset[str] = frozenset()) -> list[Problem]:
     if size == 0:
         return [Problem("evidence", "evidence_empty", f"文件“{name}”是空文件，请重新选择。")]
-    if size > MAX_EVIDENCE_BYTES:
-        return [Problem(
-            "evidence", "evidence_too_large",
-            f"文件“{name}”大小为 {size / 1024 / 1024:.1f} MB，超过单个文件 10 MB 的上限。",
-        )]
-    if evidence_content_type(head) is None:
+    content_type = evidence_content_type(head, zip_names)
+    if content_type is None:
         return [Problem(
             "evidence", "evidence_wrong_type",
-            f"文件“{name}”不是 PDF、JPEG 或 PNG 文件（按文件内容识别，与扩展名无关），请上传扫描件或照片。",
+            f"文件“{name}”不是 PDF、JPEG、PNG、PPTX 演示文稿或 MP4 视频（按文件内容识别，与扩展名无关），"
+            "请上传扫描件、照片、课件或视频。",
+        )]
+    kind = EVIDENCE_TYPES[content_type]
+    if size > kind.max_bytes:
+        return [Problem(
+            "evidence", "evidence_too_large",
+            f"文件“{name}”大小为 {_megabytes(size)} MB，超过{kind.label}的单个文件 {kind.max_bytes // MB} MB 的上限。",
         )]
     return []
+
+
+def upload_size_problem(sizes: list[int]) -> Problem | None:
+    """The files of one upload together stay within MAX_UPLOAD_BYTES (the page's request-body cap)."""
+    if sum(sizes) > MAX_UPLOAD_BYTES:
+        return Problem(
+            "evidence", "upload_too_large",
+            f"本次选择的文件合计 {_megabytes(sum(sizes))} MB，一次上传合计不能超过 {MAX_UPLOAD_BYTES // MB} MB，"
+            "请分次上传。",
+        )
+    return None
 
 
 def evidence_count_problem(existing: int, adding: int) -> Problem | None:
@@ -370,5 +430,89 @@ def evidence_count_problem(existing: int, adding: int) -> Problem | None:
 def evidence_download_name(original_name: str, content_type: str) -> str:
     """The person's file name with the extension its content really has (a PNG named .pdf downloads as .png)."""
     stem = PurePath(original_name).stem or "evidence"
-    return stem + EVIDENCE_TYPES.get(content_type, "")
+    kind = EVIDENCE_TYPES.get(content_type)
+    return stem + (kind.extension if kind else "")
 
+
+
+# --- a unit's 学时认定标准 ------------------------------------------------------------------------------------
+# Section 四 of the notice asks each unit for its own rules of counting hours. A unit states, per activity
+# kind, one of these ways; a claim over what its way allows needs the reviewer's reason to pass.
+
+
+class StandardMethod(models.TextChoices):
+    PER_HALF_DAY = "per_half_day", "按半天计（每半天最多若干学时）"
+    PER_ACTIVITY = "per_activity", "按次计（每次活动最多若干学时）"
+    YEARLY_CAP = "yearly_cap", "按年度封顶（每人每年累计最多若干学时）"
+
+
+class StandardRule(NamedTuple):
+    kind: str
+    method: str
+    amount: Decimal
+
+
+# A half day can hold at most half of a day's hours (hours_problems' cap).
+MAX_HOURS_PER_HALF_DAY = MAX_HOURS_PER_DAY / 2
+
+
+def standard_text(rule: StandardRule) -> str:
+    amount = hours_text(rule.amount)
+    return {
+        StandardMethod.PER_HALF_DAY: f"每半天最多 {amount} 学时",
+        StandardMethod.PER_ACTIVITY: f"每次活动最多 {amount} 学时",
+        StandardMethod.YEARLY_CAP: f"每人每年累计最多 {amount} 学时",
+    }[rule.method]
+
+
+def standard_allowance(rule: StandardRule, *, start: dt.date, end: dt.date, used_in_year: Decimal) -> Decimal:
+    """The hours `rule` allows for an activity from `start` to `end` (each day two half days), given the hours
+    of the same kind already credited to the person in the activity's year (`used_in_year`, read by the
+    caller: it only matters for a yearly cap)."""
+    if rule.method == StandardMethod.PER_HALF_DAY:
+        return rule.amount * 2 * ((end - start).days + 1)
+    if rule.method == StandardMethod.PER_ACTIVITY:
+        return rule.amount
+    return max(ZERO, rule.amount - used_in_year)
+
+
+class StandardFit(NamedTuple):
+    """How a claim's hours stand against its unit's standard for its kind."""
+
+    rule: StandardRule
+    allowed: Decimal
+    claimed: Decimal
+
+    @property
+    def fits(self) -> bool:
+        return self.claimed <= self.allowed
+
+    @property
+    def text(self) -> str:
+        verdict = "符合" if self.fits else f"超出 {hours_text(self.claimed - self.allowed)} 学时"
+        return (f"本单位标准：{standard_text(self.rule)}；本次可认定 {hours_text(self.allowed)} 学时，"
+                f"申报 {hours_text(self.claimed)} 学时，{verdict}。")
+
+
+def standard_fit(rule: StandardRule, *, start: dt.date, end: dt.date, claimed: Decimal,
+                 used_in_year: Decimal = ZERO) -> StandardFit:
+    return StandardFit(rule, standard_allowance(rule, start=start, end=end, used_in_year=used_in_year), claimed)
+
+
+def standard_rule_problems(rule: StandardRule, label: str) -> list[Problem]:
+    """A rule of a unit's standard: a known way, a positive number of whole half-hours, and never more per
+    half day than the notice's days allow. `label` names the activity kind in the message."""
+    field = f"{rule.kind}_amount"
+    if rule.method not in StandardMethod.values:
+        return [Problem(f"{rule.kind}_method", "standard_method_unknown", f"{label}：请从列表中选择认定方式。")]
+    if not rule.amount.is_finite() or rule.amount <= 0:
+        return [Problem(field, "standard_amount_not_positive", f"{label}：学时数须大于 0。")]
+    if rule.amount % HOURS_STEP:
+        return [Problem(field, "standard_amount_step", f"{label}：学时数须以 0.5 学时为单位。")]
+    if rule.method == StandardMethod.PER_HALF_DAY and rule.amount > MAX_HOURS_PER_HALF_DAY:
+        return [Problem(
+            field, "standard_over_notice",
+            f"{label}：每半天最多 {hours_text(MAX_HOURS_PER_HALF_DAY)} 学时（每天最多 {hours_text(MAX_HOURS_PER_DAY)} 学时），"
+            f"不能定为 {hours_text(rule.amount)} 学时。",
+        )]
+    return []

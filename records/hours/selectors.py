@@ -4,10 +4,10 @@ pending and returned claims), their claims and the earlier years.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
-from records.hours.rules import ZERO, YearHours, pushed_late, year_hours
+from records.hours.models import Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy
+from records.hours.rules import ZERO, ClaimStatus, YearHours, pushed_late, year_hours
 from records.people.access import scope_for
 from records.people.models import Professional
 
@@ -132,3 +132,69 @@ def recent_year_hours(professional: Professional, *, current_year: int, years: i
         public, prof = (total.public_hours, total.professional_hours) if total else (NO_HOURS, NO_HOURS)
         rows.append(year_hours(year, public, prof, policy))
     return rows
+
+
+# --- a unit's CE register (继续教育登记, rule 8) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    professional_id: int | None = None
+    year: int | None = None
+    kind: str = ""
+    status: str = ""
+
+
+def _current_evidence() -> Prefetch:
+    current = EvidenceFile.objects.filter(removed_at__isnull=True).order_by("uploaded_at", "pk")
+    return Prefetch("evidence", queryset=current, to_attr="current_evidence")
+
+
+def unit_register(unit_id: int, filters: RegisterFilters = RegisterFilters()) -> QuerySet[Claim]:
+    """Every activity the unit's staff filed through the unit (a claim submitted from it at least once; a draft
+    is still the person's own business), newest activity first, with its current evidence."""
+    qs = Claim.objects.filter(unit_id=unit_id).exclude(status=ClaimStatus.DRAFT)
+    if filters.professional_id is not None:
+        qs = qs.filter(professional_id=filters.professional_id)
+    if filters.year is not None:
+        qs = qs.filter(year=filters.year)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return (qs.select_related("professional", "provider_base").prefetch_related(_current_evidence())
+            .order_by("-start_date", "-pk"))
+
+
+def unit_register_choices(unit_id: int) -> tuple[list[tuple[int, str]], list[int]]:
+    """The people and the years the unit's register holds, for its filters."""
+    claims = Claim.objects.filter(unit_id=unit_id).exclude(status=ClaimStatus.DRAFT)
+    people = list(claims.order_by("professional__name", "professional_id")
+                  .values_list("professional_id", "professional__name").distinct())
+    years = list(claims.order_by("-year").values_list("year", flat=True).distinct())
+    return people, years
+
+
+def evidence_summary(claim: Claim) -> str:
+    """The claim's current files as the register shows and exports them: name and SHA-256 each."""
+    return "；".join(f"{e.original_name}（SHA-256 {e.sha256}）" for e in claim.current_evidence)
+
+
+@dataclass(frozen=True)
+class PersonHistory:
+    """A person's whole record: every year's credited hours and verdict, every claim filed (any unit) and
+    every platform record."""
+
+    years: list[YearHours]
+    claims: QuerySet[Claim]
+    platform_records: QuerySet[PlatformRecord]
+
+
+def person_history(professional: Professional, *, current_year: int) -> PersonHistory:
+    claims = (professional.claims.exclude(status=ClaimStatus.DRAFT).select_related("unit", "provider_base")
+              .prefetch_related(_current_evidence()).order_by("-year", "-start_date", "-pk"))
+    records = professional.platform_records.select_related("platform").order_by("-completed_at", "-pk")
+    first = min([current_year, *person_years(professional, before=current_year)])
+    return PersonHistory(
+        years=recent_year_hours(professional, current_year=current_year, years=current_year - first + 1),
+        claims=claims, platform_records=records,
+    )

@@ -10,9 +10,11 @@ Credited = platform records not revoked + claims approved and not revoked. Whoev
 """
 import datetime as dt
 import hashlib
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -26,7 +28,7 @@ from records.hours.models import (
     Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, SubjectCategory,
 )
 from records.hours.rules import (
-    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ClaimStatus, Problem, ResubmissionWindow, activity_date_problems,
+    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ZIP_MAGIC, ClaimStatus, Problem, ResubmissionWindow, activity_date_problems,
     claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems, filing_year_problem,
     hours_problems, provider_problems,
 )
@@ -167,10 +169,25 @@ def _sha256(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def upload_head(upload: UploadedFile) -> bytes:
+class Sniffed(NamedTuple):
+    """What the evidence rules read of an upload: its leading bytes and, for a zip, the parts it holds."""
+
+    head: bytes
+    zip_names: frozenset[str]
+
+
+def upload_sniff(upload: UploadedFile) -> Sniffed:
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)
-    return head
+    names: frozenset[str] = frozenset()
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                names = frozenset(archive.namelist())
+        except (zipfile.BadZipFile, OSError, EOFError):  # a broken zip is no presentation
+            names = frozenset()
+        upload.seek(0)
+    return Sniffed(head, names)
 
 
 @transaction.atomic
@@ -179,8 +196,8 @@ def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime
     """Attach a file; with `supersedes_id`, as the corrected version of a file, which is kept but taken out."""
     claim = own_claim_for_update(actor, claim_id)
     _require_editable(claim)
-    head = upload_head(upload)
-    refuse_problems(evidence_problems(upload.name, head, upload.size))
+    sniffed = upload_sniff(upload)
+    refuse_problems(evidence_problems(upload.name, sniffed.head, upload.size, sniffed.zip_names))
     current = claim.evidence.filter(removed_at__isnull=True)
     superseded = None
     if supersedes_id is not None:
@@ -191,7 +208,7 @@ def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime
         count_problem = evidence_count_problem(current.count(), 1)
         refuse_problems([count_problem] if count_problem else [])
     evidence = EvidenceFile(
-        claim=claim, original_name=upload.name[-200:], content_type=evidence_content_type(head), size=upload.size,
+        claim=claim, original_name=upload.name[-200:], content_type=evidence_content_type(*sniffed), size=upload.size,
         sha256=_sha256(upload), uploaded_by=actor, uploaded_at=now,
     )
     evidence.file.save(upload.name, upload, save=False)

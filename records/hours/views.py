@@ -5,6 +5,7 @@ from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -13,18 +14,23 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audits.review import services as review_services
 from audits.review.rules import PROFESSIONAL, Action, allowed_actions
-from audits.review.selectors import evidence_get
-from ce_portal.clock import business_now, business_today
+from audits.review.selectors import evidence_get, unit_standard_rules
+from ce_portal.clock import business_clock, business_now, business_today
+from ce_portal.exports import FORMATS, table_response
 from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip
 from records.hours import services
-from records.hours.forms import ClaimForm, EvidenceCorrectionForm
-from records.hours.models import Claim, RequirementPolicy
-from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name
-from records.hours.selectors import claim_get_own, evidence_list_for_claim, person_years, year_overview
-from records.people.access import role_required
+from records.hours.forms import EVIDENCE_ACCEPT, ClaimForm, EvidenceCorrectionForm, RegisterFilterForm
+from records.hours.models import ActivityKind, Claim, RequirementPolicy
+from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name, standard_text
+from records.hours.selectors import (
+    claim_get_own, evidence_list_for_claim, evidence_summary, person_years, unit_register_choices, year_overview,
+)
+from records.hours.selectors import person_history as hours_person_history
+from records.hours.selectors import unit_register as unit_register_claims
+from records.people.access import own_unit_or_404, role_required
 from records.people.models import Role, TransferRequest
-from records.people.selectors import current_employment, transfers_to_decide
+from records.people.selectors import current_employment, staff_list, transfers_to_decide
 
 
 @role_required(Role.PROFESSIONAL)
@@ -98,8 +104,15 @@ def _claim_form_page(request, *, claim: Claim | None):
                 else:
                     messages.success(request, "已保存为草稿，尚未提交审核。")
                 return redirect("records:claim_detail", pk=saved.pk)
+    employment = current_employment(professional)
+    unit = employment.unit if employment else None
+    rules = unit_standard_rules(unit and unit.pk)
     return render(request, "records/claim_form.html", {
         "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
+        # The standard of the unit the claim would go to today (submission routes it to the unit of the day).
+        "standard_unit": unit,
+        "standard": [(kind, label, standard_text(rules[kind]))
+                     for kind, label in ActivityKind.choices if kind in rules],
         # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
         "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
     })
@@ -129,6 +142,7 @@ def claim_detail(request, pk: int):
         "editable": claim.status in EDITABLE_STATUSES,
         "can_withdraw": Action.WITHDRAW in allowed_actions(claim.status, PROFESSIONAL),
         "correction_form": EvidenceCorrectionForm(),
+        "evidence_accept": EVIDENCE_ACCEPT,
     })
 
 
@@ -207,3 +221,72 @@ def my_year(request, year: int):
     except RequirementPolicy.DoesNotExist:
         raise Http404("未找到。")
     return render(request, "records/my_year.html", {"overview": overview})
+
+
+# --- the unit's CE register (继续教育登记) -------------------------------------------------------------------
+
+REGISTER_PAGE_SIZE = 50
+
+
+REGISTER_HEADER = ["姓名", "身份证号码", "学时年度", "活动形式", "科目类别", "活动名称", "活动内容", "开始日期", "结束日期",
+                   "申报学时", "考试考核结果", "主办单位", "佐证材料（文件名与 SHA-256）", "状态", "申报日期"]
+
+
+def _register_form(request, unit) -> RegisterFilterForm:
+    people, years = unit_register_choices(unit.pk)
+    return RegisterFilterForm(request.GET or None, people=people, years=years)
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def unit_register(request, pk: int):
+    """Every CE activity the unit's staff filed through it, filterable and exportable (rule 8)."""
+    unit = own_unit_or_404(request.user, pk)
+    form = _register_form(request, unit)
+    claims = unit_register_claims(unit.pk, form.filters())
+    page = Paginator(claims, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    # A person who has left keeps their rows here, but their history is their new unit's to see.
+    shown = {claim.professional_id for claim in page}
+    current = set(staff_list(request.user, unit_ids=[unit.pk]).filter(professional_id__in=shown)
+                  .values_list("professional_id", flat=True))
+    return render(request, "records/unit_register.html", {
+        "unit": unit, "form": form, "page": page, "query": params.urlencode(),
+        "rows": [(claim, evidence_summary(claim), claim.professional_id in current) for claim in page],
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def unit_register_export(request, pk: int, fmt: str):
+    """The register as filtered on its page, to CSV or XLSX: a unit's activities fit one request."""
+    unit = own_unit_or_404(request.user, pk)
+    if fmt not in FORMATS:
+        raise Http404("未找到。")
+    today, now = business_clock()
+    claims = unit_register_claims(unit.pk, _register_form(request, unit).filters())
+    rows = (
+        [c.professional.name, c.professional.masked_id_number, c.year, c.get_kind_display(), c.get_category_display(),
+         c.title, c.content, c.start_date, c.end_date, c.hours, c.result,
+         str(c.provider_base or c.provider_name), evidence_summary(c), c.get_status_display(), c.filed_on]
+        for c in claims.iterator(chunk_size=500)
+    )
+    return table_response(fmt, filename=f"{unit.name}继续教育登记_{today:%Y%m%d}", title=f"{unit.name}继续教育登记",
+                          generated_by=request.user.get_full_name() or request.user.username, generated_at=now,
+                          header=REGISTER_HEADER, rows=rows)
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def person_history(request, pk: int):
+    """One of the unit's people: every year, every claim filed (through any unit) and every platform record."""
+    employment = staff_list(request.user, unit_ids=request.scope.unit_ids).filter(professional_id=pk).first()
+    if employment is None:
+        raise Http404("未找到。")
+    professional = employment.professional
+    history = hours_person_history(professional, current_year=business_today().year)
+    return render(request, "records/person_history.html", {
+        "professional": professional, "unit": employment.unit, "history": history,
+        "claims": [(claim, evidence_summary(claim)) for claim in history.claims],
+    })

@@ -181,3 +181,9 @@ def role_homes(scope) -> list[tuple[str, str, str]]:
     return [
         (role.value, role.label, reverse(url_name)) for role, url_name in HOME_URL_NAMES.items() if scope.has(role)
     ]
+
+
+def own_unit_or_404(user, pk: int) -> Unit:
+    """One of the units the user reviews for as its unit reviewer (its register, standard, progress); any
+    other unit is 404, whoever oversees it."""
+    return get_in_scope_or_404(Unit.objects.filter(pk__in=scope_for(user).unit_ids), pk=pk)

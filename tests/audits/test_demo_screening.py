@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
+from audits.review.rules import LEVELS
 from audits.review.services import approval_refusal
 from audits.screening.models import ScreeningFlag
 from ce_portal.demo.screening import PLANTED_CERTIFICATE_NO
@@ -43,7 +44,7 @@ def test_the_demo_plants_duplicates_that_screening_flags_once():
     ]
     assert Claim.objects.filter(external_certificate_no=PLANTED_CERTIFICATE_NO).count() == 2
     pending = Claim.objects.filter(screening_flags__rule="same_evidence", status="submitted").get()
-    assert approval_refusal(pending, _user("demo_unit")).code == "screening_flag_open"
+    assert approval_refusal(pending, _user("demo_unit"), level=LEVELS[0]).code == "screening_flag_open"
 
     counts = ScreeningFlag.objects.count(), Claim.objects.count()
     call_command("seed_demo", stdout=open("/dev/null", "w"))
@@ -68,4 +69,5 @@ def test_demo_city_resolves_a_planted_flag(client):
         original.pk: "dismissed", copy.pk: "confirmed"}
     assert credited_hours(original.professional_id, original.year) == credited  # the original's hours stand
     assert Claim.objects.get(pk=copy.pk).credit_revoked_at is not None
-    assert approval_refusal(Claim.objects.get(pk=copy.pk), _user("demo_unit")).code == "screening_confirmed"
+    refusal = approval_refusal(Claim.objects.get(pk=copy.pk), _user("demo_unit"), level=LEVELS[0])
+    assert refusal.code == "screening_confirmed"

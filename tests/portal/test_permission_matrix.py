@@ -99,6 +99,12 @@ MATRIX = {
                                   "405 405 405 405 405 405 405 405 405 405",
                                   "L 404 404 - 404 404 404 404 404 404"),
     "records:unit_create": ({}, "L 404 404 404 404 404 404 200 200 200", "L 404 404 404 404 404 404 - - -"),
+    # 第一医院's own register, progress view and its people's histories: its reviewers only, no one overseeing it.
+    "records:unit_register": ({"pk": "unit_a"}, "L 404 404 200 404 404 404 404 404 404", None),
+    "records:unit_register_export": ({"pk": "unit_a", "fmt": "xlsx"}, "L 404 404 200 404 404 404 404 404 404", None),
+    "records:unit_progress": ({"pk": "unit_a"}, "L 404 404 200 404 404 404 404 404 404", None),
+    "records:unit_progress_export": ({"pk": "unit_a", "fmt": "csv"}, "L 404 404 200 404 404 404 404 404 404", None),
+    "records:person_history": ({"pk": "alice"}, "L 404 404 200 404 404 404 404 404 404", None),
     # --- a person's hours ------------------------------------------------------------------------------
     "records:my_home": ({}, "L 200 200 404 404 404 404 404 404 404", None),
     "records:my_account": ({}, "L 200 200 404 404 404 404 404 404 404", "L - - 404 404 404 404 404 404 404"),
@@ -153,6 +159,9 @@ MATRIX = {
                               "L 404 404 404 404 404 404 - 404 -"),
     "review:unit_reviewer_remove": ({"pk": "unit_a", "membership_pk": "ada_membership"},
                                     "L 404 404 404 404 404 404 200 404 200", "L 404 404 404 404 404 404 - 404 -"),
+    # 第一医院's 学时认定标准: set by its own reviewers; a POST by anyone else changes nothing.
+    "review:unit_standard": ({"pk": "unit_a"}, "L 404 404 200 404 404 404 404 404 404",
+                             "L 404 404 - 404 404 404 404 404 404"),
     "review:notifications": ({}, "L 200 200 200 200 200 200 200 200 200", None),
     "review:notifications_read": ({}, "L 405 405 405 405 405 405 405 405 405", "L - - - - - - - - -"),
     # --- monitors --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from ce_portal.http import MB, body_refusal
 from platforms.ingest.rules import MAX_BODY_BYTES as PLATFORM_BATCH_BYTES
-from records.hours.rules import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
+from records.hours.rules import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES, MAX_UPLOAD_BYTES, MAX_VIDEO_BYTES
 from records.people.rules import MAX_FILE_BYTES as STAFF_IMPORT_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +33,11 @@ def claiming(client, content_length: int, path=CLAIM_NEW, **extra):
 
 
 def test_the_limits_leave_room_for_what_each_page_accepts_and_no_more():
-    evidence = MAX_EVIDENCE_FILES * MAX_EVIDENCE_BYTES
-    assert evidence < limit_for(CLAIM_NEW) <= evidence + 2 * MB
+    assert MAX_EVIDENCE_FILES * MAX_EVIDENCE_BYTES <= MAX_UPLOAD_BYTES and MAX_VIDEO_BYTES <= MAX_UPLOAD_BYTES
+    assert MAX_UPLOAD_BYTES < limit_for(CLAIM_NEW) <= MAX_UPLOAD_BYTES + 2 * MB
     assert limit_for(reverse("records:claim_edit", args=[7])) == limit_for(CLAIM_NEW)
-    assert MAX_EVIDENCE_BYTES < limit_for(reverse("records:evidence_correct", args=[7])) <= MAX_EVIDENCE_BYTES + 2 * MB
+    # One corrected file, a video at most: the upload pages only, every other page keeps the default.
+    assert MAX_VIDEO_BYTES < limit_for(reverse("records:evidence_correct", args=[7])) <= MAX_VIDEO_BYTES + 2 * MB
     assert STAFF_IMPORT_BYTES < limit_for(reverse("records:staff_import")) <= STAFF_IMPORT_BYTES + 2 * MB
     assert limit_for(PLATFORM_RECORDS) == PLATFORM_BATCH_BYTES
     assert limit_for(reverse("records:register")) == settings.REQUEST_BODY_DEFAULT_LIMIT

@@ -209,7 +209,8 @@ def test_an_exemption_for_another_person_does_not_help(alice, bob, cheng):
 def test_a_pdf_that_is_really_text_is_refused_and_one_that_is_really_png_is_accepted(alice):
     form = make_form(alice, files=[upload("证书.pdf", TEXT)])
     assert form.errors["evidence"] == [
-        "文件“证书.pdf”不是 PDF、JPEG 或 PNG 文件（按文件内容识别，与扩展名无关），请上传扫描件或照片。"
+        "文件“证书.pdf”不是 PDF、JPEG、PNG、PPTX 演示文稿或 MP4 视频（按文件内容识别，与扩展名无关），"
+        "请上传扫描件、照片、课件或视频。"
     ]
     assert make_form(alice, files=[upload("证书.pdf", PNG)]).is_valid()
     assert make_form(alice, files=[upload("照片.txt", JPEG, "text/plain")]).is_valid()
@@ -218,7 +219,7 @@ def test_a_pdf_that_is_really_text_is_refused_and_one_that_is_really_png_is_acce
 def test_a_file_over_ten_megabytes_is_refused(alice):
     big = MINIMAL_PDF + b"\x00" * (10 * 1024 * 1024)
     form = make_form(alice, files=[upload("扫描件.pdf", big)])
-    assert form.errors["evidence"] == ["文件“扫描件.pdf”大小为 10.0 MB，超过单个文件 10 MB 的上限。"]
+    assert form.errors["evidence"] == ["文件“扫描件.pdf”大小为 10.0 MB，超过PDF 或图片的单个文件 10 MB 的上限。"]
 
 
 def test_a_sixth_file_is_refused(alice):
@@ -488,7 +489,7 @@ def test_a_bad_page_submission_saves_nothing(client, alice):
         })
     assert response.status_code == 200
     page = response.content.decode()
-    assert "申报学时须以 0.5 学时为单位" in page and "文件“b.pdf”不是 PDF、JPEG 或 PNG 文件" in page
+    assert "申报学时须以 0.5 学时为单位" in page and "文件“b.pdf”不是 PDF、JPEG、PNG、PPTX 演示文稿或 MP4 视频" in page
     assert not Claim.objects.exists() and not EvidenceFile.objects.exists() and stored_files() == []
     # The browser will not re-select the files: the page says which ones were not kept.
     assert 'data-unsaved-uploads="2"' in page and "（培训证书.pdf、b.pdf）尚未保存" in page

@@ -124,7 +124,8 @@ def _year_policies(years: set[int]) -> dict[int, RequirementPolicy]:
 
 def _year_refusal_of(record: CleanRecord, now: dt.datetime, policy: RequirementPolicy | None, exemption=None):
     if policy is None:
-        return platform_record_year_refusal(record.year, record.completed_at, now, exemption)
+        return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
+                                            filing_close=RequirementPolicy.objects.closes_for(record.year).filing)
     return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
                                         filing_close=policy.filing_close, grace_days=policy.late_push_grace_days)
 

@@ -173,7 +173,7 @@ def level_due(calendar, level: ReviewLevel, *, filed_on: dt.date, started_on: dt
     """
     start = filed_on if closes.reading == ReviewClockReading.FROM_FILING else started_on
     due = calendar.review_due(start, level.working_days)
-    if started_on <= closes.review < due.on:
+    if closes.review is not None and started_on <= closes.review < due.on:
         return Due(closes.review, provisional=False)
     return due
 
@@ -188,11 +188,14 @@ def latest_safe_due(calendar, level: ReviewLevel, *, today: dt.date, closes: Yea
     """The latest deadline at `level` that still lets a claim of the year finish before its review close if
     nobody acts before deadlines: the levels after it need their own working days, counted from this
     level's deadline, by the close. None when no claim waiting on the level is safe: the close has passed or
-    is at most YEAR_END_RISK_WORKING_DAYS working days from `today`.
+    is at most YEAR_END_RISK_WORKING_DAYS working days from `today`. A year without a review close has no
+    such limit (date.max).
 
     A claim waiting on `level` will miss the review close if nobody acts (the monitors' 年底前可能无法完成审核)
     exactly when this is None or its deadline is later (`misses_review_close`).
     """
+    if closes.review is None:
+        return dt.date.max
     if calendar.add_working_days(today, YEAR_END_RISK_WORKING_DAYS) >= closes.review:
         return None
     following = sum(later.working_days for later in levels if later.number > level.number)

@@ -47,7 +47,7 @@ class RequirementPolicyQuerySet(models.QuerySet):
         except RequirementPolicy.DoesNotExist:
             calendar = calendar or current_calendar()
             review = default_review_close(year, calendar)
-            return YearCloses(year, default_filing_close(review, calendar), review)
+            return YearCloses(year, default_filing_close(year, review, calendar), review)
 
 
 class RequirementPolicy(models.Model):
@@ -66,7 +66,7 @@ class RequirementPolicy(models.Model):
     )
     review_closes_on = models.DateField(
         "审核截止日期", null=True, blank=True,
-        help_text="留空则为当年 12 月最后一个工作日。各级审核期限不晚于此日。",
+        help_text="留空则为当年 12 月最后一个工作日（2026 年起）。各级审核期限不晚于此日。",
     )
     review_clock_reading = models.CharField(
         "审核时限计算方式", max_length=20, choices=ReviewClockReading.choices, default=ReviewClockReading.PER_LEVEL,
@@ -114,7 +114,7 @@ class RequirementPolicy(models.Model):
         force unless given, e.g. the one an edit of the calendar is about to put in force)."""
         calendar = calendar or current_calendar()
         review = self.review_closes_on or default_review_close(self.year, calendar)
-        filing = self.filing_closes_at or default_filing_close(review, calendar)
+        filing = self.filing_closes_at or default_filing_close(self.year, review, calendar)
         return YearCloses(self.year, filing, review, self.review_clock_reading)
 
     @property
@@ -122,7 +122,7 @@ class RequirementPolicy(models.Model):
         return self.closes().filing
 
     @property
-    def review_close(self) -> dt.date:
+    def review_close(self) -> dt.date | None:
         return self.closes().review
 
     def clean(self):

@@ -168,6 +168,11 @@ def year_on_record(year: int, *, records_since: int, registered_on: dt.date, has
 FILING_LEAD_WORKING_DAYS = 10
 
 
+# The first year with a default review close (issue 14). The years before it keep the rules they were
+# filed and reviewed under: filing open until 31 December, 23:59:59, and no review close.
+YEAR_END_CLOSES_SINCE = 2026
+
+
 # From this day of December (month, day) the professional's and the reviewers' pages show the year's two
 # closes (申报截止 / 审核截止).
 YEAR_END_NOTICE_FROM = (12, 1)
@@ -186,7 +191,7 @@ class YearCloses:
 
     year: int
     filing: dt.datetime  # the last moment a claim of the year may be filed
-    review: dt.date  # the last day its reviews may take
+    review: dt.date | None  # the last day its reviews may take; None for a year without one
     reading: str = ReviewClockReading.PER_LEVEL
 
 
@@ -194,21 +199,26 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=SHANGHAI)
 
 
-def default_review_close(year: int, calendar) -> dt.date:
+def default_review_close(year: int, calendar) -> dt.date | None:
     """The year's last working day of December, from `calendar` (an audits.calendar WorkingCalendar)."""
+    if year < YEAR_END_CLOSES_SINCE:
+        return None
     return calendar.last_working_day(dt.date(year, 12, 31))
 
 
-def default_filing_close(review_close: dt.date, calendar) -> dt.datetime:
+def default_filing_close(year: int, review_close: dt.date | None, calendar) -> dt.datetime:
     """The end (23:59:59 Beijing time) of the day FILING_LEAD_WORKING_DAYS working days before the review
-    close: a claim filed then is due at its second level on the review close itself."""
+    close: a claim filed then is due at its second level on the review close itself. Without a review
+    close, the year's last second."""
+    if review_close is None:
+        return end_of_day(dt.date(year, 12, 31))
     return end_of_day(calendar.subtract_working_days(calendar.last_working_day(review_close),
                                                      FILING_LEAD_WORKING_DAYS))
 
 
 def year_end_notice_shown(today: dt.date, closes: YearCloses) -> bool:
     """Whether the pages show the year's two closes: from YEAR_END_NOTICE_FROM until its review close."""
-    return dt.date(closes.year, *YEAR_END_NOTICE_FROM) <= today <= closes.review
+    return closes.review is not None and dt.date(closes.year, *YEAR_END_NOTICE_FROM) <= today <= closes.review
 
 
 @dataclass(frozen=True)
@@ -378,6 +388,8 @@ def year_closes_problems(closes: YearCloses) -> list[Problem]:
     if filing_day.year != closes.year:
         problems.append(Problem("filing_closes_at", "filing_close_outside_year",
                                 f"申报截止时间须在 {closes.year} 年内，不能为 {filing_day:%Y年%m月%d日}。"))
+    if closes.review is None:
+        return problems
     if closes.review.year != closes.year:
         problems.append(Problem("review_closes_on", "review_close_outside_year",
                                 f"审核截止日期须在 {closes.year} 年内，不能为 {closes.review:%Y年%m月%d日}。"))

@@ -30,14 +30,16 @@ def results_of(response) -> list[tuple]:
 
 def test_the_grace_covers_records_completed_before_the_close_only():
     completed = moment(2025, 12, 31, 23, 30)
-    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 1, 0, 20)) is None
-    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 15, 23, 59)) is None
-    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 16, 0, 0)).code == "year_closed"
+    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 1, 0, 20), filing_close=CLOSE) is None
+    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 15, 23, 59), filing_close=CLOSE) is None
+    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 16, 0, 0),
+                                        filing_close=CLOSE).code == "year_closed"
     # A policy close before the year's end: a record completed after it is not "completed before the close".
     early_close = moment(2025, 12, 20)
     assert platform_record_year_refusal(2025, moment(2025, 12, 25), moment(2025, 12, 26),
                                         filing_close=early_close).code == "year_closed"
-    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 3), grace_days=0).code == "year_closed"
+    assert platform_record_year_refusal(2025, completed, moment(2026, 1, 3), filing_close=CLOSE,
+                                        grace_days=0).code == "year_closed"
 
 
 def test_a_record_completed_at_2330_on_31_december_and_pushed_at_0020_is_registered_to_its_year(

@@ -12,7 +12,7 @@ from django.db.models import Q
 from audits.calendar.selectors import current_calendar
 from records.hours.rules import (
     LATE_PUSH_GRACE_DAYS, NOTICE_REQUIREMENT, RESUBMISSION_WORKING_DAYS, ClaimStatus, ReviewClockReading,
-    YearCloses, default_filing_close, default_review_close, in_review, year_closes_problems,
+    YearCloses, default_filing_close, default_review_close, default_year_closes, in_review, year_closes_problems,
 )
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 
@@ -45,9 +45,7 @@ class RequirementPolicyQuerySet(models.QuerySet):
         try:
             return self.for_year(year).closes(calendar)
         except RequirementPolicy.DoesNotExist:
-            calendar = calendar or current_calendar()
-            review = default_review_close(year, calendar)
-            return YearCloses(year, default_filing_close(year, review, calendar), review)
+            return default_year_closes(year, calendar or current_calendar())
 
 
 class RequirementPolicy(models.Model):

@@ -216,6 +216,12 @@ def default_filing_close(year: int, review_close: dt.date | None, calendar) -> d
                                                      FILING_LEAD_WORKING_DAYS))
 
 
+def default_year_closes(year: int, calendar) -> YearCloses:
+    """The closes of a year whose policy sets none."""
+    review = default_review_close(year, calendar)
+    return YearCloses(year, default_filing_close(year, review, calendar), review)
+
+
 def year_end_notice_shown(today: dt.date, closes: YearCloses) -> bool:
     """Whether the pages show the year's two closes: from YEAR_END_NOTICE_FROM until its review close."""
     return closes.review is not None and dt.date(closes.year, *YEAR_END_NOTICE_FROM) <= today <= closes.review

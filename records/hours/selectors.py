@@ -1,13 +1,14 @@
 """Reads on a person's hours: the credited totals, a year's overview (progress against the policy, credited,
 pending and returned claims), their claims and the earlier years.
 """
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
-from records.hours.rules import ZERO, YearHours, pushed_late, year_hours
+from records.hours.rules import ZERO, YearCloses, YearHours, pushed_late, year_end_notice_shown, year_hours
 from records.people.access import scope_for
 from records.people.models import Professional
 
@@ -132,3 +133,9 @@ def recent_year_hours(professional: Professional, *, current_year: int, years: i
         public, prof = (total.public_hours, total.professional_hours) if total else (NO_HOURS, NO_HOURS)
         rows.append(year_hours(year, public, prof, policy))
     return rows
+
+
+def year_end_notice(today: dt.date) -> YearCloses | None:
+    """This year's closes when the pages are to show them (`year_end_notice_shown`), else None."""
+    closes = RequirementPolicy.objects.closes_for(today.year)
+    return closes if year_end_notice_shown(today, closes) else None

@@ -6,6 +6,8 @@ deadline is the earlier of its 5 working days and the review close; the pages sh
 1 December; the monitors count the claims that will miss the review close if nobody acts.
 """
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -295,3 +297,22 @@ def test_the_count_is_not_shown_before_1_december_nor_to_another_county(client, 
     client.force_login(ye)
     with time_machine.travel(at(2026, 12, 21, 10), tick=False):
         assert 'data-year-end-at-risk="0"' in client.get(reverse("monitor:region", args=[yexian.pk])).content.decode()
+
+
+# --- docs/working-days.md -----------------------------------------------------------------------------------
+
+def test_the_reading_table_in_the_docs_is_what_the_calendar_gives():
+    """Each row of the table of the two readings is what `level_due` gives for its claim, so the doc cannot
+    drift from the calendar or the rule."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "working-days.md").read_text()
+    rows = re.findall(r"^\| (per level|from filing) \| (\S+) \| (\S+) \| (\S+) \|$", doc, re.MULTILINE)
+    assert len(rows) == 4
+    readings = {"per level": ReviewClockReading.PER_LEVEL, "from filing": ReviewClockReading.FROM_FILING}
+    filed_on = D(2026, 9, 28)
+    for reading, level_1, decided, level_2 in rows:
+        closes = YearCloses(2026, CLOSES_2026.filing, CLOSES_2026.review, readings[reading])
+        decided_on = D.fromisoformat(decided)
+        assert level_due(CALENDAR, LEVELS[0], filed_on=filed_on, started_on=filed_on,
+                         closes=closes).on == D.fromisoformat(level_1)
+        assert level_due(CALENDAR, LEVELS[1], filed_on=filed_on, started_on=decided_on,
+                         closes=closes).on == D.fromisoformat(level_2)

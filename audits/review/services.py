@@ -23,6 +23,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from audits.calendar.rules import Due
 from audits.calendar.selectors import add_working_days, current_calendar, review_due
 from audits.review.models import EvidenceView, Notification, ReviewDecision
 from audits.review.rules import (
@@ -80,12 +81,18 @@ def claim_snapshot(claim: Claim) -> dict:
     }
 
 
-def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date) -> None:
-    """Start `level`'s clock: its deadline is so many working days after today or the filing day (today
-    itself not counted), by the year's review close at the latest (`rules.level_due`)."""
+def claim_level_due(year: int, level: ReviewLevel, *, filed_on: dt.date, started_on: dt.date) -> Due:
+    """The deadline of `level` for a claim of `year` filed on `filed_on` that reaches it on `started_on`: so
+    many working days after that day or the filing day (neither counted), by the year's review close at the
+    latest (`rules.level_due`, with the year's policy and the calendar in force)."""
     calendar = current_calendar()
-    due = level_due(calendar, level, filed_on=claim.filed_on, started_on=today,
-                    closes=RequirementPolicy.objects.closes_for(claim.year, calendar))
+    return level_due(calendar, level, filed_on=filed_on, started_on=started_on,
+                     closes=RequirementPolicy.objects.closes_for(year, calendar))
+
+
+def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date) -> None:
+    """Start `level`'s clock today."""
+    due = claim_level_due(claim.year, level, filed_on=claim.filed_on, started_on=today)
     claim.review_started_on, claim.due_on, claim.due_provisional = today, due.on, due.provisional
     # Lateness is counted afresh at every level.
     claim.overdue_since = None

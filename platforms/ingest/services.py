@@ -125,10 +125,12 @@ def _year_policies(years: set[int]) -> dict[int, RequirementPolicy]:
 
 def _year_refusal_of(record: CleanRecord, now: dt.datetime, policy: RequirementPolicy | None, exemption=None):
     if policy is None:
+        closes = default_year_closes(record.year, current_calendar())
         return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
-                                            filing_close=default_year_closes(record.year, current_calendar()).filing)
+                                            filing_close=closes.platform_records)
     return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
-                                        filing_close=policy.filing_close, grace_days=policy.late_push_grace_days)
+                                        filing_close=policy.closes().platform_records,
+                                        grace_days=policy.late_push_grace_days)
 
 
 def _exemptions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[MakeUpExemption]]:

@@ -194,6 +194,15 @@ class YearCloses:
     review: dt.date | None  # the last day its reviews may take; None for a year without one
     reading: str = ReviewClockReading.PER_LEVEL
 
+    @property
+    def platform_records(self) -> dt.datetime:
+        """The close of the platforms' records: credited on arrival, they need no time for review, so they
+        are taken until the end of the review close (the filing close when that is later, or the year has no
+        review close) — online learning of the year's last days still counts."""
+        if self.review is None:
+            return self.filing
+        return max(self.filing, end_of_day(self.review))
+
 
 def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=SHANGHAI)

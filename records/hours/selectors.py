@@ -86,8 +86,9 @@ def year_overview(professional: Professional, year: int) -> YearOverview:
         professional.platform_records.filter(year=year, credit_revoked_at__isnull=True)
         .select_related("platform").order_by("-completed_at")
     )
+    platform_close = policy.closes().platform_records
     for record in records:
-        record.pushed_late = pushed_late(record.received_at, policy.filing_close)
+        record.pushed_late = pushed_late(record.received_at, platform_close)
     groups: dict[str, list] = {"credited": [], "pending": [], "action": [], "other": []}
     for claim in claim_list_for_person(professional, year=year):
         if claim.is_credited:

@@ -19,6 +19,7 @@ from audits.review.rules import LEVELS, level_due, misses_review_close
 from audits.review.services import claim_submit, review_decide
 from audits.trail.models import AuditEvent
 from ce_portal.errors import DomainError
+from records.certificates.services import certificate_content
 from records.hours.models import Claim, RequirementPolicy
 from records.hours.rules import (
     FILING_LEAD_WORKING_DAYS, ReviewClockReading, YearCloses, end_of_day, year_end_notice_shown,
@@ -316,3 +317,9 @@ def test_the_reading_table_in_the_docs_is_what_the_calendar_gives():
                          closes=closes).on == D.fromisoformat(level_1)
         assert level_due(CALENDAR, LEVELS[1], filed_on=filed_on, started_on=decided_on,
                          closes=closes).on == D.fromisoformat(level_2)
+
+
+def test_a_certificate_of_2026_stays_interim_until_the_platforms_close_after_hand_filing_closed(alice):
+    assert certificate_content(alice, 2026, at(2026, 12, 20, 10))["interim"] is True
+    assert certificate_content(alice, 2026, at(2026, 12, 31, 23, 59, 59))["interim"] is True
+    assert certificate_content(alice, 2026, at(2027, 1, 1, 0, 0, 0))["interim"] is False

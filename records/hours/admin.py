@@ -7,7 +7,7 @@ from django.utils import timezone
 from audits.calendar.selectors import current_calendar
 from audits.review.services import due_dates_recompute, exemption_revoked_notify
 from audits.trail.admin import AuditedReferenceAdmin
-from ce_portal.clock import business_today
+from ce_portal.clock import SHANGHAI, business_today
 from ce_portal.errors import DomainError
 from ce_portal.http import client_ip
 from records.hours.models import MakeUpExemption, RequirementPolicy
@@ -24,6 +24,16 @@ class RequirementPolicyAdmin(AuditedReferenceAdmin):
     list_display = ["year", "total_hours", "public_hours", "professional_hours", "filing_closes_at",
                     "review_closes_on", "review_clock_reading"]
     audit_action = "policy"
+    readonly_fields = ["closes_in_force"]
+
+    @admin.display(description="生效的截止时间")
+    def closes_in_force(self, obj) -> str:
+        """What the year's closes are, the defaults included (a field left empty shows nothing of them)."""
+        if obj is None or obj.pk is None:
+            return "保存后显示。"
+        closes = obj.closes()
+        review = f"{closes.review:%Y年%m月%d日}" if closes.review else "无（2026 年以前的年度）"
+        return f"申报截止：{closes.filing.astimezone(SHANGHAI):%Y年%m月%d日 %H:%M:%S}；审核截止：{review}"
 
     def save_model(self, request, obj, form, change):
         before = RequirementPolicy.objects.get(pk=obj.pk).closes() if change else None

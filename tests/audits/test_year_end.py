@@ -323,3 +323,11 @@ def test_a_certificate_of_2026_stays_interim_until_the_platforms_close_after_han
     assert certificate_content(alice, 2026, at(2026, 12, 20, 10))["interim"] is True
     assert certificate_content(alice, 2026, at(2026, 12, 31, 23, 59, 59))["interim"] is True
     assert certificate_content(alice, 2026, at(2027, 1, 1, 0, 0, 0))["interim"] is False
+
+
+def test_the_admin_page_shows_the_closes_in_force_defaults_included(client, cheng):
+    policy = RequirementPolicy.objects.for_year(2026)
+    sync_staff_access(user=cheng)
+    client.force_login(cheng)
+    page = client.get(reverse("admin:records_requirementpolicy_change", args=[policy.pk])).content.decode()
+    assert "申报截止：2026年12月17日 23:59:59；审核截止：2026年12月31日" in page

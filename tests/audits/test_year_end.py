@@ -331,3 +331,12 @@ def test_the_admin_page_shows_the_closes_in_force_defaults_included(client, chen
     client.force_login(cheng)
     page = client.get(reverse("admin:records_requirementpolicy_change", args=[policy.pk])).content.decode()
     assert "申报截止：2026年12月17日 23:59:59；审核截止：2026年12月31日" in page
+
+
+@pytest.mark.parametrize("end", [D(2026, 12, 31), D(2026, 10, 8), D(2026, 10, 10), D(2027, 1, 4), D(2025, 2, 5)])
+@pytest.mark.parametrize("days", [0, 1, 5, 10])
+def test_subtracting_working_days_undoes_adding_them(end, days):
+    assert CALENDAR.is_working_day(end)
+    start = CALENDAR.subtract_working_days(end, days)
+    assert CALENDAR.is_working_day(start)
+    assert CALENDAR.add_working_days(start, days) == end

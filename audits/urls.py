@@ -31,6 +31,7 @@ urlpatterns = [
         path("authority/<int:pk>/export.<str:fmt>", monitor.authority_export, name="authority_export"),
         path("unit/<int:pk>/overdue/", monitor.unit_overdue, name="unit_overdue"),
         path("unit/<int:pk>/overdue.<str:fmt>", monitor.unit_overdue_export, name="unit_overdue_export"),
+        path("year-end/", monitor.year_end, name="year_end"),
     ], "monitor"))),
     path("screening/", include(([
         path("", screening.flags, name="flags"),

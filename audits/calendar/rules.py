@@ -90,6 +90,23 @@ class WorkingCalendar:
         self._widen(filed_on.year, filed_on.year + days // 200 + 1)
         return self.review_due(filed_on, days)
 
+    def last_working_day(self, on_or_before: dt.date) -> dt.date:
+        """The latest working day not after `on_or_before` (the day itself when it is one)."""
+        day = on_or_before
+        while not self.is_working_day(day):
+            day -= dt.timedelta(days=1)
+        return day
+
+    def subtract_working_days(self, end: dt.date, days: int) -> dt.date:
+        """The day `days` working days before `end`: the working day from which `add_working_days` reaches
+        `end` (when `end` is a working day) in `days` days. Zero days gives `end`."""
+        if days < 0:
+            raise ValueError("days must be zero or more")
+        day = end
+        for _ in range(days):
+            day = self.last_working_day(day - dt.timedelta(days=1))
+        return day
+
     def _widen(self, lo: int, hi: int) -> _Tables:
         t = self._tables
         lo, hi = min(lo, t.lo), min(max(hi, t.hi), _MAX_YEAR - 1)

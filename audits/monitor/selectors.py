@@ -17,8 +17,10 @@ from django.http import Http404
 
 from audits.calendar.selectors import current_calendar
 from audits.monitor.models import OverdueSnapshot
+from audits.review.rules import LEVELS, latest_safe_due
 from audits.review.services import overdue_q, waiting_statuses
-from records.hours.models import Claim
+from records.hours.models import Claim, RequirementPolicy
+from records.hours.rules import year_end_notice_shown
 from records.people.access import Scope
 from records.people.models import IndustryAuthority, Region, Unit
 
@@ -287,5 +289,27 @@ def overdue_claims(unit: Unit, *, today: dt.date) -> QuerySet[Claim]:
         .select_related("professional", "level2_authority", "level2_region")
         .only("title", "hours", "category", "status", "filed_on", "review_started_on", "due_on", "overdue_since",
               "professional__name", "level2_authority__name", "level2_region__name")
+        .order_by("due_on", "pk")
+    )
+
+
+def year_end_at_risk(scope: Scope, *, today: dt.date) -> QuerySet[Claim] | None:
+    """The claims of this year, in the units `scope` watches, that will miss the year's review close if
+    nobody acts (`audits.review.rules.misses_review_close`), the earliest deadline first; None outside the
+    days the year's closes are shown (`year_end_notice_shown`). The rule's threshold is one date per level,
+    so the whole list is one query."""
+    calendar = current_calendar()
+    closes = RequirementPolicy.objects.closes_for(today.year, calendar)
+    if not year_end_notice_shown(today, closes):
+        return None
+    at_risk = Q(pk__in=[])
+    for level in LEVELS:
+        safe = latest_safe_due(calendar, level, today=today, closes=closes)
+        at_risk |= Q(status=level.waiting_status) & (Q() if safe is None else Q(due_on__gt=safe))
+    return (
+        Claim.objects.filter(at_risk, scope.unit_q("unit__"), year=closes.year)
+        .select_related("professional", "unit", "level2_authority", "level2_region")
+        .only("title", "hours", "status", "filed_on", "due_on", "professional__name", "unit__name",
+              "level2_authority__name", "level2_region__name")
         .order_by("due_on", "pk")
     )

@@ -107,8 +107,10 @@ def _table_page(request, *, title: str, level: str, today, version, table, chart
             "exports": [(fmt.upper(), reverse(export, args=[*export_args, fmt])) for fmt in FORMATS],
         }
 
+    at_risk = monitor.year_end_at_risk(request.scope, today=today)
     return render(request, "audits/monitor/table.html", {
         "title": title, "level": level, "parents": parents, "body": _body(request, version, today, build),
+        "year_end_at_risk": None if at_risk is None else at_risk.count(),
     })
 
 
@@ -231,3 +233,15 @@ def unit_overdue_export(request, pk: int, fmt: str):
         _fmt(fmt), filename=f"{unit.name}逾期申报_{today:%Y%m%d}", title=f"{unit.name}逾期未审核学时申报",
         generated_by=_user_label(request.user), generated_at=now, header=CLAIM_HEADER, rows=rows,
     )
+
+
+@role_required(*MONITOR_ROLES)
+def year_end(request):
+    """The claims in the user's watch that will miss the year's review close if nobody acts."""
+    today = business_clock()[0]
+    claims = monitor.year_end_at_risk(request.scope, today=today)
+    page = Paginator(claims if claims is not None else [], CLAIM_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/monitor/year_end.html", {
+        "shown": claims is not None, "page": page, "today": today,
+        "rows": [(c, waiting_level(c.status)) for c in page.object_list],
+    })

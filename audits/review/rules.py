@@ -9,12 +9,16 @@ The moves: the person submits; each level approves (on to the next level, or app
 the last), rejects or returns (a reason required); the person may withdraw before the first decision and
 resubmit a returned claim, which starts over at the first level.
 """
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from audits.calendar.rules import Due
 from ce_portal.errors import DomainError
-from records.hours.rules import ClaimStatus, Problem, StandardRule, standard_rule_problems
+from records.hours.rules import (
+    ClaimStatus, Problem, ReviewClockReading, StandardRule, YearCloses, standard_rule_problems,
+)
 
 # 自专业技术人员申报学时之日起，用人单位、行业主管部门学时审核时限均不得超过5个工作日.
 REVIEW_WORKING_DAYS = 5
@@ -185,3 +189,52 @@ def routing(level: ReviewLevel, unit: dict) -> dict[str, int | None]:
         fields[route.claim_field] = value
         taken = taken or value is not None
     return fields
+
+
+# --- deadlines ----------------------------------------------------------------------------------------------
+
+def level_due(calendar, level: ReviewLevel, *, filed_on: dt.date, started_on: dt.date, closes: YearCloses,
+              working_days: int | None = None) -> Due:
+    """The deadline of `level` for a claim filed on `filed_on` that reached the level on `started_on`.
+
+    The level's working days (fewer when the unit's own standard says so: `level_working_days`) count from the day it started ("per level", rule 5), or from the filing day
+    when the year reads the notice's 5 working days as running from the filing for both levels ("from
+    filing"). Either way a level that starts on or before the year's review close is due by that close at
+    the latest (四（一）2: reviews finished within the year); one that starts after it (a claim resubmitted
+    in its window, or filed under a make-up exemption) has its full days, as no close can still be met.
+    """
+    start = filed_on if closes.reading == ReviewClockReading.FROM_FILING else started_on
+    due = calendar.review_due(start, working_days or level.working_days)
+    if closes.review is not None and started_on <= closes.review < due.on:
+        return Due(closes.review, provisional=False)
+    return due
+
+
+# A claim still waiting when its year's review close is at most so many working days away is at risk of
+# missing it, whatever its own deadline says.
+YEAR_END_RISK_WORKING_DAYS = 2
+
+
+def latest_safe_due(calendar, level: ReviewLevel, *, today: dt.date, closes: YearCloses,
+                    levels: tuple[ReviewLevel, ...] = LEVELS) -> dt.date | None:
+    """The latest deadline at `level` that still lets a claim of the year finish before its review close if
+    nobody acts before deadlines: the levels after it need their own working days, counted from this
+    level's deadline, by the close. None when no claim waiting on the level is safe: the close has passed or
+    is at most YEAR_END_RISK_WORKING_DAYS working days from `today`. A year without a review close has no
+    such limit (date.max).
+
+    A claim waiting on `level` will miss the review close if nobody acts (the monitors' 年底前可能无法完成审核)
+    exactly when this is None or its deadline is later (`misses_review_close`).
+    """
+    if closes.review is None:
+        return dt.date.max
+    if calendar.add_working_days(today, YEAR_END_RISK_WORKING_DAYS) >= closes.review:
+        return None
+    following = sum(later.working_days for later in levels if later.number > level.number)
+    return calendar.subtract_working_days(calendar.last_working_day(closes.review), following)
+
+
+def misses_review_close(calendar, level: ReviewLevel, *, due_on: dt.date, today: dt.date, closes: YearCloses,
+                        levels: tuple[ReviewLevel, ...] = LEVELS) -> bool:
+    safe = latest_safe_due(calendar, level, today=today, closes=closes, levels=levels)
+    return safe is None or due_on > safe

@@ -23,7 +23,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from audits.calendar.selectors import add_working_days, review_due
+from audits.calendar.rules import Due
+from audits.calendar.selectors import add_working_days, current_calendar, review_due
 from audits.review.models import EvidenceView, Notification, ReviewDecision, UnitStandard, UnitStandardItem
 from audits.review.rules import (
     LEVELS,
@@ -32,6 +33,7 @@ from audits.review.rules import (
     REVIEW_ACTIONS,
     Action,
     ReviewLevel,
+    level_due,
     level_numbered,
     level_working_days,
     routing,
@@ -54,7 +56,7 @@ from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.formatting import hours_text
 from records.hours.models import ActivityKind, Claim, EvidenceFile, RequirementPolicy
-from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus, StandardRule
+from records.hours.rules import RESUBMISSION_WORKING_DAYS, ClaimStatus, StandardRule, YearCloses
 from records.hours.services import (
     ClaimInput,
     add_to_year_totals,
@@ -84,11 +86,23 @@ def claim_snapshot(claim: Claim) -> dict:
     }
 
 
+def claim_level_due(year: int, level: ReviewLevel, *, filed_on: dt.date, started_on: dt.date,
+                    working_days: int | None = None) -> Due:
+    """The deadline of `level` for a claim of `year` filed on `filed_on` that reaches it on `started_on`: so
+    many working days (the level's, or fewer by the unit's own standard) after that day or the filing day
+    (neither counted), by the year's review close at the latest (`rules.level_due`, with the year's policy and
+    the calendar in force)."""
+    calendar = current_calendar()
+    return level_due(calendar, level, filed_on=filed_on, started_on=started_on,
+                     closes=RequirementPolicy.objects.closes_for(year, calendar), working_days=working_days)
+
+
 def _enter_level(claim: Claim, level: ReviewLevel, *, today: dt.date, unit_days: int | None = None) -> None:
-    """Start `level`'s clock: its deadline is so many working days after today (today itself not counted),
-    fewer at the unit's level when the unit's own standard (`unit_days`) says so."""
+    """Start `level`'s clock today, with fewer working days at the unit's level when the unit's own standard
+    (`unit_days`) says so."""
     claim.review_working_days = level_working_days(level, unit_days)
-    due = review_due(today, claim.review_working_days)
+    due = claim_level_due(claim.year, level, filed_on=claim.filed_on, started_on=today,
+                          working_days=claim.review_working_days)
     claim.review_started_on, claim.due_on, claim.due_provisional = today, due.on, due.provisional
     # Lateness is counted afresh at every level.
     claim.overdue_since = None
@@ -528,7 +542,8 @@ def _reminder_text(*, due_on: dt.date, today: dt.date, counts: Counter, levels: 
 
 
 def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt.date] | None = None, actor=None,
-                        ip: str | None = None, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
+                        ip: str | None = None, year: int | None = None,
+                        levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
     """Re-date the claims waiting on a level with `calendar` (the one now in force, an edit included);
     returns how many deadlines moved, and audits them in one event.
 
@@ -537,18 +552,28 @@ def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt
     recomputed whatever was edited (a published year ends them); None recomputes every waiting claim. A
     moved deadline that is no longer past clears the overdue flag. Idempotent; the rows are locked, so a
     claim decided or re-filed meanwhile is not written back with a deadline computed from its old date. A
-    decided claim keeps the deadline its decision was judged against.
+    decided claim keeps the deadline its decision was judged against. `year` limits it to the claims of one
+    year, whose policy (its review close, its reading of the review clock) has changed.
     """
     fields = ["due_on", "due_provisional", "overdue_since"]
     claims = Claim.objects.select_for_update().filter(status__in=waiting_statuses(levels),
                                                       review_started_on__isnull=False)
     if touching is not None:
         first, last = touching
-        claims = claims.filter(Q(due_provisional=True) | Q(review_started_on__lt=last, due_on__gte=first))
+        # A deadline counted from the filing day (the "from filing" reading) spans from the filing on.
+        claims = claims.filter(Q(due_provisional=True) | Q(filed_on__lt=last, due_on__gte=first)
+                               | Q(review_started_on__lt=last, due_on__gte=first))
+    if year is not None:
+        claims = claims.filter(year=year)
+    closes: dict[int, YearCloses] = {}
     moved = []
-    for claim in claims.only("status", "review_started_on", "review_working_days", *fields).order_by("pk"):
-        days = claim.review_working_days or waiting_level(claim.status, levels).working_days
-        due = calendar.review_due(claim.review_started_on, days)
+    for claim in claims.only("status", "year", "filed_on", "review_started_on", "review_working_days",
+                             *fields).order_by("pk"):
+        if claim.year not in closes:
+            closes[claim.year] = RequirementPolicy.objects.closes_for(claim.year, calendar)
+        due = level_due(calendar, waiting_level(claim.status, levels), filed_on=claim.filed_on,
+                        started_on=claim.review_started_on, closes=closes[claim.year],
+                        working_days=claim.review_working_days)
         if (claim.due_on, claim.due_provisional) != (due.on, due.provisional):
             moved.append((claim, claim.due_on))
             claim.due_on, claim.due_provisional = due.on, due.provisional
@@ -557,7 +582,7 @@ def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt
     Claim.objects.bulk_update([claim for claim, _ in moved], fields, batch_size=1000)
     if moved:
         record_event(actor=actor, action="claim.redate", target=("calendar", "due_dates"), ip=ip, after={
-            "touching": touching, "moved": len(moved),
+            "touching": touching, "year": year, "moved": len(moved),
             "claims": [[claim.pk, old, claim.due_on] for claim, old in moved],
         })
     return len(moved)

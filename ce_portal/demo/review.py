@@ -15,11 +15,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
-from audits.calendar.selectors import review_due
 from audits.monitor.services import send_overdue_digests, snapshot_refresh
 from audits.review.rules import LEVELS, waiting_level
 from audits.review.services import (
-    claim_routes, evidence_opened, mark_overdue, review_decide, send_due_reminders, waiting_statuses,
+    claim_level_due, claim_routes, evidence_opened, mark_overdue, review_decide, send_due_reminders, waiting_statuses,
 )
 from audits.trail.models import AuditEvent
 from audits.trail.services import record_event
@@ -89,7 +88,7 @@ def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, 
         return None
     title, kind = rng.choice(TITLES)
     base = rng.choice(bases)
-    due = review_due(day, LEVELS[0].working_days)
+    due = claim_level_due(start.year, LEVELS[0], filed_on=day, started_on=day)
     routes = claim_routes(unit)
     claim = Claim.objects.create(
         professional_id=person_id, unit=unit, region=unit.region, **routes, year=start.year,

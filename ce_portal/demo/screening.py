@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from audits.calendar.selectors import review_due
 from audits.review.rules import LEVELS, routing
+from audits.review.services import claim_level_due
 from audits.screening.services import screening_run
 from platforms.registry.models import TrainingBase
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
@@ -43,7 +43,7 @@ def _claim(person: Professional, unit: Unit, *, approved: bool, title: str, kind
     if approved:
         review = {"status": Claim.Status.APPROVED, "decided_at": now}
     else:
-        due = review_due(filed_on, LEVELS[0].working_days)
+        due = claim_level_due(start.year, LEVELS[0], filed_on=filed_on, started_on=filed_on)
         review = {"status": LEVELS[0].waiting_status, "review_started_on": filed_on, "due_on": due.on,
                   "due_provisional": due.provisional}
     claim = Claim.objects.create(

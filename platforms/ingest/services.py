@@ -4,6 +4,7 @@ import datetime as dt
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
+from audits.calendar.selectors import current_calendar
 from audits.trail.services import record_event
 from ce_portal.crypto import keyed_content_hash, lookup_digest
 from platforms.ingest import rules as ingest
@@ -11,7 +12,7 @@ from platforms.ingest.models import PlatformToken
 from platforms.ingest.rules import CleanRecord, Learner, Outcome, Rejection, generate_token
 from platforms.registry.models import LearningPlatform
 from records.hours.models import MakeUpExemption, PlatformRecord, RequirementPolicy
-from records.hours.rules import platform_record_year_refusal
+from records.hours.rules import default_year_closes, platform_record_year_refusal
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.models import Professional
 
@@ -118,15 +119,18 @@ def _learners(id_numbers: set[str]) -> dict[str, Learner]:
 
 def _year_policies(years: set[int]) -> dict[int, RequirementPolicy]:
     """The policies of these years, in one query. A year without a policy row is left out and gets the
-    rule's defaults (close, grace), which is what `RequirementPolicy.objects.for_year` would give it."""
+    rule's defaults (closes, grace), which is what `RequirementPolicy.objects.for_year` would give it."""
     return {p.year: p for p in RequirementPolicy.objects.filter(year__in=years)}
 
 
 def _year_refusal_of(record: CleanRecord, now: dt.datetime, policy: RequirementPolicy | None, exemption=None):
     if policy is None:
-        return platform_record_year_refusal(record.year, record.completed_at, now, exemption)
+        closes = default_year_closes(record.year, current_calendar())
+        return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
+                                            filing_close=closes.platform_records)
     return platform_record_year_refusal(record.year, record.completed_at, now, exemption,
-                                        filing_close=policy.filing_close, grace_days=policy.late_push_grace_days)
+                                        filing_close=policy.closes().platform_records,
+                                        grace_days=policy.late_push_grace_days)
 
 
 def _exemptions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[MakeUpExemption]]:

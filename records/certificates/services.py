@@ -83,7 +83,8 @@ def certificate_content(professional: Professional, year: int, now: dt.datetime)
                    "professional": str(policy.professional_hours)},
         "hours": {"public": str(public), "professional": str(prof), "total": str(public + prof)},
         "records": records,
-        "interim": certificate_interim(year, now, filing_close=policy.filing_close),
+        # Hours reach the year until its last close: the platforms' records, after hand filing has closed.
+        "interim": certificate_interim(year, now, filing_close=policy.closes().platform_records),
     }
 
 

@@ -1,10 +1,13 @@
 """city_hr keeps the yearly requirement policy and grants make-up exemptions in the admin."""
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from audits.review.services import exemption_revoked_notify
+from audits.calendar.selectors import current_calendar
+from audits.review.services import due_dates_recompute, exemption_revoked_notify
+from audits.trail.admin import AuditedReferenceAdmin
+from ce_portal.clock import SHANGHAI, business_today
 from ce_portal.errors import DomainError
 from ce_portal.http import client_ip
 from records.hours.models import MakeUpExemption, RequirementPolicy
@@ -14,8 +17,35 @@ from records.people.models import Role
 
 
 @admin.register(RequirementPolicy)
-class RequirementPolicyAdmin(admin.ModelAdmin):
-    list_display = ["year", "total_hours", "public_hours", "professional_hours", "filing_closes_at"]
+class RequirementPolicyAdmin(AuditedReferenceAdmin):
+    """A year's numbers, closes and reading of the review clock; every edit is audited, and one that moves
+    the review close or the reading re-dates the year's claims waiting on a reviewer in the same transaction."""
+
+    list_display = ["year", "total_hours", "public_hours", "professional_hours", "filing_closes_at",
+                    "review_closes_on", "review_clock_reading"]
+    audit_action = "policy"
+    readonly_fields = ["closes_in_force"]
+
+    @admin.display(description="生效的截止时间")
+    def closes_in_force(self, obj) -> str:
+        """What the year's closes are, the defaults included (a field left empty shows nothing of them)."""
+        if obj is None or obj.pk is None:
+            return "保存后显示。"
+        closes = obj.closes()
+        review = f"{closes.review:%Y年%m月%d日}" if closes.review else "无（2026 年以前的年度）"
+        return f"申报截止：{closes.filing.astimezone(SHANGHAI):%Y年%m月%d日 %H:%M:%S}；审核截止：{review}"
+
+    def save_model(self, request, obj, form, change):
+        before = RequirementPolicy.objects.get(pk=obj.pk).closes() if change else None
+        super().save_model(request, obj, form, change)
+        # What a waiting claim's deadline is computed from (audits.review.rules.level_due); a review close
+        # left empty follows the calendar, hence the closes compared, not the fields.
+        if before is None or (before.review, before.reading) == (obj.closes().review, obj.review_clock_reading):
+            return
+        moved = due_dates_recompute(calendar=current_calendar(), today=business_today(), year=obj.year,
+                                    actor=request.user, ip=client_ip(request))
+        messages.info(request, f"已按新的审核截止日期和审核时限计算方式重新计算：{obj.year} 年度 {moved} 条待审核申报的审核期限有变化。"
+                      if moved else f"{obj.year} 年度没有待审核申报的审核期限因此改变。")
 
 
 class MakeUpExemptionGrantForm(forms.ModelForm):

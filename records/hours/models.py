@@ -5,11 +5,14 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from audits.calendar.selectors import current_calendar
 from records.hours.rules import (
-    LATE_PUSH_GRACE_DAYS, NOTICE_REQUIREMENT, RESUBMISSION_WORKING_DAYS, ClaimStatus, in_review,
+    LATE_PUSH_GRACE_DAYS, NOTICE_REQUIREMENT, RESUBMISSION_WORKING_DAYS, ClaimStatus, ReviewClockReading,
+    YearCloses, default_filing_close, default_review_close, default_year_closes, in_review, year_closes_problems,
 )
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 
@@ -37,6 +40,13 @@ class RequirementPolicyQuerySet(models.QuerySet):
             )
         return policy
 
+    def closes_for(self, year: int, calendar=None) -> YearCloses:
+        """The year's closes; a year before any policy gets the default ones."""
+        try:
+            return self.for_year(year).closes(calendar)
+        except RequirementPolicy.DoesNotExist:
+            return default_year_closes(year, calendar or current_calendar())
+
 
 class RequirementPolicy(models.Model):
     year = models.PositiveSmallIntegerField("年度", unique=True)
@@ -48,7 +58,17 @@ class RequirementPolicy(models.Model):
         "专业科目学时要求", max_digits=6, decimal_places=1, default=NOTICE_REQUIREMENT.professional
     )
     filing_closes_at = models.DateTimeField(
-        "申报截止时间", null=True, blank=True, help_text="留空则为当年 12 月 31 日 23:59:59（北京时间）。"
+        "申报截止时间", null=True, blank=True,
+        help_text="留空则为审核截止日期前第 10 个工作日 23:59:59（北京时间）：此时提交的申报，两级审核各 5 个工作日，"
+                  "恰好在审核截止日期前完成。",
+    )
+    review_closes_on = models.DateField(
+        "审核截止日期", null=True, blank=True,
+        help_text="留空则为当年 12 月最后一个工作日（2026 年起）。各级审核期限不晚于此日。",
+    )
+    review_clock_reading = models.CharField(
+        "审核时限计算方式", max_length=20, choices=ReviewClockReading.choices, default=ReviewClockReading.PER_LEVEL,
+        help_text="修改后，待审核申报的审核期限将按新的方式重新计算。",
     )
     resubmission_working_days = models.PositiveSmallIntegerField(
         "退回后重新提交期限（工作日）", default=RESUBMISSION_WORKING_DAYS,
@@ -87,11 +107,31 @@ class RequirementPolicy(models.Model):
     def professional(self) -> Decimal:
         return self.professional_hours
 
+    def closes(self, calendar=None) -> YearCloses:
+        """The year's closes: the ones city_hr set, else the defaults computed from `calendar` (the one in
+        force unless given, e.g. the one an edit of the calendar is about to put in force)."""
+        calendar = calendar or current_calendar()
+        review = self.review_closes_on or default_review_close(self.year, calendar)
+        filing = self.filing_closes_at or default_filing_close(self.year, review, calendar)
+        return YearCloses(self.year, filing, review, self.review_clock_reading)
+
     @property
     def filing_close(self) -> dt.datetime:
-        from records.hours.rules import default_filing_close
+        return self.closes().filing
 
-        return self.filing_closes_at or default_filing_close(self.year)
+    @property
+    def review_close(self) -> dt.date | None:
+        return self.closes().review
+
+    def clean(self):
+        if self.year is None:  # the year's own field error says why
+            return
+        problems = year_closes_problems(self.closes())
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for problem in problems:
+                errors.setdefault(problem.field, []).append(problem.message)
+            raise ValidationError(errors)
 
 
 class MakeUpExemption(models.Model):

@@ -166,9 +166,79 @@ def year_on_record(year: int, *, records_since: int, registered_on: dt.date, has
     return has_hours or year >= registered_on.year
 
 
-def default_filing_close(year: int) -> dt.datetime:
-    """Rule 3's default: 31 December of the year, 23:59:59 Beijing time."""
-    return dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+# 四（一）2 asks that every review be finished within the year (确保……在年内全部完成审核工作): a year's reviews
+# close on its review close, by default its last working day of December, and its filing closes early enough
+# that the unit's 5 working days and then the second level's 5 fit before that (audits.review.rules.LEVELS;
+# tests/audits/test_year_end.py checks that the two agree).
+FILING_LEAD_WORKING_DAYS = 10
+
+
+# The first year with a default review close (issue 14). The years before it keep the rules they were
+# filed and reviewed under: filing open until 31 December, 23:59:59, and no review close.
+YEAR_END_CLOSES_SINCE = 2026
+
+
+# From this day of December (month, day) the professional's and the reviewers' pages show the year's two
+# closes (申报截止 / 审核截止).
+YEAR_END_NOTICE_FROM = (12, 1)
+
+
+class ReviewClockReading(models.TextChoices):
+    """How the notice's "自专业技术人员申报学时之日起……均不得超过5个工作日" is read, per year."""
+
+    PER_LEVEL = "per_level", "逐级计算：用人单位自申报之日起、第二级自单位审核通过之日起各 5 个工作日"
+    FROM_FILING = "from_filing", "自申报之日起：两级审核均须在申报之日起 5 个工作日内完成"
+
+
+@dataclass(frozen=True)
+class YearCloses:
+    """A year's two closes and how its review clock is read, as its policy (or the defaults) give them."""
+
+    year: int
+    filing: dt.datetime  # the last moment a claim of the year may be filed
+    review: dt.date | None  # the last day its reviews may take; None for a year without one
+    reading: str = ReviewClockReading.PER_LEVEL
+
+    @property
+    def platform_records(self) -> dt.datetime:
+        """The close of the platforms' records: credited on arrival, they need no time for review, so they
+        are taken until the end of the review close (the filing close when that is later, or the year has no
+        review close) — online learning of the year's last days still counts."""
+        if self.review is None:
+            return self.filing
+        return max(self.filing, end_of_day(self.review))
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def default_review_close(year: int, calendar) -> dt.date | None:
+    """The year's last working day of December, from `calendar` (an audits.calendar WorkingCalendar)."""
+    if year < YEAR_END_CLOSES_SINCE:
+        return None
+    return calendar.last_working_day(dt.date(year, 12, 31))
+
+
+def default_filing_close(year: int, review_close: dt.date | None, calendar) -> dt.datetime:
+    """The end (23:59:59 Beijing time) of the day FILING_LEAD_WORKING_DAYS working days before the review
+    close: a claim filed then is due at its second level on the review close itself. Without a review
+    close, the year's last second."""
+    if review_close is None:
+        return end_of_day(dt.date(year, 12, 31))
+    return end_of_day(calendar.subtract_working_days(calendar.last_working_day(review_close),
+                                                     FILING_LEAD_WORKING_DAYS))
+
+
+def default_year_closes(year: int, calendar) -> YearCloses:
+    """The closes of a year whose policy sets none."""
+    review = default_review_close(year, calendar)
+    return YearCloses(year, default_filing_close(year, review, calendar), review)
+
+
+def year_end_notice_shown(today: dt.date, closes: YearCloses) -> bool:
+    """Whether the pages show the year's two closes: from YEAR_END_NOTICE_FROM until its review close."""
+    return closes.review is not None and dt.date(closes.year, *YEAR_END_NOTICE_FROM) <= today <= closes.review
 
 
 @dataclass(frozen=True)
@@ -199,12 +269,12 @@ class ResubmissionWindow(NamedTuple):
 
 
 def claim_year_refusal(year: int, today: dt.date | dt.datetime, exemption=None, *,
-                       filing_close: dt.datetime | None = None,
+                       filing_close: dt.datetime,
                        window: ResubmissionWindow | None = None) -> Refusal | None:
     """Why a claim for activity year `year` may not be filed at `today`, or None when it may.
 
     Rule 3: a claim belongs to the year of its activity; filing for year Y closes at `filing_close` (the
-    year's `RequirementPolicy.filing_close`; default 31 Dec of Y, 23:59:59 Asia/Shanghai). Pass `now` (an
+    year's `RequirementPolicy.filing_close`, see `default_filing_close`). Pass `now` (an
     aware datetime) so that the boundary second is exact; a bare date means 00:00 of that day. After the
     close only a make-up exemption for that year that is valid at that moment (not revoked, not expired)
     reopens it, or — for a claim first filed in time and returned for correction — its resubmission
@@ -213,8 +283,7 @@ def claim_year_refusal(year: int, today: dt.date | dt.datetime, exemption=None, 
     moment = _moment(today)
     if year > moment.year:
         return Refusal("year_in_future", f"{year} 年尚未开始，不能申报该年度的学时。")
-    close = filing_close or default_filing_close(year)
-    if moment <= close:
+    if moment <= filing_close:
         return None
     if exemption is not None and exemption.year == year and exemption.is_valid_at(moment):
         return None
@@ -228,7 +297,7 @@ def claim_year_refusal(year: int, today: dt.date | dt.datetime, exemption=None, 
         )
     return Refusal(
         "year_closed",
-        f"{year} 年度学时申报已于 {close.astimezone(SHANGHAI):%Y年%m月%d日 %H:%M:%S} 截止，"
+        f"{year} 年度学时申报已于 {filing_close.astimezone(SHANGHAI):%Y年%m月%d日 %H:%M:%S} 截止，"
         "学时不得结转或补报；确需补学的，须经市人社局批准补学豁免。",
     )
 
@@ -240,7 +309,7 @@ LATE_PUSH_GRACE_DAYS = 15
 
 
 def platform_record_year_refusal(year: int, completed_at: dt.datetime, now: dt.datetime, exemption=None, *,
-                                 filing_close: dt.datetime | None = None,
+                                 filing_close: dt.datetime,
                                  grace_days: int = LATE_PUSH_GRACE_DAYS) -> Refusal | None:
     """Why a platform record completed at `completed_at` (in activity year `year`) may not be registered
     at `now`: the claim rule, except that a record completed before the close is still taken during the
@@ -248,8 +317,7 @@ def platform_record_year_refusal(year: int, completed_at: dt.datetime, now: dt.d
     refusal = claim_year_refusal(year, now, exemption, filing_close=filing_close)
     if refusal is None or refusal.code != "year_closed":
         return refusal
-    close = filing_close or default_filing_close(year)
-    if completed_at <= close and _moment(now) <= close + dt.timedelta(days=grace_days):
+    if completed_at <= filing_close and _moment(now) <= filing_close + dt.timedelta(days=grace_days):
         return None
     return refusal
 
@@ -260,7 +328,7 @@ def pushed_late(received_at: dt.datetime, filing_close: dt.datetime) -> bool:
 
 
 def claim_year_open(year: int, today: dt.date | dt.datetime, exemption=None, *,
-                    filing_close: dt.datetime | None = None) -> bool:
+                    filing_close: dt.datetime) -> bool:
     """May a claim for activity year `year` be filed at `today`? See `claim_year_refusal` for the reason."""
     return claim_year_refusal(year, today, exemption, filing_close=filing_close) is None
 
@@ -357,10 +425,32 @@ def activity_date_problems(start: dt.date, end: dt.date, today: dt.date) -> list
     return problems
 
 
-def filing_year_problem(year: int, now: dt.datetime, exemption=None, *, filing_close: dt.datetime | None = None,
+def filing_year_problem(year: int, now: dt.datetime, exemption=None, *, filing_close: dt.datetime,
                         window: ResubmissionWindow | None = None) -> Problem | None:
     refusal = claim_year_refusal(year, now, exemption, filing_close=filing_close, window=window)
     return Problem("start_date", refusal.code, refusal.message) if refusal else None
+
+
+def year_closes_problems(closes: YearCloses) -> list[Problem]:
+    """A year's closes lie in the year, and filing closes on a day before its reviews close (else the last
+    claims would have no time to be reviewed)."""
+    problems = []
+    filing_day = closes.filing.astimezone(SHANGHAI).date()
+    if filing_day.year != closes.year:
+        problems.append(Problem("filing_closes_at", "filing_close_outside_year",
+                                f"申报截止时间须在 {closes.year} 年内，不能为 {filing_day:%Y年%m月%d日}。"))
+    if closes.review is None:
+        return problems
+    if closes.review.year != closes.year:
+        problems.append(Problem("review_closes_on", "review_close_outside_year",
+                                f"审核截止日期须在 {closes.year} 年内，不能为 {closes.review:%Y年%m月%d日}。"))
+    if filing_day >= closes.review:
+        problems.append(Problem(
+            "filing_closes_at", "filing_close_not_before_review_close",
+            f"申报截止时间（{filing_day:%Y年%m月%d日}）须早于审核截止日期（{closes.review:%Y年%m月%d日}），"
+            "否则最后提交的申报来不及审核。",
+        ))
+    return problems
 
 
 def provider_problems(provider_base_id, provider_name: str) -> list[Problem]:

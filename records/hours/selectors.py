@@ -1,13 +1,16 @@
 """Reads on a person's hours: the credited totals, a year's overview (progress against the policy, credited,
 pending and returned claims), their claims and the earlier years.
 """
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
 from records.hours.models import Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy
-from records.hours.rules import ZERO, ClaimStatus, YearHours, pushed_late, year_hours
+from records.hours.rules import (
+    ZERO, ClaimStatus, YearCloses, YearHours, pushed_late, year_end_notice_shown, year_hours,
+)
 from records.people.access import scope_for
 from records.people.models import Professional
 
@@ -85,8 +88,9 @@ def year_overview(professional: Professional, year: int) -> YearOverview:
         professional.platform_records.filter(year=year, credit_revoked_at__isnull=True)
         .select_related("platform").order_by("-completed_at")
     )
+    platform_close = policy.closes().platform_records
     for record in records:
-        record.pushed_late = pushed_late(record.received_at, policy.filing_close)
+        record.pushed_late = pushed_late(record.received_at, platform_close)
     groups: dict[str, list] = {"credited": [], "pending": [], "action": [], "other": []}
     for claim in claim_list_for_person(professional, year=year):
         if claim.is_credited:
@@ -198,3 +202,9 @@ def person_history(professional: Professional, *, current_year: int) -> PersonHi
         years=recent_year_hours(professional, current_year=current_year, years=current_year - first + 1),
         claims=claims, platform_records=records,
     )
+
+
+def year_end_notice(today: dt.date) -> YearCloses | None:
+    """This year's closes when the pages are to show them (`year_end_notice_shown`), else None."""
+    closes = RequirementPolicy.objects.closes_for(today.year)
+    return closes if year_end_notice_shown(today, closes) else None

@@ -106,11 +106,8 @@ def activity_problems(*, professional: Professional, start_date: dt.date, end_da
     return problems
 
 
-def _filing_close(year: int) -> dt.datetime | None:
-    try:
-        return RequirementPolicy.objects.for_year(year).filing_close
-    except RequirementPolicy.DoesNotExist:  # a year before any policy: the notice's default close applies
-        return None
+def _filing_close(year: int) -> dt.datetime:
+    return RequirementPolicy.objects.closes_for(year).filing
 
 
 def refuse_problems(problems: list[Problem]) -> None:
@@ -311,8 +308,7 @@ def makeup_exemption_grant_check(*, professional: Professional, year: int, reaso
         raise DomainError("请填写批准理由。", code="reason_required", field="reason")
     if expires_at <= now:
         raise DomainError("有效期须晚于当前时间。", code="expiry_in_past", field="expires_at")
-    policy = RequirementPolicy.objects.filter(year=year).first()
-    refusal = claim_year_refusal(year, now, filing_close=policy.filing_close if policy else None)
+    refusal = claim_year_refusal(year, now, filing_close=_filing_close(year))
     if refusal is None:
         raise DomainError(f"{year} 年度尚在申报期内，可直接申报，无需补学豁免。", code="year_not_closed", field="year")
     if refusal.code != "year_closed":

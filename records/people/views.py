@@ -22,7 +22,7 @@ from audits.review.selectors import unread_notification_count, units_without_rev
 from ce_portal.clock import business_today
 from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip, over_limit, rate_limited
-from records.hours.selectors import recent_year_hours
+from records.hours.selectors import recent_year_hours, year_end_notice
 from records.people import services
 from records.people.access import may_see_full_id_number, role_homes, role_required, scope_for
 from records.people.forms import (
@@ -548,7 +548,7 @@ def unit_create(request):
 
 def nav_context(request):
     """The roles the signed-in user holds (the navigation's role switcher), whether they watch a review
-    monitor, and their unread notifications."""
+    monitor, their unread notifications, and the year's closes near the year's end."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -558,4 +558,7 @@ def nav_context(request):
         "sees_monitor": bool(scope.is_city or scope.region_ids or scope.authority_ids),
         "has_account_page": scope.has(Role.PROFESSIONAL),
         "unread_notifications": partial(unread_notification_count, user.pk),  # lazy: read if shown
+        # Every role files or reviews claims (the HR bureaus at level 2, or standing in for a unit): from
+        # 1 December each of their pages shows the year's two closes.
+        "year_end": partial(year_end_notice, business_today()) if scope.roles else None,
     }

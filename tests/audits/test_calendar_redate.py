@@ -15,6 +15,7 @@ from audits.calendar import selectors as workdays
 from audits.calendar.models import WorkingDayOverride
 from audits.trail.models import AuditEvent
 from ce_portal.clock import SHANGHAI
+from records.hours.models import RequirementPolicy
 from records.people.services import sync_staff_access
 from tests.factories import ClaimFactory
 
@@ -42,6 +43,10 @@ def city_admin(client, cheng):
 
 @pytest.fixture
 def claims(alice):
+    # 2026's reviews closed on 23 December (its policy): these claims came in after it (resubmitted in their
+    # window), so no close caps their deadlines and the calendar alone moves them.
+    RequirementPolicy.objects.update_or_create(year=2026, defaults={
+        "review_closes_on": D(2026, 12, 23), "filing_closes_at": dt.datetime(2026, 12, 9, 23, 59, 59, tzinfo=SHANGHAI)})
     touched = ClaimFactory(professional=alice, year=2026, filed_on=D(2026, 12, 24), due_on=D(2026, 12, 31))
     # Started after the changed day: its count does not cross it.
     later = ClaimFactory(professional=alice, year=2026, filed_on=D(2026, 12, 30), due_on=D(2027, 1, 7),

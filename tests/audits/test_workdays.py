@@ -11,6 +11,8 @@ from audits.calendar.models import OfficialCalendarYear, WorkingDayOverride
 from audits.calendar.rules import LIBRARY_OFFICIAL_YEARS, Due, WorkingCalendar
 from audits.calendar.selectors import add_working_days, is_working_day, review_due
 from audits.review.rules import REVIEW_WORKING_DAYS
+from ce_portal.clock import SHANGHAI
+from records.hours.models import RequirementPolicy
 
 D = dt.date
 CALENDAR = WorkingCalendar()  # library only: the pure tests need no database
@@ -263,6 +265,12 @@ def test_a_rolled_back_edit_does_not_linger(celery_eager):
 def _provisional_claims(alice):
     from tests.factories import ClaimFactory
 
+    # The year's reviews closed on 23 December (its policy): these claims came in after it (resubmitted in
+    # their window), so no close caps their deadlines and they count into the unpublished year.
+    RequirementPolicy.objects.for_year(UNPUBLISHED - 1)
+    RequirementPolicy.objects.filter(year=UNPUBLISHED - 1).update(
+        review_closes_on=D(UNPUBLISHED - 1, 12, 23),
+        filing_closes_at=dt.datetime(UNPUBLISHED - 1, 12, 9, 23, 59, 59, tzinfo=SHANGHAI))
     filed_on = D(UNPUBLISHED - 1, 12, 28)
     level1 = review_due(filed_on, REVIEW_WORKING_DAYS)
     assert level1.provisional

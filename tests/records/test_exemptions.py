@@ -16,6 +16,7 @@ from records.people.services import sync_staff_access
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 3, 1, 9, 0, tzinfo=SHANGHAI)
 EXPIRES = dt.datetime(2025, 3, 31, 23, 59, 59, tzinfo=SHANGHAI)
+CLOSE_2024 = dt.datetime(2024, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def grant(professional, granted_by, **overrides):
@@ -36,11 +37,11 @@ def test_city_hr_grants_and_it_is_audited(alice, cheng):
 
 def test_a_grant_opens_its_year_until_it_expires(alice, cheng):
     exemption = grant(alice, cheng)
-    assert not claim_year_open(2024, NOW)
-    assert claim_year_open(2024, NOW, exemption)
-    assert claim_year_open(2024, EXPIRES - dt.timedelta(seconds=1), exemption)
-    assert not claim_year_open(2024, EXPIRES, exemption)
-    assert not claim_year_open(2023, NOW, exemption)
+    assert not claim_year_open(2024, NOW, filing_close=CLOSE_2024)
+    assert claim_year_open(2024, NOW, exemption, filing_close=CLOSE_2024)
+    assert claim_year_open(2024, EXPIRES - dt.timedelta(seconds=1), exemption, filing_close=CLOSE_2024)
+    assert not claim_year_open(2024, EXPIRES, exemption, filing_close=CLOSE_2024)
+    assert not claim_year_open(2023, NOW, exemption, filing_close=CLOSE_2024.replace(year=2023))
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_revocation_closes_the_year_again_and_is_audited(alice, cheng, xin):
     makeup_exemption_revoke(exemption=exemption, reason="材料不实", revoked_by=cheng, now=later, ip="10.0.0.9")
     exemption.refresh_from_db()
     assert exemption.revoked_at == later
-    assert not claim_year_open(2024, later, exemption)
+    assert not claim_year_open(2024, later, exemption, filing_close=CLOSE_2024)
     event = AuditEvent.objects.get(action="makeup_exemption.revoke")
     assert (event.actor, event.before, event.after) == (
         cheng, {"revoked_at": None}, {"revoked_at": later.isoformat(), "reason": "材料不实"})

@@ -38,4 +38,6 @@ def test_policy_is_seeded_for_2023_and_later_years_inherit_it(db):
     assert (policy_2023.total, policy_2023.public, policy_2023.professional) == (90, 30, 60)
     policy_2026 = RequirementPolicy.objects.for_year(2026)
     assert (policy_2026.total, policy_2026.public, policy_2026.professional) == (90, 30, 60)
-    assert str(policy_2026.filing_close) == "2026-12-31 23:59:59+08:00"
+    # From 2026 filing closes ten working days before the review close (issue 14), earlier years at year end.
+    assert str(policy_2026.filing_close) == "2026-12-17 23:59:59+08:00"
+    assert str(RequirementPolicy.objects.for_year(2025).filing_close) == "2025-12-31 23:59:59+08:00"

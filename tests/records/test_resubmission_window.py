@@ -21,6 +21,9 @@ from tests.audits.review_helpers import claim_with_evidence
 RETURNED_AT = dt.datetime(2025, 12, 31, 16, tzinfo=SHANGHAI)
 # 10 working days after Wed 31 Dec 2025: 1–3 Jan 2026 are off, Sun 4 Jan is worked (调休), then 5–9, 12–15 Jan.
 LAST_DAY = dt.date(2026, 1, 15)
+# The closes of years before 2026 (records migration 0025).
+YEAR_END_2024 = dt.datetime(2024, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+YEAR_END_2025 = dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -29,14 +32,15 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 def test_the_window_opens_a_closed_year_for_the_claims_year_only_up_to_its_last_day():
     window = ResubmissionWindow(2025, LAST_DAY)
-    assert claim_year_refusal(2025, at(dt.date(2026, 1, 5))).code == "year_closed"
-    assert claim_year_refusal(2025, at(dt.date(2026, 1, 5)), window=window) is None
-    assert claim_year_refusal(2025, at(LAST_DAY, 23), window=window) is None
-    late = claim_year_refusal(2025, at(dt.date(2026, 1, 16), 0), window=window)
+    assert claim_year_refusal(2025, at(dt.date(2026, 1, 5)), filing_close=YEAR_END_2025).code == "year_closed"
+    assert claim_year_refusal(2025, at(dt.date(2026, 1, 5)), window=window, filing_close=YEAR_END_2025) is None
+    assert claim_year_refusal(2025, at(LAST_DAY, 23), window=window, filing_close=YEAR_END_2025) is None
+    late = claim_year_refusal(2025, at(dt.date(2026, 1, 16), 0), window=window, filing_close=YEAR_END_2025)
     assert late.code == "resubmission_window_closed"
     assert "2026年01月15日" in late.message
     # Not a door to another closed year.
-    assert claim_year_refusal(2024, at(dt.date(2026, 1, 5)), window=window).code == "year_closed"
+    assert claim_year_refusal(2024, at(dt.date(2026, 1, 5)), window=window,
+                              filing_close=YEAR_END_2024).code == "year_closed"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from records.hours.models import RequirementPolicy
-from records.hours.rules import Assessment, assess, claim_year_open, claim_year_refusal, default_filing_close
+from records.hours.rules import Assessment, assess, claim_year_open, claim_year_refusal, end_of_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -106,6 +106,11 @@ def at(*args):
     return dt.datetime(*args, tzinfo=SHANGHAI)
 
 
+def year_end(year: int) -> dt.datetime:
+    """A close on the year's last second, as the years before 2026 had (records migration 0025)."""
+    return end_of_day(dt.date(year, 12, 31))
+
+
 @pytest.mark.parametrize(
     ("year", "today", "code"),
     [
@@ -121,16 +126,16 @@ def at(*args):
     ],
 )
 def test_claim_year_table(year, today, code):
-    refusal = claim_year_refusal(year, today)
+    refusal = claim_year_refusal(year, today, filing_close=year_end(year))
     assert (refusal.code if refusal else None) == code
-    assert claim_year_open(year, today) is (code is None)
+    assert claim_year_open(year, today, filing_close=year_end(year)) is (code is None)
 
 
 def test_refusal_explains_in_chinese():
-    refusal = claim_year_refusal(2023, dt.date(2024, 2, 1))
+    refusal = claim_year_refusal(2023, dt.date(2024, 2, 1), filing_close=year_end(2023))
     assert "2023 年度学时申报已于 2023年12月31日 23:59:59 截止" in refusal.message
     assert "补学豁免" in refusal.message
-    assert "尚未开始" in claim_year_refusal(2026, dt.date(2025, 2, 1)).message
+    assert "尚未开始" in claim_year_refusal(2026, dt.date(2025, 2, 1), filing_close=year_end(2026)).message
 
 
 def test_a_policy_close_moves_the_boundary():
@@ -140,27 +145,32 @@ def test_a_policy_close_moves_the_boundary():
     assert refusal.code == "year_closed" and "2025年01月15日 18:00:00" in refusal.message
 
 
-def test_policy_close_defaults_to_the_rules_default(db):
-    assert RequirementPolicy.objects.for_year(2024).filing_close == default_filing_close(2024)
+def test_policy_close_defaults_to_ten_working_days_before_the_last_working_day_of_december(db):
+    # 2026: Thursday 31 December is worked; ten working days before it is Thursday 17 December.
+    assert RequirementPolicy.objects.for_year(2026).filing_close == at(2026, 12, 17, 23, 59, 59)
+    assert RequirementPolicy.objects.for_year(2026).review_close == dt.date(2026, 12, 31)
 
 
 def test_only_a_valid_exemption_for_that_year_reopens_it():
     now = at(2025, 3, 1, 9, 0, 0)
     valid = Exemption(year=2024, expires_at=at(2025, 3, 31, 0, 0, 0))
-    assert claim_year_open(2024, now, valid)
-    assert not claim_year_open(2023, now, valid)  # another year
-    assert not claim_year_open(2024, now, Exemption(year=2024, expires_at=now))  # expired this second
-    assert not claim_year_open(2024, now, Exemption(2024, at(2025, 3, 31, 0, 0, 0), revoked_at=now))
+    close = year_end(2024)
+    assert claim_year_open(2024, now, valid, filing_close=close)
+    assert not claim_year_open(2023, now, valid, filing_close=year_end(2023))  # another year
+    assert not claim_year_open(2024, now, Exemption(year=2024, expires_at=now), filing_close=close)  # expired
+    assert not claim_year_open(2024, now, Exemption(2024, at(2025, 3, 31, 0, 0, 0), revoked_at=now),
+                               filing_close=close)
 
 
 def test_an_exemption_never_opens_a_future_year():
     exemption = Exemption(year=2026, expires_at=at(2027, 1, 1, 0, 0, 0))
-    assert claim_year_refusal(2026, at(2025, 6, 1, 0, 0, 0), exemption).code == "year_in_future"
+    assert claim_year_refusal(2026, at(2025, 6, 1, 0, 0, 0), exemption,
+                              filing_close=year_end(2026)).code == "year_in_future"
 
 
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
-        claim_year_open(2024, dt.datetime(2024, 6, 1, 12, 0))
+        claim_year_open(2024, dt.datetime(2024, 6, 1, 12, 0), filing_close=year_end(2024))
 
 
 def test_the_shortfall_a_person_reads_does_not_repeat_the_total():

@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 4 * 60},
     },
     "overdue-digest": {"task": "audits.monitor.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
+    # The shortfall coach: a third of the year left, then two months and one before the filing close.
+    "shortfall-coach": {
+        "task": "audits.coach.tasks.send_shortfall_messages",
+        "schedule": crontab(hour=9, minute=0, day_of_month=1, month_of_year="9,11,12"),
+    },
     # In the quiet of the night: the day's new claims screened against every earlier one.
     "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
     # Background work whose worker died or whose message was lost (Redis down, or the filesystem broker, which

@@ -640,7 +640,10 @@ MAIL_PENDING_DAYS = 3
 MAIL_BATCH = 500
 SUBJECTS = {"claim_approved": "【继续教育】学时申报已审核通过", "claim_returned": "【继续教育】学时申报被退回修改",
             "claim_rejected": "【继续教育】学时申报审核不通过", "credit_revoked": "【继续教育】学时已被撤销",
-            "review_reminder": "【继续教育】今日学时申报审核待办"}
+            "review_reminder": "【继续教育】今日学时申报审核待办",
+            # The shortfall coach's (audits/coach): here too, so a mail held up goes out under its own subject.
+            "shortfall": "【继续教育】您的年度继续教育学时尚未达标",
+            "shortfall_unit": "【继续教育】本单位年度继续教育学时未达标人员名单"}
 
 
 def mail_pending_notifications(*, now: dt.datetime) -> int:

@@ -92,6 +92,13 @@ class Assessment(NamedTuple):
         total exceeds the sum of its minimums): what a person reads as the rest of the shortfall."""
         return max(ZERO, self.total_short - self.public_short - self.professional_short)
 
+    @property
+    def hours_needed(self) -> Decimal:
+        """The fewest more hours that make the year compliant: each category's gap, and whatever the total
+        still lacks beyond them (the total's own gap alone can be smaller: 40 public and 20 professional
+        hours are 30 short of 90, but 40 short of the 60 professional ones)."""
+        return self.public_short + self.professional_short + self.any_subject_short
+
 
 def _hours(value, name: str) -> Decimal:
     # Floats would turn 29.5 + 0.5 into something that is not quite 30: hours are Decimal end to end.

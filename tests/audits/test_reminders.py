@@ -136,6 +136,18 @@ def test_each_county_bureau_gets_a_digest_of_its_own_overdue_reviews(alice, bob,
 
 
 @pytest.mark.django_db
+def test_the_digest_task_flags_overdue_claims_first_so_its_figures_are_the_monitors(alice, reviewers):
+    from audits.monitor.tasks import send_overdue_digests as digest_task
+
+    late = ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))  # the timers were down since
+    with time_machine.travel(at(2025, 10, 15, 8, 30), tick=False):
+        assert digest_task() == 1
+    late.refresh_from_db()
+    assert late.overdue_since == at(2025, 10, 15, 8, 30)
+    assert "共有 1 条学时申报逾期未审核" in Notification.objects.get(kind="overdue_digest").text
+
+
+@pytest.mark.django_db
 def test_no_digest_when_nothing_is_overdue(alice, reviewers):
     ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))
     assert send_overdue_digests(today=dt.date(2025, 10, 10), now=at(2025, 10, 10, 8, 30)) == 0

@@ -103,3 +103,26 @@ def test_every_claim_waiting_in_the_demo_has_someone_who_can_decide_it(seeded):
     assert waiting.exists()
     assert set(waiting.values_list("pk", flat=True)) <= decidable
     assert waiting.filter(level1_region__isnull=False).exists()  # the county's stand-in is part of the demo
+
+
+def test_the_demo_persons_and_units_shortfall_messages_can_be_shown_for_the_release_note(seeded):
+    import io
+
+    from audits.review.models import Notification
+    from records.people.models import RoleMembership
+
+    unit = RoleMembership.objects.get(user__username="demo_unit").unit
+    before = Notification.objects.count()
+
+    def show(*args):
+        out = io.StringIO()
+        call_command("show_shortfall_messages", *args, "--date=2025-11-01", stdout=out)
+        return out.getvalue()
+
+    listing = show(f"--unit={unit.name}")
+    assert listing.startswith(f"—— {unit.name}的审核员 ——\n截至 2025-11-01，{unit.name}有 ")
+    first_behind = listing.split("\n· ")[1].split("：")[0]
+    person = show(f"--person={first_behind}")
+    assert f"—— {first_behind} ——\n截至 2025-11-01，您 2025 年度的继续教育学时尚未达标：还差" in person
+    assert "/providers/?year=2025" in person
+    assert Notification.objects.count() == before

@@ -187,3 +187,21 @@ def test_the_beat_runs_the_coach_on_1_september_1_november_and_1_december(settin
     schedule = entry["schedule"]
     assert (schedule.month_of_year, schedule.day_of_month, schedule.hour, schedule.minute) == ({9, 11, 12}, {1}, {9}, {0})
     assert app.conf.timezone == "Asia/Shanghai"
+
+
+def test_the_command_says_what_is_wrong_with_its_input(staff):
+    from django.core.management.base import CommandError
+
+    for args, message in ((["--person=nobody"], "没有登录账号或姓名为“nobody”的专业技术人员。"),
+                          (["--unit=不存在的单位"], "没有名为“不存在的单位”的单位。"),
+                          (["--person=alice", "--date=2026-13-01"], "日期“2026-13-01”无效，请写成 2026-09-01 的形式。"),
+                          ([], "请用 --person 指定登录账号，或用 --unit 指定单位名称。")):
+        with pytest.raises(CommandError, match=message):
+            call_command("show_shortfall_messages", *args, stdout=io.StringIO())
+
+
+def test_the_command_shows_a_person_without_an_account_by_name_and_says_no_notice_reaches_them(staff):
+    out = io.StringIO()
+    call_command("show_shortfall_messages", "--person=赵未开", "--date=2026-11-01", stdout=out)
+    assert out.getvalue().startswith("—— 赵未开 ——\n截至 2026-11-01，您 2026 年度的继续教育学时尚未达标：还差公需科目 30 学时、专业科目 60 学时")
+    assert "（此人尚未开通账号，不会收到这条通知，只出现在单位的名单上。）" in out.getvalue()

@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = "显示某人、某单位在指定日期会收到的学时未达标提醒（只显示，不发送）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--person", help="专业技术人员的登录账号")
+        parser.add_argument("--person", help="专业技术人员的登录账号，或姓名（同名时取最早登记的一位）")
         parser.add_argument("--unit", help="单位名称")
         parser.add_argument("--date", type=_date, help="按哪一天计算，如 2026-09-01；默认今天")
 
@@ -25,11 +25,15 @@ class Command(BaseCommand):
         if (today.month, today.day) not in COACH_DAYS:
             self.stdout.write(f"注意：{today:%Y-%m-%d} 不是发送日（每年 9 月 1 日、11 月 1 日、12 月 1 日），以下为假如当天发送的内容。")
         if person:
-            professional = Professional.objects.filter(user__username=person).first()
+            # By account, or by name: the release note may show someone behind whom no demo log-in is.
+            professional = (Professional.objects.filter(user__username=person).first()
+                            or Professional.objects.filter(name=person).order_by("pk").first())
             if professional is None:
-                raise CommandError(f"没有登录账号为“{person}”的专业技术人员。")
+                raise CommandError(f"没有登录账号或姓名为“{person}”的专业技术人员。")
             texts = [m.text for u in shortfall_messages(today=today, professional_id=professional.pk) for m in u.people]
-            self._print(f"{professional.name}（{person}）", texts, none="学时已达标或无记录，不会收到提醒。")
+            if texts and professional.user_id is None:
+                texts.append("（此人尚未开通账号，不会收到这条通知，只出现在单位的名单上。）")
+            self._print(professional.name, texts, none="学时已达标或无记录，不会收到提醒。")
         if unit:
             found = Unit.objects.filter(name=unit).first()
             if found is None:

@@ -3,7 +3,7 @@ units' reviewers get (`shortfall_messages`, which the sending service and `show_
 
 Whose list a person is on, their hours and whether they are on record are the compliance list's
 (`records.compliance.selectors`): the SQL twin `compliant_q` leaves out those who met the requirement, so
-the city's 200,000 people cost one ordered query read in chunks, and `assess` words what each still lacks.
+the city's 200,000 people cost a query per 200 units, and `assess` words what each still lacks.
 """
 import datetime as dt
 from collections.abc import Iterator
@@ -19,9 +19,10 @@ from platforms.registry.selectors import active_training_bases, approved_platfor
 from records.compliance.selectors import compliant_q, with_year_hours, year_employments
 from records.hours.models import RequirementPolicy, SubjectCategory
 from records.hours.rules import Assessment, assess
-from records.people.models import Professional
+from records.people.models import Professional, Unit
 
-CHUNK = 5000
+# The city's 3,000 units in 15 queries; the biggest batch holds some 13,000 people.
+UNITS_PER_QUERY = 200
 
 
 class Behind(NamedTuple):
@@ -47,21 +48,27 @@ class UnitMessages(NamedTuple):
 def people_behind(year: int, *, requirement, professional_id: int | None = None,
                   unit_id: int | None = None) -> Iterator[Behind]:
     """The year's people short of the requirement, by unit and name. Not those the portal holds nothing
-    about for the year (无记录, `no_record_q`), nor registrations not (or not yet) accepted by a unit."""
+    about for the year (无记录, `no_record_q`), nor registrations not (or not yet) accepted by a unit.
+
+    Read `UNITS_PER_QUERY` units at a time, each batch whole: a server-side cursor over the city (what
+    `.iterator()` opens) is planned for its first rows and took 13 s for 20,000 people where the same query
+    read whole takes 0.2 s (bench/results/shortfall.txt)."""
     rows = (with_year_hours(year_employments(year), year)
             .filter(professional__status=Professional.Status.ACTIVE, no_record=False)
-            .exclude(compliant_q(requirement)))
+            .exclude(compliant_q(requirement))
+            .values_list("professional_id", "professional__name", "professional__user_id", "unit_id",
+                         "unit__name", "public_hours", "professional_hours")
+            .order_by("unit_id", "professional__name", "professional_id"))
     if professional_id is not None:
-        rows = rows.filter(professional_id=professional_id)
-    if unit_id is not None:
-        rows = rows.filter(unit_id=unit_id)
-    rows = rows.values_list("professional_id", "professional__name", "professional__user_id", "unit_id",
-                            "unit__name", "public_hours", "professional_hours"
-                            ).order_by("unit_id", "professional__name", "professional_id")
-    for pk, name, user_id, unit, unit_name, public, professional in rows.iterator(chunk_size=CHUNK):
-        assessment = assess(public, professional, requirement)
-        if not assessment.compliant:
-            yield Behind(pk, name, user_id, unit, unit_name, assessment)
+        batches = [rows.filter(professional_id=professional_id)]
+    else:
+        units = [unit_id] if unit_id is not None else list(Unit.objects.order_by("pk").values_list("pk", flat=True))
+        batches = (rows.filter(unit_id__in=units[i:i + UNITS_PER_QUERY]) for i in range(0, len(units), UNITS_PER_QUERY))
+    for batch in batches:
+        for pk, name, user_id, unit, unit_name, public, professional in batch:
+            assessment = assess(public, professional, requirement)
+            if not assessment.compliant:
+                yield Behind(pk, name, user_id, unit, unit_name, assessment)
 
 
 def providers_of(year: int) -> Providers:
@@ -93,14 +100,19 @@ def shortfall_messages(*, today: dt.date, professional_id: int | None = None,
     providers = providers_of(year)
     providers_url = settings.SITE_URL.rstrip("/") + providers_link(year)
     behind = people_behind(year, requirement=requirement, professional_id=professional_id, unit_id=unit_id)
+    texts: dict[Assessment, str] = {}  # a person's text depends on their shortfall alone: written once for each
+
+    def text_for(assessment: Assessment) -> str:
+        if assessment not in texts:
+            texts[assessment] = person_text(year=year, today=today, assessment=assessment, requirement=requirement,
+                                            filing_close=close, providers=providers, providers_url=providers_url)
+        return texts[assessment]
+
     for unit, people in groupby(behind, key=attrgetter("unit_id")):
         people = list(people)
         yield UnitMessages(
             unit_id=unit,
-            people=[PersonMessage(p, person_text(year=year, today=today, assessment=p.assessment,
-                                                  requirement=requirement, filing_close=close, providers=providers,
-                                                  providers_url=providers_url))
-                    for p in people],
+            people=[PersonMessage(p, text_for(p.assessment)) for p in people],
             text=unit_text(year=year, today=today, unit_name=people[0].unit_name, filing_close=close,
                            behind=[(p.name, p.assessment) for p in people]),
         )

@@ -5,7 +5,7 @@ of their staff who are behind.
 Written to the notification queue (`create_and_email`), which mails what it can at once and leaves the rest
 to `mail_pending_notifications`: Redis or the mail server being down loses nothing. Each notice's key names
 the person (or reviewer and unit), the kind and the day, so a second run that day writes nothing. The city's
-200,000 people are one chunked query and bulk inserts of `FLUSH` notices, never a query per person.
+200,000 people are a query per 200 units and bulk inserts of `FLUSH` notices, never a query per person.
 """
 import datetime as dt
 

@@ -318,6 +318,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # The day's last figures: the point the monitors' chart keeps for today.
     "snapshot-end-of-day": {"task": "audits.monitor.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
+    # The reviewers' morning list. Every day: whether it is a working morning (a 调休 Saturday is) is the
+    # working calendar's to say, which `send_due_reminders` asks; a crontab cannot know.
     "due-reminders": {"task": "audits.review.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
     # Decisions reach the person by mail within minutes; a notice a mail outage held up goes out on a later run.
     "mail-notifications": {

@@ -198,3 +198,15 @@ def test_a_notice_another_worker_is_mailing_is_not_mailed_again(alice, reviewers
         release.set()
         worker.join()
     assert mail.outbox == []
+
+
+def test_the_morning_list_is_on_beat_at_eight_shanghai_time_every_day_and_skips_days_off_itself(settings):
+    from ce_portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["due-reminders"]
+    app.loader.import_default_modules()
+    assert entry["task"] == "audits.review.tasks.remind_due_reviews" and entry["task"] in app.tasks
+    schedule = entry["schedule"]
+    # Every day of the week: a 调休 Saturday is a working morning, which a crontab cannot know.
+    assert (schedule.hour, schedule.minute, schedule.day_of_week) == ({8}, {0}, set(range(7)))
+    assert settings.CELERY_TIMEZONE == app.conf.timezone == "Asia/Shanghai"

@@ -327,7 +327,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # that kills its worker (too big for memory) without bound.
 # Queues by kind of work, so a long export or a unit's ZIP of certificates never waits in front of the
 # overdue marking: `timers` (overdue, reminders, digests, mail, sweeps: short, on the clock, the default),
-# `reports` (certificate renders and bundles, exports), `screening` (the nightly scan). A worker without -Q
+# `reports` (certificate renders and bundles, exports), `screening` (the nightly scan); the shortfall coach, long and rare, goes with the reports. A worker without -Q
 # takes all three (scripts/demo); docker-compose.yml runs one worker per queue. Ingestion has no queue: a
 # platform's batch is written and credited inside its request, so its answer says what was kept.
 CELERY_TASK_DEFAULT_QUEUE = "timers"
@@ -337,6 +337,8 @@ CELERY_TASK_ROUTES = {
     "records.certificates.tasks.certificate_bundle_task": {"queue": "reports"},
     "records.compliance.tasks.compliance_export_task": {"queue": "reports"},
     "audits.screening.tasks.screen_incremental": {"queue": "screening"},
+    # Three mornings a year, a minute or so for the whole city: long enough to keep off the timers' queue.
+    "audits.coach.tasks.send_shortfall_messages": {"queue": "reports"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -360,6 +362,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # The day's last figures: the point the monitors' chart keeps for today.
     "snapshot-end-of-day": {"task": "audits.monitor.tasks.refresh_overdue_snapshot", "schedule": crontab(hour=23, minute=55)},
+    # The reviewers' morning list. Every day: whether it is a working morning (a 调休 Saturday is) is the
+    # working calendar's to say, which `send_due_reminders` asks; a crontab cannot know.
     "due-reminders": {"task": "audits.review.tasks.remind_due_reviews", "schedule": crontab(hour=8, minute=0)},
     # Decisions reach the person by mail within minutes; a notice a mail outage held up goes out on a later run.
     "mail-notifications": {
@@ -367,6 +371,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 4 * 60},
     },
     "overdue-digest": {"task": "audits.monitor.tasks.send_overdue_digests", "schedule": crontab(hour=8, minute=30)},
+    # The shortfall coach: a third of the year left, then two months and one before the filing close.
+    "shortfall-coach": {
+        "task": "audits.coach.tasks.send_shortfall_messages",
+        "schedule": crontab(hour=9, minute=0, day_of_month=1, month_of_year="9,11,12"),
+    },
     # In the quiet of the night: the day's new claims screened against every earlier one.
     "screening": {"task": "audits.screening.tasks.screen_incremental", "schedule": crontab(hour=2, minute=0)},
     # Background work whose worker died or whose message was lost (Redis down, or the filesystem broker, which

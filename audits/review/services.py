@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.calendar.rules import Due
-from audits.calendar.selectors import add_working_days, current_calendar, review_due
+from audits.calendar.selectors import add_working_days, current_calendar, is_working_day, review_due
 from audits.review.models import EvidenceView, Notification, ReviewDecision, UnitStandard, UnitStandardItem
 from audits.review.rules import (
     LEVELS,
@@ -505,40 +505,67 @@ def level_counts_text(counts: Counter, levels: tuple[ReviewLevel, ...] = LEVELS)
 
 
 def send_due_reminders(*, today: dt.date, now: dt.datetime, levels: tuple[ReviewLevel, ...] = LEVELS) -> int:
-    """One working day before a due date, tell each responsible reviewer how many claims fall due.
+    """Each working morning, every reviewer with claims waiting on them gets one list: how many are overdue,
+    how many fall due today and how many on the next working day, by level, with a link to their queue
+    filtered to the most pressing of them.
 
-    Claims due from today up to the next working day are covered, so a run missed yesterday is made up
-    today (a reminder on the due date itself is still worth sending). One notice per reviewer and due
-    date; its key makes any later run a no-op. Returns how many notices were new.
+    Nothing on a weekend or a holiday (a 调休 make-up day is a working day): the list of the next working
+    morning counts the overdue ones anyway. Overdue is `overdue_q`, as in the queue and the monitors; the
+    task flags them first (`mark_overdue`) so the flags agree with the list. One notice per reviewer and
+    day; its key makes any later run that day a no-op. Returns how many notices were new.
     """
-    horizon = add_working_days(today, 1)
-    counts: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)  # (user id, due date) → claims by level
+    if not is_working_day(today):
+        return 0
+    next_day = add_working_days(today, 1)
+    lists: dict[int, MorningList] = defaultdict(MorningList)
     for level in levels:
         for route in level.routes:
             holders = scope_holders(route.scope_field)
-            rows = (Claim.objects.filter(status=level.waiting_status, due_on__range=(today, horizon),
+            rows = (Claim.objects.filter(status=level.waiting_status, due_on__lte=next_day,
                                          **{f"{route.claim_field}__isnull": False})
-                    .values_list(route.claim_field, "due_on").annotate(n=Count("id")).order_by())
-            for object_id, due_on, n in rows:
+                    .values_list(route.claim_field)
+                    .annotate(overdue=Count("id", filter=overdue_q(today, levels=(level,))),
+                              due_today=Count("id", filter=Q(due_on=today)),
+                              due_next=Count("id", filter=Q(due_on__gt=today)))
+                    .order_by())
+            for object_id, overdue, due_today, due_next in rows:
                 for user_id in holders.get(object_id, ()):
-                    counts[user_id, due_on][level.number] += n
+                    morning = lists[user_id]
+                    morning.overdue[level.number] += overdue
+                    morning.due_today[level.number] += due_today
+                    morning.due_next[level.number] += due_next
 
-    link = reverse("review:queue")
+    queue = reverse("review:queue")
     notices = [
         Notification(
-            user_id=user_id, kind="review_reminder", link=link, created_at=now,
-            dedupe_key=f"remind:{user_id}:{due_on.isoformat()}",
-            text=_reminder_text(due_on=due_on, today=today, counts=by_level, levels=levels),
+            user_id=user_id, kind="review_reminder", created_at=now,
+            # The queue's own filters: "overdue", or "soon" (due today or on the next working day).
+            link=f"{queue}?due={'overdue' if morning.overdue.total() else 'soon'}",
+            dedupe_key=f"morning:{user_id}:{today.isoformat()}",
+            text=_morning_text(morning, today=today, next_day=next_day, levels=levels),
         )
-        for (user_id, due_on), by_level in sorted(counts.items())
+        for user_id, morning in sorted(lists.items())
     ]
-    return create_and_email(notices, now=now, subject="【继续教育】学时申报审核即将到期提醒")
+    return create_and_email(notices, now=now, subject=SUBJECTS["review_reminder"])
 
 
-def _reminder_text(*, due_on: dt.date, today: dt.date, counts: Counter, levels: tuple[ReviewLevel, ...]) -> str:
-    when = "今天" if due_on == today else f"{due_on.month}月{due_on.day}日"
-    return (f"您负责审核的 {sum(counts.values())} 条学时申报将于{when}（{due_on:%Y-%m-%d}）审核期满"
-            f"（{level_counts_text(counts, levels)}），请在期限内完成审核。")
+@dataclass
+class MorningList:
+    """One reviewer's claims of the morning, each Counter by level number."""
+
+    overdue: Counter = field(default_factory=Counter)
+    due_today: Counter = field(default_factory=Counter)
+    due_next: Counter = field(default_factory=Counter)
+
+
+def _morning_text(morning: MorningList, *, today: dt.date, next_day: dt.date, levels: tuple[ReviewLevel, ...]) -> str:
+    lines = [f"{today:%Y-%m-%d} 审核待办：您负责审核的学时申报中"]
+    for label, counts in (("已逾期", morning.overdue), (f"今天（{today:%Y-%m-%d}）到期", morning.due_today),
+                          (f"下一个工作日（{next_day:%Y-%m-%d}）到期", morning.due_next)):
+        by_level = f"（{level_counts_text(counts, levels)}）" if counts.total() else ""
+        lines.append(f"· {label} {counts.total()} 条{by_level}")
+    lines.append("逾期的申报不会自动通过，请尽快审核。" if morning.overdue.total() else "请在期限内完成审核。")
+    return "\n".join(lines)
 
 
 def due_dates_recompute(*, calendar, today: dt.date, touching: tuple[dt.date, dt.date] | None = None, actor=None,
@@ -702,7 +729,11 @@ def create_and_email(notices: list[Notification], *, now: dt.datetime, subject: 
 MAIL_PENDING_DAYS = 3
 MAIL_BATCH = 500
 SUBJECTS = {"claim_approved": "【继续教育】学时申报已审核通过", "claim_returned": "【继续教育】学时申报被退回修改",
-            "claim_rejected": "【继续教育】学时申报审核不通过", "credit_revoked": "【继续教育】学时已被撤销"}
+            "claim_rejected": "【继续教育】学时申报审核不通过", "credit_revoked": "【继续教育】学时已被撤销",
+            "review_reminder": "【继续教育】今日学时申报审核待办",
+            # The shortfall coach's (audits/coach): here too, so a mail held up goes out under its own subject.
+            "shortfall": "【继续教育】您的年度继续教育学时尚未达标",
+            "shortfall_unit": "【继续教育】本单位年度继续教育学时未达标人员名单"}
 
 
 def mail_pending_notifications(*, now: dt.datetime) -> int:

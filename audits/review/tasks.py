@@ -36,7 +36,10 @@ def mail_pending_notifications() -> int:
 
 @shared_task
 def remind_due_reviews() -> int:
+    """The reviewers' morning list. The overdue flags are brought up to date first, so the list counts what
+    the queue and the monitors flag, even if the after-midnight run was missed."""
     today, now = business_clock()
+    review.mark_overdue(today=today, now=now)
     return review.send_due_reminders(today=today, now=now)
 
 

@@ -546,4 +546,5 @@ def approve_platform_years(run: "Seeding") -> None:
 class Seeding:
     size: str
     today: dt.date
+    now: dt.datetime
     stats: Counter = field(default_factory=Counter)

@@ -135,6 +135,9 @@ def seed_review_traffic(run, *, county: str) -> None:
     filed = decided = 0
     for offset in range(DAYS, -1, -1):
         day = run.today - dt.timedelta(days=offset)
+        # Flagged as beat's after-midnight run flags them: from the day after the due date, before the day's
+        # work, so the flags, the queues and that evening's snapshot count the same claims.
+        mark_overdue(today=day, now=dt.datetime.combine(day, dt.time(0, 5), tzinfo=SHANGHAI))
         morning = dt.datetime.combine(day, dt.time(9, 30), tzinfo=SHANGHAI)
         for unit in units:
             if rng.random() < 0.45 and _file_claim(rng, unit, day, morning, bases, filed):
@@ -149,7 +152,6 @@ def seed_review_traffic(run, *, county: str) -> None:
                 if reviewer is not None and rng.random() < 0.3 and _decide(rng, claim, reviewer, afternoon):
                     decided += 1
         evening = dt.datetime.combine(day, dt.time(23, 55), tzinfo=SHANGHAI)
-        mark_overdue(today=day, now=evening)
         snapshot_refresh(today=day, now=evening)
     # This morning's reminders and county digest, as the 08:00/08:30 jobs would have sent them.
     morning = dt.datetime.combine(run.today, dt.time(8), tzinfo=SHANGHAI)

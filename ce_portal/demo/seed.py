@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 from django.db import connection, transaction
 
+from ce_portal.clock import SHANGHAI
 from ce_portal.demo.registry import (
     DEMO_COUNTY, SIZES, Seeding, _demo_units, approve_platform_years, bulk_load, seed_batch, seed_logins,
 )
@@ -47,16 +48,30 @@ def credit_hours(run: Seeding) -> None:
             run.stats.update(credit_people(batch_id_numbers(batch), today=run.today, helper_process=first_city_load))
 
 
+def flag_overdue(run: Seeding) -> None:
+    """Every start of the demo flags what fell overdue since the last one and refreshes today's monitor
+    figures, as beat's timers would have: the queues, the monitors and the digests then count the same
+    overdue claims from the first page on — the planted screening claims included, and in a demo started
+    again days later. A timer's work, not demo data: it counts in no statistic."""
+    from audits.monitor.services import snapshot_refresh
+    from audits.review.services import mark_overdue
+
+    mark_overdue(today=run.today, now=run.now)
+    snapshot_refresh(today=run.today, now=run.now)
+
+
 STAGES: list[Callable[[Seeding], None]] = [
     # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
     seed_registry, seed_logins, approve_platform_years, credit_hours, review_traffic, plant_screening_examples,
+    flag_overdue,
 ]
 
 
 @transaction.atomic
-def seed(*, size: str, today: dt.date) -> Counter:
-    """Run every stage; return what was created (empty when everything was already there)."""
-    run = Seeding(size=size, today=today)
+def seed(*, size: str, today: dt.date, now: dt.datetime | None = None) -> Counter:
+    """Run every stage; return what was created (empty when everything was already there). `now` defaults to
+    the start of `today`."""
+    run = Seeding(size=size, today=today, now=now or dt.datetime.combine(today, dt.time(), tzinfo=SHANGHAI))
     for stage in STAGES:
         stage(run)
     return run.stats

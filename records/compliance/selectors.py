@@ -509,7 +509,7 @@ class ProgressRow(NamedTuple):
 
     @property
     def missing(self) -> Decimal:
-        return self.hours.assessment.hours_missing
+        return self.hours.assessment.hours_needed
 
 
 def unit_progress(unit_id: int, *, year: int, behind_only: bool = False) -> list[ProgressRow]:

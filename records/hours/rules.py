@@ -93,8 +93,11 @@ class Assessment(NamedTuple):
         return max(ZERO, self.total_short - self.public_short - self.professional_short)
 
     @property
-    def hours_missing(self) -> Decimal:
-        """Every hour still needed, whatever its category: what the unit's progress view sorts its staff by."""
+    def hours_needed(self) -> Decimal:
+        """The fewest more hours that make the year compliant: each category's gap, and whatever the total
+        still lacks beyond them (the total's own gap alone can be smaller: 40 public and 20 professional
+        hours are 30 short of 90, but 40 short of the 60 professional ones). The unit's progress view sorts
+        its staff by it; the shortfall coach tells it."""
         return self.public_short + self.professional_short + self.any_subject_short
 
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from audits.monitor.models import OverdueSnapshot
 from audits.review.models import ReviewDecision
 from audits.review.selectors import review_queue
+from audits.review.services import waiting_statuses
 from audits.screening.models import ScreeningFlag
 from records.hours.models import Claim
 
@@ -36,10 +37,35 @@ def test_reviewers_find_work_and_the_county_has_overdue_claims(seeded):
     assert ReviewDecision.objects.filter(action="approve", level=2).exists()
 
 
-def test_county_hr_has_this_mornings_overdue_digest(seeded):
+def test_county_hr_has_this_mornings_overdue_digest_and_the_unit_its_morning_list(seeded):
     from audits.review.models import Notification
 
     assert Notification.objects.filter(user__username="demo_county", kind__contains="digest").exists()
+    lists = Notification.objects.filter(kind="review_reminder")
+    assert lists.exists() and all(n.text.startswith("2025-10-20 审核待办：") for n in lists)
+
+
+def test_the_overdue_flags_and_the_monitor_agree(seeded):
+    today = NOW.date()
+    waiting = Claim.objects.filter(status__in=waiting_statuses())
+    flagged = waiting.filter(overdue_since__isnull=False)
+    assert flagged.exists()
+    assert set(flagged) == set(waiting.filter(due_on__lt=today))
+    for claim in flagged:  # flagged from the day after its due date (the traffic's at 00:05, as beat would)
+        assert claim.due_on < claim.overdue_since.astimezone(NOW.tzinfo).date() and claim.overdue_since <= NOW
+    county = OverdueSnapshot.objects.get(date=today, region__name="新华区", unit=None, authority=None)
+    assert county.overdue == flagged.filter(region__name="新华区").count()
+
+
+def test_starting_the_demo_again_days_later_flags_what_fell_overdue_meanwhile(seeded):
+    later = NOW + dt.timedelta(days=10)
+    waiting = Claim.objects.filter(status__in=waiting_statuses())
+    falling_due = set(waiting.filter(due_on__gte=NOW.date(), due_on__lt=later.date()))
+    assert falling_due
+    with time_machine.travel(later, tick=False):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert set(waiting.filter(overdue_since=later)) == falling_due
+    assert not waiting.filter(due_on__lt=later.date(), overdue_since__isnull=True).exists()
 
 
 def test_the_monitor_chart_has_a_month_of_history(seeded):
@@ -53,10 +79,14 @@ def test_the_traffic_raises_no_screening_flags_of_its_own(seeded):
 
 
 def test_a_second_run_adds_nothing(seeded):
-    before = (Claim.objects.count(), ReviewDecision.objects.count(), OverdueSnapshot.objects.count())
+    history = OverdueSnapshot.objects.filter(date__lte=NOW.date())
+    before = (Claim.objects.count(), ReviewDecision.objects.count(), history.count())
     with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
         call_command("seed_demo", stdout=open("/dev/null", "w"))
-    assert (Claim.objects.count(), ReviewDecision.objects.count(), OverdueSnapshot.objects.count()) == before
+    assert (Claim.objects.count(), ReviewDecision.objects.count(), history.count()) == before
+    # Only the new day's figures, as the monitor's timer would have written them.
+    assert set(OverdueSnapshot.objects.exclude(date__lte=NOW.date()).values_list("date", flat=True)) == {
+        NOW.date() + dt.timedelta(days=1)}
 
 
 def test_every_claim_waiting_in_the_demo_has_someone_who_can_decide_it(seeded):
@@ -73,3 +103,26 @@ def test_every_claim_waiting_in_the_demo_has_someone_who_can_decide_it(seeded):
     assert waiting.exists()
     assert set(waiting.values_list("pk", flat=True)) <= decidable
     assert waiting.filter(level1_region__isnull=False).exists()  # the county's stand-in is part of the demo
+
+
+def test_the_demo_persons_and_units_shortfall_messages_can_be_shown_for_the_release_note(seeded):
+    import io
+
+    from audits.review.models import Notification
+    from records.people.models import RoleMembership
+
+    unit = RoleMembership.objects.get(user__username="demo_unit").unit
+    before = Notification.objects.count()
+
+    def show(*args):
+        out = io.StringIO()
+        call_command("show_shortfall_messages", *args, "--date=2025-11-01", stdout=out)
+        return out.getvalue()
+
+    listing = show(f"--unit={unit.name}")
+    assert listing.startswith(f"—— {unit.name}的审核员 ——\n截至 2025-11-01，{unit.name}有 ")
+    first_behind = listing.split("\n· ")[1].split("：")[0]
+    person = show(f"--person={first_behind}")
+    assert f"—— {first_behind} ——\n截至 2025-11-01，您 2025 年度的继续教育学时尚未达标：还差" in person
+    assert "/providers/?year=2025" in person
+    assert Notification.objects.count() == before

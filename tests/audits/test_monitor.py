@@ -243,3 +243,22 @@ def test_the_body_comes_from_djangos_cache_until_a_refresh_makes_new_figures(cli
     bob.claims.update(status="approved")
     snapshot_refresh(today=TODAY, now=NOW + dt.timedelta(minutes=15))
     assert 'data-total="overdue"><strong class="badge warn">2 条' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_history_counts_a_claim_overdue_from_the_day_after_its_due_date_whenever_it_was_flagged(alice, unit_a):
+    def overdue_on(day, at):
+        snapshot_refresh(today=day, now=at)
+        return OverdueSnapshot.objects.get(date=day, unit=unit_a).overdue
+
+    # Due Friday 10 Oct; the timer was down all weekend and flagged it only on Monday afternoon.
+    claim = ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))
+    assert overdue_on(dt.date(2025, 10, 10), dt.datetime(2025, 10, 10, 23, 55, tzinfo=SHANGHAI)) == 0
+    assert overdue_on(dt.date(2025, 10, 11), dt.datetime(2025, 10, 11, 0, 1, tzinfo=SHANGHAI)) == 1
+    claim.overdue_since = dt.datetime(2025, 10, 13, 15, tzinfo=SHANGHAI)
+    claim.save(update_fields=["overdue_since"])
+    assert overdue_on(dt.date(2025, 10, 12), dt.datetime(2025, 10, 12, 23, 55, tzinfo=SHANGHAI)) == 1
+    # A flag set too early (a clock ahead) makes it overdue no sooner.
+    ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 16), overdue_since=dt.datetime(2025, 10, 16, 9, tzinfo=SHANGHAI))
+    assert overdue_on(dt.date(2025, 10, 16), dt.datetime(2025, 10, 16, 23, 55, tzinfo=SHANGHAI)) == 1  # the 10 Oct one
+    assert overdue_on(dt.date(2025, 10, 17), dt.datetime(2025, 10, 17, 0, 1, tzinfo=SHANGHAI)) == 2

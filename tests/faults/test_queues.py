@@ -38,6 +38,8 @@ pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
     ("records.certificates.tasks.certificate_bundle_task", "reports"),
     ("records.compliance.tasks.compliance_export_task", "reports"),
     ("audits.screening.tasks.screen_incremental", "screening"),
+    ("audits.coach.tasks.send_shortfall_messages", "reports"),
+    ("records.people.tasks.password_reset_mail", "timers"),
 ])
 def test_each_kind_of_work_goes_to_its_queue(task, queue):
     assert celery_app.amqp.router.route({}, task)["queue"].name == queue

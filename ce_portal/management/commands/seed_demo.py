@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ce_portal.clock import business_today
+from ce_portal.clock import business_clock
 from ce_portal.demo.registry import SIZES
 from ce_portal.demo.seed import seed
 
@@ -22,7 +22,8 @@ class Command(BaseCommand):
             # Demo log-ins share one published password: they must never reach a real database.
             raise CommandError("生产环境不能写入演示数据（CE_PORTAL_ENV=production）。")
         started = time.perf_counter()
-        created = seed(size=size, today=business_today())
+        today, now = business_clock()
+        created = seed(size=size, today=today, now=now)
         seconds = time.perf_counter() - started
         if not created:
             self.stdout.write(f"演示数据已存在，未做更改 / demo data already present, nothing changed ({seconds:.1f} s)")

@@ -20,7 +20,7 @@ from audits.review.models import Notification
 from ce_portal.clock import SHANGHAI
 from platforms.registry.models import LearningPlatform, TrainingBase
 from records.hours.models import PersonYearTotal
-from records.hours.rules import NOTICE_REQUIREMENT, RequirementHours, assess, default_filing_close
+from records.hours.rules import NOTICE_REQUIREMENT, RequirementHours, assess
 from records.people.models import Professional
 from tests.factories import ProfessionalFactory, UserFactory
 
@@ -35,14 +35,14 @@ ALICE_TEXT = (
     "· 平顶山市专技学习平台：https://zj.pds.example.cn/\n"
     "也可参加继续教育基地（附件3）的面授培训后申报：平顶山学院。\n"
     f"经认定的全部学习平台和继续教育基地：{SITE}/providers/?year=2026\n"
-    "请于 2026年12月31日 前完成学习和申报；学时只计入学习当年，不能结转。"
+    "请于 2026年12月17日 前完成学习和申报；学时只计入学习当年，不能结转。"
 )
 
 UNIT_A_TEXT = (
     "截至 2026-09-01，新华区第一医院有 2 名专业技术人员 2026 年度继续教育学时尚未达标：\n"
     "· 张爱丽：还差专业科目 12 学时\n"
     "· 赵未开：还差公需科目 30 学时、专业科目 60 学时\n"
-    "请督促他们于 2026年12月31日 前完成学习和申报；已开通账号的人员已各自收到一条提醒，说明还差哪些学时、可在哪里学习。"
+    "请督促他们于 2026年12月17日 前完成学习和申报；已开通账号的人员已各自收到一条提醒，说明还差哪些学时、可在哪里学习。"
 )
 
 
@@ -167,7 +167,7 @@ def test_what_either_category_may_fill_lists_both_annexes():
     assessment = assess(D(30), D(60), requirement)
     assert assessment.hours_needed == D(10) == assessment.any_subject_short
     text = person_text(year=2026, today=TODAY, assessment=assessment, requirement=requirement,
-                       filing_close=default_filing_close(2026), providers=Providers((), (), ()), providers_url="/p")
+                       filing_close=dt.datetime(2026, 12, 17, 23, 59, 59, tzinfo=SHANGHAI), providers=Providers((), (), ()), providers_url="/p")
     assert "还差任意科目 10 学时，合计还差 10 学时（年度要求：公需科目 30 学时、专业科目 60 学时、合计 100 学时）" in text
     assert "（附件1）" in text and "（附件2）" in text
     assert text.count("本年度暂无经认定的此类平台") == 2

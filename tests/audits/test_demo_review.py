@@ -1,5 +1,7 @@
 """The demo's month of review traffic: queues with work in them, overdue claims, a chart with history."""
 import datetime as dt
+import os
+import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +13,9 @@ from audits.monitor.models import OverdueSnapshot
 from audits.review.models import ReviewDecision
 from audits.review.selectors import review_queue
 from audits.screening.models import ScreeningFlag
-from records.hours.models import Claim
+from ce_portal.clock import SHANGHAI
+from ce_portal.formatting import hours_text
+from records.hours.models import Claim, EvidenceFile
 
 # 2025-10-20: the month before it holds National Day, so deadlines cross an eight-day holiday.
 NOW = dt.datetime(2025, 10, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -73,3 +77,23 @@ def test_every_claim_waiting_in_the_demo_has_someone_who_can_decide_it(seeded):
     assert waiting.exists()
     assert set(waiting.values_list("pk", flat=True)) <= decidable
     assert waiting.filter(level1_region__isnull=False).exists()  # the county's stand-in is part of the demo
+
+
+def _pdf_text(evidence) -> str:
+    return subprocess.run(["pdftotext", evidence.file.path, "-"], capture_output=True, check=True, text=True).stdout
+
+
+def test_each_demo_scan_is_a_certificate_of_its_claim_uploaded_when_the_claim_was_filed(seeded):
+    evidence = list(EvidenceFile.objects.select_related("claim__professional", "claim__provider_base"))
+    assert len(evidence) > 20
+    assert len({e.sha256 for e in evidence}) == len(evidence) - 1  # the one planted copy (test_demo_screening.py)
+    for file in evidence[:: max(1, len(evidence) // 12)]:
+        claim = file.claim
+        text = "".join(_pdf_text(file).split())  # pdftotext breaks lines inside long names
+        assert file.file.open("rb").read(5) == b"%PDF-" and file.size > 10_000
+        assert claim.title in text and f"共计{hours_text(claim.hours)}学时" in text
+        assert claim.professional.name in text
+        assert (claim.provider_base.name if claim.provider_base_id else claim.provider_name) in text
+        assert file.uploaded_at == claim.submitted_at == file.submitted_at
+        assert file.uploaded_at.astimezone(SHANGHAI).date() == claim.filed_on
+        assert os.path.getmtime(file.file.path) == file.uploaded_at.timestamp()

@@ -15,6 +15,7 @@ from records.announcements.rules import announcement_state, attachment_download_
 from records.announcements.selectors import announcement_get, announcement_list
 from records.people.access import role_required, scope_for
 from records.people.models import Role
+from records.people.views import _posted
 
 PAGE_SIZE = 20
 
@@ -48,10 +49,6 @@ def _form_page(request, form, act, *, title: str, submit: str):
             messages.success(request, f"已保存公告：{announcement.title}。")
             return redirect("records:announcement", pk=announcement.pk)
     return render(request, "records/announcements/form.html", {"form": form, "title": title, "submit": submit})
-
-
-def _posted(request):
-    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
 
 
 @role_required(Role.CITY_HR)

@@ -10,7 +10,9 @@ from openpyxl import Workbook
 
 from audits.trail.models import AuditEvent
 from records.announcements.models import Announcement
-from records.announcements.rules import AnnouncementState, announcement_date_problems, announcement_state
+from records.announcements.rules import (
+    MAX_ATTACHMENT_BYTES, AnnouncementState, announcement_date_problems, announcement_state,
+)
 from records.announcements.selectors import announcements_current
 from records.announcements.services import AnnouncementInput, announcement_create
 from tests.factories import MINIMAL_PDF, SHANGHAI
@@ -172,3 +174,16 @@ def test_the_sql_filter_and_the_state_rule_agree_on_every_edge(cheng):
         shown = announcement_state(publish_on=announcement.publish_on, expires_on=announcement.expires_on,
                                    withdrawn=False, today=today) is AnnouncementState.SHOWN
         assert announcements_current(today).exists() is shown, today
+
+
+def test_an_attachment_over_10_mb_is_refused_with_its_size_and_one_under_it_is_taken(client, cheng):
+    client.force_login(cheng)
+    fields = {"title": "通知", "body": "正文", "publish_on": "2025-11-03", "expires_on": "2025-11-30"}
+    with time_machine.travel(MONDAY, tick=False):
+        big = client.post(reverse("records:announcement_create"), {
+            **fields, "attachment": SimpleUploadedFile("名单.pdf", MINIMAL_PDF + b"0" * (MAX_ATTACHMENT_BYTES))})
+        assert "超过 10 MB 的上限" in big.content.decode()
+        assert not Announcement.objects.exists()
+        client.post(reverse("records:announcement_create"), {
+            **fields, "attachment": SimpleUploadedFile("名单.pdf", MINIMAL_PDF + b"0" * (4 * 1024 * 1024))})
+    assert Announcement.objects.get().attachment_size > 4 * 1024 * 1024

@@ -4,9 +4,12 @@ A missing CJK font fails silently in WeasyPrint: every character a blank box, ex
 still reads the right text (docs/measurements.md). So the render watches WeasyPrint's log for `.notdef`
 glyphs and fails loudly instead.
 """
+import io
+
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
+from pypdf import PdfReader, PdfWriter
 from weasyprint.text.fonts import FontConfiguration
 
 CJK_FAMILY = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk; named in templates/records/pdf/*.html too
@@ -40,3 +43,19 @@ def pdf_from_html(html: str) -> bytes:
     pdf = document.write_pdf()
     _check_fonts(list(document.fonts.values()))  # filled in by write_pdf
     return pdf
+
+
+def render_pdf_pages(template: str, context: dict) -> list[bytes]:
+    """The template's pages, each as a PDF of its own. Laid out and written once: a write subsets the CJK
+    font, which costs about as much as laying out a page, so many one-page documents cost far less as one
+    document split afterwards than as many documents."""
+    pdf = render_pdf(template, context)
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = []
+    for page in reader.pages:
+        writer = PdfWriter()
+        writer.add_page(page)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        pages.append(buffer.getvalue())
+    return pages

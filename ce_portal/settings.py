@@ -244,6 +244,8 @@ REQUEST_BODY_LIMITS = [
     (r"^/me/claims/(new|\d+/edit)/$", 51 * _MB),
     # One corrected evidence file: a video of 50 MB at most (records/hours/rules.py MAX_VIDEO_BYTES).
     (r"^/me/evidence/\d+/correct/$", 51 * _MB),
+    # An announcement's attachment of 10 MB (records/announcements/rules.py MAX_ATTACHMENT_BYTES) and its text.
+    (r"^/announcements/(new|\d+/edit)/$", 11 * _MB),
     # A staff import file of 2 MB (records/people/rules.py MAX_FILE_BYTES).
     (r"^/unit/staff/import/$", 3 * _MB),
     # A batch of platform records (platforms/ingest/rules.py MAX_BODY_BYTES): the same 413 as its parser's.

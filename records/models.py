@@ -1,9 +1,11 @@
 """The records app's models, gathered for Django's app loading. Code imports each model from its own
-sub-package (records.people, records.hours, records.certificates, records.compliance), never from here.
+sub-package (records.people, records.hours, records.certificates, records.compliance,
+records.announcements), never from here.
 
 The storage-name functions are named here too because landed migrations refer to them as
 `records.models.<name>`.
 """
+from records.announcements.models import Announcement
 from records.certificates.models import (
     Certificate, CertificateBundle, certificate_bundle_storage_name, certificate_storage_name,
 )
@@ -16,7 +18,7 @@ from records.people.models import (
 )
 
 __all__ = [
-    "Account", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob", "IndustryAuthority",
+    "Account", "Announcement", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob", "IndustryAuthority",
     "MakeUpExemption", "PersonYearTotal", "PlatformRecord", "Professional", "RecordClaim", "Region",
     "RequirementPolicy", "RoleMembership", "TransferRequest", "Unit", "certificate_bundle_storage_name",
     "certificate_storage_name", "evidence_storage_name", "export_storage_name",

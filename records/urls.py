@@ -1,9 +1,11 @@
 """Every page of the records app, in one list and one namespace (`records:`): people and units, a person's
-hours and claims, certificates, compliance lists. The views live in their parts' views.py."""
+hours and claims, certificates, compliance lists, announcements. The views live in their parts' views.py."""
 from django.urls import path
 
+from records.announcements import views as announcements
 from records.certificates import views as certificates
 from records.compliance import views as compliance
+from records.help import views as help_pages
 from records.hours import views as hours
 from records.people import views as people
 
@@ -63,4 +65,12 @@ urlpatterns = [
     path("exports/<int:pk>/", compliance.export_job, name="export_job"),
     path("exports/<int:pk>/status", compliance.export_job_status, name="export_job_status"),
     path("exports/<int:pk>/file", compliance.export_job_file, name="export_job_file"),
+    path("help/", help_pages.help_index, name="help"),
+    path("help/<str:role>/", help_pages.help_role, name="help_role"),
+    path("announcements/", announcements.announcement_list_page, name="announcements"),
+    path("announcements/new/", announcements.announcement_create, name="announcement_create"),
+    path("announcements/<int:pk>/", announcements.announcement_detail, name="announcement"),
+    path("announcements/<int:pk>/edit/", announcements.announcement_edit, name="announcement_edit"),
+    path("announcements/<int:pk>/withdraw/", announcements.announcement_withdraw, name="announcement_withdraw"),
+    path("announcements/<int:pk>/attachment", announcements.announcement_attachment, name="announcement_attachment"),
 ]

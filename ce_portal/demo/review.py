@@ -8,12 +8,10 @@ queues, the due dates (holidays included), the overdue flags, the county monitor
 real figures. Runs once (an audit event marks it).
 """
 import datetime as dt
-import hashlib
 import random
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 
 from audits.monitor.services import send_overdue_digests, snapshot_refresh
 from audits.review.rules import LEVELS, waiting_level
@@ -23,9 +21,10 @@ from audits.review.services import (
 from audits.trail.models import AuditEvent
 from audits.trail.services import record_event
 from ce_portal.clock import SHANGHAI
+from ce_portal.demo.evidence import certificates_attach
 from ce_portal.errors import DomainError
 from platforms.registry.models import TrainingBase
-from records.hours.models import ActivityKind, Claim, EvidenceFile, PlatformRecord, SubjectCategory
+from records.hours.models import ActivityKind, Claim, PlatformRecord, SubjectCategory
 from records.people.access import scope_holders
 from records.people.models import Role, RoleMembership, Unit
 
@@ -44,15 +43,6 @@ TITLES = [
 ]
 
 
-def _pdf(text: str) -> bytes:
-    """A one-page PDF unique to `text`, so no two demo claims share a scan (screening would flag that)."""
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-        + f"% {text}\n".encode("ascii") + b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
 def _reviewers() -> dict:
     """Scope field → {object id: the first reviewer whose scope holds it}, for the demo log-ins that exist."""
     fields = {route.scope_field for level in LEVELS for route in level.routes}
@@ -69,7 +59,7 @@ def _reviewer_for(claim: Claim, reviewers: dict):
     return None
 
 
-def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, bases, serial: int) -> Claim | None:
+def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, bases) -> Claim | None:
     """One staff member of `unit` files a claim for an activity that ended the day before `day`."""
     days = rng.choice([1, 1, 2, 3])
     end = day - dt.timedelta(days=1)
@@ -90,21 +80,13 @@ def _file_claim(rng: random.Random, unit: Unit, day: dt.date, now: dt.datetime, 
     base = rng.choice(bases)
     due = claim_level_due(start.year, LEVELS[0], filed_on=day, started_on=day)
     routes = claim_routes(unit)
-    claim = Claim.objects.create(
+    return Claim.objects.create(
         professional_id=person_id, unit=unit, region=unit.region, **routes, year=start.year,
         category=rng.choice([SubjectCategory.PROFESSIONAL] * 3 + [SubjectCategory.PUBLIC]), kind=kind, title=title,
         content="按培训计划参加，全程签到并通过考核。", provider_base=base, start_date=start, end_date=end,
         hours=Decimal(rng.choice([4, 6, 8])) * days, result="考核合格", status=Claim.Status.SUBMITTED, version=1,
         submitted_at=now, filed_on=day, review_started_on=day, due_on=due.on, due_provisional=due.provisional,
     )
-    content = _pdf(f"demo-review-{serial}-{claim.pk}")
-    EvidenceFile.objects.create(
-        claim=claim, file=ContentFile(content, name="scan.pdf"), original_name="培训证书扫描件.pdf",
-        content_type="application/pdf", size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=RoleMembership.objects.filter(role=Role.UNIT_REVIEWER).first().user,
-        uploaded_at=now, submitted_at=now,
-    )
-    return claim
 
 
 def _decide(rng: random.Random, claim: Claim, reviewer, now: dt.datetime) -> bool:
@@ -132,6 +114,8 @@ def seed_review_traffic(run, *, county: str) -> None:
     reviewers = _reviewers()
     if not units or not bases or not reviewers:
         return
+    # The first unit reviewer keeps the demo's CE register: the scans are theirs to upload.
+    uploader_id = RoleMembership.objects.filter(role=Role.UNIT_REVIEWER).values_list("user_id", flat=True).first()
     filed = decided = 0
     for offset in range(DAYS, -1, -1):
         day = run.today - dt.timedelta(days=offset)
@@ -139,9 +123,12 @@ def seed_review_traffic(run, *, county: str) -> None:
         # work, so the flags, the queues and that evening's snapshot count the same claims.
         mark_overdue(today=day, now=dt.datetime.combine(day, dt.time(0, 5), tzinfo=SHANGHAI))
         morning = dt.datetime.combine(day, dt.time(9, 30), tzinfo=SHANGHAI)
+        today_filed = []
         for unit in units:
-            if rng.random() < 0.45 and _file_claim(rng, unit, day, morning, bases, filed):
-                filed += 1
+            if rng.random() < 0.45 and (claim := _file_claim(rng, unit, day, morning, bases)):
+                today_filed.append(claim)
+        certificates_attach(today_filed, uploader_id=uploader_id)  # before anyone reviews them
+        filed += len(today_filed)
         if offset:  # today's queue is left for the person trying the demo
             afternoon = morning + dt.timedelta(hours=6)
             for claim in Claim.objects.filter(

@@ -7,36 +7,29 @@ approved until city_hr has dealt with them; the last two also name a provider th
 not a block). Nothing is planted twice.
 """
 import datetime as dt
-import hashlib
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from audits.review.rules import LEVELS, routing
 from audits.review.services import claim_level_due
 from audits.screening.services import screening_run
+from ce_portal.clock import SHANGHAI
+from ce_portal.demo.evidence import certificate_scans, evidence_attach, scan_of
 from platforms.registry.models import TrainingBase
-from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
+from records.hours.models import ActivityKind, Claim, SubjectCategory
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.models import Professional, Role, RoleMembership, Unit
 
 PLANTED_CERTIFICATE_NO = "PDS-JXJY-2025-0427"
 
 
-def _pdf(text: str) -> bytes:
-    """A one-page PDF whose bytes (and so SHA-256) depend on `text`."""
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-        + f"% {text}\n".encode("ascii") + b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
 def _claim(person: Professional, unit: Unit, *, approved: bool, title: str, kind: str, start: dt.date, days: int,
            hours: str, today: dt.date, now: dt.datetime, **fields) -> Claim:
     end = min(start + dt.timedelta(days=days - 1), today)
     filed_on = min(end + dt.timedelta(days=1), today)
+    # Filed in the morning of filed_on (its evidence is uploaded then too), never after the seeding's now.
+    filed_at = min(dt.datetime.combine(filed_on, dt.time(9, 30), tzinfo=SHANGHAI), now)
     routes = {"unit": unit, "region": unit.region}
     for level in LEVELS:
         routes.update(routing(level, {"authority_id": unit.authority_id, "region_id": unit.region_id}))
@@ -49,19 +42,11 @@ def _claim(person: Professional, unit: Unit, *, approved: bool, title: str, kind
     claim = Claim.objects.create(
         professional=person, year=start.year, category=SubjectCategory.PROFESSIONAL, kind=kind, title=title,
         content="专题授课与实操考核", start_date=start, end_date=end, hours=Decimal(hours), result="合格",
-        filed_on=filed_on, submitted_at=now, version=1, **routes, **review, **fields,
+        filed_on=filed_on, submitted_at=filed_at, version=1, **routes, **review, **fields,
     )
     if approved:
         add_to_year_totals(year_deltas([(person.pk, claim.year, claim.category, claim.hours)]))
     return claim
-
-
-def _evidence(claim: Claim, content: bytes, *, name: str, uploader_id: int, now: dt.datetime) -> EvidenceFile:
-    return EvidenceFile.objects.create(
-        claim=claim, file=ContentFile(content, name="scan.pdf"), original_name=name, content_type="application/pdf",
-        size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=uploader_id, uploaded_at=now,
-        submitted_at=now,
-    )
 
 
 def plant_screening_examples(run, *, unit: Unit) -> None:
@@ -81,7 +66,6 @@ def plant_screening_examples(run, *, unit: Unit) -> None:
     base = TrainingBase.objects.filter(active=True).order_by("pk").first()
     common = {"today": today, "now": now, "start": start}
 
-    scan = _pdf(f"certificate of {people[0].pk}")
     first = _claim(people[0], unit, approved=True, title="急诊急救技能面授培训", kind=ActivityKind.FACE_TO_FACE, days=2,
                    hours="12", provider_base=base, **common)
     copy = _claim(people[1], unit, approved=False, title="急诊急救技能面授培训", kind=ActivityKind.FACE_TO_FACE, days=2,
@@ -90,9 +74,10 @@ def plant_screening_examples(run, *, unit: Unit) -> None:
                    hours="8", provider_name="平顶山市医学会", external_certificate_no=PLANTED_CERTIFICATE_NO, **common)
     fourth = _claim(people[3], unit, approved=False, title="医院感染管理研修班", kind=ActivityKind.WORKSHOP, days=1,
                     hours="8", provider_name="平顶山市医学会", external_certificate_no=PLANTED_CERTIFICATE_NO, **common)
-    for claim, content in ((first, scan), (copy, scan), (third, _pdf(f"attendance of {people[2].pk}")),
-                           (fourth, _pdf(f"attendance of {people[3].pk}"))):
-        _evidence(claim, content, name=f"{claim.professional.name}-培训证书.pdf", uploader_id=reviewer, now=now)
+    # The second person hands in the first one's certificate as theirs: the same file, so the same SHA-256.
+    scan, third_scan, fourth_scan = certificate_scans([scan_of(claim) for claim in (first, third, fourth)])
+    for claim, content in ((first, scan), (copy, scan), (third, third_scan), (fourth, fourth_scan)):
+        evidence_attach(claim, content, name=f"{claim.professional.name}-培训证书.pdf", uploader_id=reviewer)
     run.stats["screening_claims"] += 4
     screened = screening_run(now=now)
     run.stats["screening_flags"] += screened.flags_created if screened else 0

@@ -1,5 +1,5 @@
-"""The demo's stages in order (`seed_demo`): registry, log-ins, platform years, three years of credited
-hours, a month of review traffic, planted screening examples. Each stage is idempotent.
+"""The demo's stages in order (`seed_demo`): registry, log-ins, the city's announcements, platform years, three
+years of credited hours, a month of review traffic, planted screening examples. Each stage is idempotent.
 """
 import datetime as dt
 from collections import Counter
@@ -34,6 +34,13 @@ def review_traffic(run: Seeding) -> None:
     seed_review_traffic(run, county=DEMO_COUNTY)
 
 
+def announcements(run: Seeding) -> None:
+    """The city's current announcements on every desk (ce_portal/demo/announcements.py)."""
+    from ce_portal.demo.announcements import seed_announcements
+
+    seed_announcements(run)
+
+
 def credit_hours(run: Seeding) -> None:
     """Credited hours of the last three years for every demo person (ce_portal/demo/hours.py)."""
     from ce_portal.demo.hours import EXTERNAL_PREFIX, batch_id_numbers, credit_people
@@ -62,8 +69,8 @@ def flag_overdue(run: Seeding) -> None:
 
 STAGES: list[Callable[[Seeding], None]] = [
     # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
-    seed_registry, seed_logins, approve_platform_years, credit_hours, review_traffic, plant_screening_examples,
-    flag_overdue,
+    seed_registry, seed_logins, announcements, approve_platform_years, credit_hours, review_traffic,
+    plant_screening_examples, flag_overdue,
 ]
 
 

@@ -13,12 +13,14 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from audits.monitor.selectors import city_table
 from audits.review.selectors import unread_notification_count, units_without_reviewer
+from audits.screening.selectors import open_flag_counts
 from ce_portal.clock import business_today
 from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
 from ce_portal.http import client_ip, over_limit, rate_limited
@@ -266,6 +268,9 @@ def city_home(request):
     search = request.GET.get("q", "").strip()
     units = unit_list(request.user, region_id=region_id, search=search)
     return render(request, "records/city_home.html", {
+        # The desk leads with what needs the city's eye: open screening flags and the city's overdue reviews.
+        "open_flags": sum(open_flag_counts(request.user).values()),
+        "monitor": city_table(today=business_today()).totals,
         "counties": county_list(), "page": _page(request, units), "q": search, "region_id": region_id,
         "transfers": transfers_to_decide(request.user, TransferRequest.Party.HR_BUREAU),
         "manage_reviewers": True,
@@ -553,8 +558,12 @@ def nav_context(request):
     if user is None or not user.is_authenticated:
         return {}
     scope = scope_for(user)
+    homes = role_homes(scope)
     return {
-        "role_homes": role_homes(scope),
+        "role_homes": homes,
+        # A desk needs no way back to itself; every other page links to the first desk (templates/base.html).
+        "on_role_home": request.path in {url for _, _, url in homes},
+        "help_url": reverse("records:help_role", args=[homes[0][0]]) if homes else reverse("records:help"),
         "sees_monitor": bool(scope.is_city or scope.region_ids or scope.authority_ids),
         "has_account_page": scope.has(Role.PROFESSIONAL),
         "unread_notifications": partial(unread_notification_count, user.pk),  # lazy: read if shown

@@ -1,5 +1,7 @@
 """The demo's month of review traffic: queues with work in them, overdue claims, a chart with history."""
 import datetime as dt
+import os
+import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +14,9 @@ from audits.review.models import ReviewDecision
 from audits.review.selectors import review_queue
 from audits.review.services import waiting_statuses
 from audits.screening.models import ScreeningFlag
-from records.hours.models import Claim
+from ce_portal.clock import SHANGHAI
+from ce_portal.formatting import hours_text
+from records.hours.models import Claim, EvidenceFile
 
 # 2025-10-20: the month before it holds National Day, so deadlines cross an eight-day holiday.
 NOW = dt.datetime(2025, 10, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -126,3 +130,23 @@ def test_the_demo_persons_and_units_shortfall_messages_can_be_shown_for_the_rele
     assert f"—— {first_behind} ——\n截至 2025-11-01，您 2025 年度的继续教育学时尚未达标：还差" in person
     assert "/providers/?year=2025" in person
     assert Notification.objects.count() == before
+
+
+def _pdf_text(evidence) -> str:
+    return subprocess.run(["pdftotext", evidence.file.path, "-"], capture_output=True, check=True, text=True).stdout
+
+
+def test_each_demo_scan_is_a_certificate_of_its_claim_uploaded_when_the_claim_was_filed(seeded):
+    evidence = list(EvidenceFile.objects.select_related("claim__professional", "claim__provider_base"))
+    assert len(evidence) > 20
+    assert len({e.sha256 for e in evidence}) == len(evidence) - 1  # the one planted copy (test_demo_screening.py)
+    for file in evidence[:: max(1, len(evidence) // 12)]:
+        claim = file.claim
+        text = "".join(_pdf_text(file).split())  # pdftotext breaks lines inside long names
+        assert file.file.open("rb").read(5) == b"%PDF-" and file.size > 10_000
+        assert claim.title in text and f"共计{hours_text(claim.hours)}学时" in text
+        assert claim.professional.name in text
+        assert (claim.provider_base.name if claim.provider_base_id else claim.provider_name) in text
+        assert file.uploaded_at == claim.submitted_at == file.submitted_at
+        assert file.uploaded_at.astimezone(SHANGHAI).date() == claim.filed_on
+        assert os.path.getmtime(file.file.path) == file.uploaded_at.timestamp()

@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audits.review.services import review_batch
 from audits.screening.models import ScreeningFlag
+from records.announcements.services import AnnouncementInput, announcement_create
 from records.certificates.services import certificate_bundle_request, certificate_render, certificate_request
 from records.compliance.selectors import Filters
 from records.compliance.services import compliance_export_request
@@ -30,7 +32,8 @@ from records.people.models import Professional, RecordClaim, Role, RoleMembershi
 from records.people.services import transfer_request
 from tests.certificate_data import make_compliant
 from tests.factories import (
-    SHANGHAI, ClaimFactory, EvidenceFileFactory, IndustryAuthorityFactory, ProfessionalFactory, UserFactory, grant,
+    MINIMAL_PDF, SHANGHAI, ClaimFactory, EvidenceFileFactory, IndustryAuthorityFactory, ProfessionalFactory,
+    UserFactory, grant,
 )
 from tests.platforms.helpers import make_platform
 
@@ -144,6 +147,17 @@ MATRIX = {
     "records:export_job": ({"pk": "export"}, "L 404 404 404 404 404 404 200 404 404", None),
     "records:export_job_status": ({"pk": "export"}, "L 404 404 404 404 404 404 200 404 404", None),
     "records:export_job_file": ({"pk": "export"}, "L 404 404 404 404 404 404 R 404 404", None),
+    # --- announcements (city_hr posts; every signed-in user reads the current ones) and help (public) ---
+    "records:announcements": ({}, "L 200 200 200 200 200 200 200 200 200", None),
+    "records:announcement": ({"pk": "announcement"}, "L 200 200 200 200 200 200 200 200 200", None),
+    "records:announcement_attachment": ({"pk": "announcement"}, "L 200 200 200 200 200 200 200 200 200", None),
+    "records:announcement_create": ({}, "L 404 404 404 404 404 404 404 404 200", "L 404 404 404 404 404 404 404 404 -"),
+    "records:announcement_edit": ({"pk": "announcement"}, "L 404 404 404 404 404 404 404 404 200",
+                                  "L 404 404 404 404 404 404 404 404 -"),
+    "records:announcement_withdraw": ({"pk": "announcement"}, "L 404 404 404 404 404 404 404 404 200",
+                                      "L 404 404 404 404 404 404 404 404 -"),
+    "records:help": ({}, "200 200 200 200 200 200 200 200 200 200", None),
+    "records:help_role": ({"role": "professional"}, "200 200 200 200 200 200 200 200 200 200", None),
     # --- review ----------------------------------------------------------------------------------------
     "review:queue": ({}, "L 404 404 200 200 200 200 200 200 200", None),
     # Its reviewers at both levels see a claim from submission: 第一医院, then 卫健委 (not 新华区: the unit has an
@@ -261,13 +275,18 @@ def world(unit_a, unit_b, unit_c, health_bureau, xinhua, yexian, alice, ada, han
         batch = review_batch(claim_ids=[submitted.pk], reviewer=ada, action="approve", now=NOW)
         flag = ScreeningFlag.objects.create(rule="same_evidence", claim=submitted, professional=alice, evidence={},
                                             dedupe_key=f"matrix:{submitted.pk}", created_at=NOW)
+        announcement = announcement_create(
+            actor=cheng, data=AnnouncementInput(title="年度申报通知", body="请按时申报。", publish_on=NOW.date(),
+                                                expires_on=NOW.date() + dt.timedelta(days=30)),
+            upload=SimpleUploadedFile("通知.pdf", MINIMAL_PDF), now=NOW,
+        )
     make_platform("public")
     objects = {
         "alice": alice.pk, "alice_id": alice.id_number, "draft": draft.pk, "evidence": evidence.pk,
         "submitted": submitted.pk, "submitted_evidence": submitted_evidence.pk, "certificate": certificate.pk,
         "serial": certificate.serial, "registration": newcomer.pk, "record_claim": record_claim.pk,
         "transfer_out": transfer_out.pk, "transfer_in": transfer_in.pk, "bundle": bundle.pk, "export": export.pk,
-        "batch": batch.batch_id, "flag": flag.pk, "xinhua": xinhua.pk, "health_bureau": health_bureau.pk,
+        "batch": batch.batch_id, "flag": flag.pk, "announcement": announcement.pk, "xinhua": xinhua.pk, "health_bureau": health_bureau.pk,
         "unit_a": unit_a.pk,
         "ada_membership": RoleMembership.objects.get(user=ada, role=Role.UNIT_REVIEWER, unit=unit_a).pk,
     }

@@ -13,10 +13,12 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from audits.calendar.models import WorkingDayOverride
+from ce_portal.demo import announcements as demo_announcements
 from ce_portal.demo import registry as demo
 from ce_portal.demo import seed as demo_seed
 from ce_portal.demo.fakes import fake_credit_code
 from platforms.registry.models import LearningPlatform
+from records.announcements.models import Announcement
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
 from records.people.services import CITY_HR_GROUP
 
@@ -271,3 +273,13 @@ def test_deleting_a_city_hr_user_works(cheng):
     cheng.delete()
     assert not get_user_model().objects.filter(pk=user_pk).exists()
     assert Group.objects.filter(name=CITY_HR_GROUP).exists()
+
+
+def test_every_demo_desk_shows_the_citys_current_announcements(seeded, client):
+    titles = [title for title, *_ in demo_announcements.NOTICES]
+    for username, url_name in LANDINGS.items():
+        client.force_login(get_user_model().objects.get(username=username))
+        page = client.get(reverse(url_name)).content.decode()
+        assert all(title in page for title in titles), username
+    call_command("seed_demo")
+    assert Announcement.objects.count() == len(titles)

@@ -6,6 +6,7 @@ from records.certificates import views as certificates
 from records.compliance import views as compliance
 from records.hours import views as hours
 from records.people import views as people
+from records.plans import views as plans
 
 app_name = "records"
 urlpatterns = [
@@ -56,4 +57,14 @@ urlpatterns = [
     path("exports/<int:pk>/", compliance.export_job, name="export_job"),
     path("exports/<int:pk>/status", compliance.export_job_status, name="export_job_status"),
     path("exports/<int:pk>/file", compliance.export_job_file, name="export_job_file"),
+    path("plans/", plans.plans, name="plans"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/items/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/submit/", plans.plan_submit, name="plan_submit"),
+    path("plans/<int:pk>/revise/", plans.plan_revise, name="plan_revise"),
+    path("plans/<int:pk>/decide/", plans.plan_decide, name="plan_decide"),
+    path("plans/review/", plans.plan_queue, name="plan_queue"),
+    path("plans/filings/", plans.plan_filings, name="plan_filings"),
+    path("plans/inspection/", plans.plan_inspection, name="plan_inspection"),
+    path("plans/inspection.csv", plans.plan_inspection_csv, name="plan_inspection_csv"),
 ]

@@ -336,6 +336,9 @@ def provider_problems(provider_base_id, provider_name: str) -> list[Problem]:
     return []
 
 
+PLAN_ITEM_NOT_OWN = "所选培训计划项目不属于本单位已备案的年度培训计划，请从列表中重新选择。"
+
+
 @dataclass(frozen=True)
 class PlanItemRef:
     """What a claim's plan item says of itself (records.plans, named by model only): whose plan, which
@@ -356,8 +359,7 @@ def plan_item_problems(*, unit_training: bool, year: int, unit_id: int | None,
         return [Problem("plan_item", "plan_item_wrong_kind",
                         "只有活动形式为“单位组织培训”的申报才能关联培训计划项目；请修改活动形式，或不选计划项目。")]
     if item.unit_id is None or item.unit_id != unit_id or not item.in_force:
-        return [Problem("plan_item", "plan_item_not_own_unit",
-                        "所选培训计划项目不属于本单位已备案的年度培训计划，请从列表中重新选择。")]
+        return [Problem("plan_item", "plan_item_not_own_unit", PLAN_ITEM_NOT_OWN)]
     if item.year != year:
         return [Problem("plan_item", "plan_item_other_year",
                         f"所选培训计划项目属于 {item.year} 年度计划，与活动所在的 {year} 年度不符。")]

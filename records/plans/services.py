@@ -61,7 +61,7 @@ def plan_year_problems(year: int, now: dt.datetime) -> list[Problem]:
     return [problem] if problem else []
 
 
-def _party(actor, plan: TrainingPlan) -> str | None:
+def plan_party(actor, plan: TrainingPlan) -> str | None:
     """The side `actor` stands on for `plan`: its filer, its receiver, or neither."""
     scope = scope_for(actor)
     if plan.unit_id in scope.unit_ids or plan.filer_authority_id in scope.authority_ids:
@@ -75,7 +75,7 @@ def _plan_for_update(actor, plan_id: int) -> tuple[TrainingPlan, str]:
     plan = (TrainingPlan.objects.select_for_update(of=("self",))
             .select_related("unit__authority", "filer_authority", "review_authority", "bureau")
             .filter(pk=plan_id).first())
-    party = plan and _party(actor, plan)
+    party = plan and plan_party(actor, plan)
     if party is None:
         raise NotFound("未找到该培训计划。")
     return plan, party

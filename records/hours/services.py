@@ -23,7 +23,8 @@ from django.utils import timezone
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import (
-    ActivityKind, Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, SubjectCategory,
+    ActivityKind, Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy,
+    SubjectCategory,
 )
 from records.hours.rules import (
     EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ClaimStatus, PlanItemRef, Problem, ResubmissionWindow,

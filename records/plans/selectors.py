@@ -24,7 +24,7 @@ def _scope_q(user) -> Q:
 def plan_list(user) -> QuerySet[TrainingPlan]:
     return (TrainingPlan.objects.filter(_scope_q(user))
             .select_related("unit", "filer_authority", "review_authority", "bureau")
-            .annotate(item_count=Count("items")))
+            .annotate(item_count=Count("items")).order_by("-year", "-version", "-id"))
 
 
 def plan_get(user, pk: int) -> TrainingPlan:

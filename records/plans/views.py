@@ -14,9 +14,7 @@ from records.plans import services
 from records.plans.forms import PlanCreateForm, PlanDecisionForm, PlanItemFormSet
 from records.plans.rules import PLAN_REVIEW_WORKING_DAYS, Party, PlanState
 from records.plans.services import PlanItemInput
-from records.plans.selectors import (
-    own_plans, plan_filings, plan_get, plan_versions, plans_to_review, units_training_without_plan,
-)
+from records.plans import selectors
 
 PAGE_SIZE = 50
 FILERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER)
@@ -53,16 +51,17 @@ def plans(request):
                                         **form.filer_kwargs())
             messages.success(request, f"已创建 {plan.year} 年度培训计划草稿，请填写培训项目。")
             return redirect("records:plan_edit", pk=plan.pk)
-    return render(request, "records/plans/list.html", {"form": form, "page": _page(request, own_plans(request.user))})
+    return render(request, "records/plans/list.html", {
+        "form": form, "page": _page(request, selectors.own_plans(request.user))})
 
 
 @role_required(*ALL_BUT_PROFESSIONALS)
 def plan_detail(request, pk: int):
-    plan = plan_get(request.user, pk)
+    plan = selectors.plan_get(request.user, pk)
     party = services.plan_party(request.user, plan)
     return render(request, "records/plans/detail.html", {
         "plan": plan, "items": plan.items.all(), "steps": plan.steps.select_related("actor"),
-        "versions": plan_versions(plan), "is_filer": party == Party.FILER,
+        "versions": selectors.plan_versions(plan), "is_filer": party == Party.FILER,
         "decision_form": PlanDecisionForm() if party == Party.REVIEWER and plan.state == PlanState.SUBMITTED else None,
     })
 
@@ -70,7 +69,7 @@ def plan_detail(request, pk: int):
 @role_required(*FILERS)
 def plan_edit(request, pk: int):
     """The items of a draft or returned plan, all at once (a formset); nothing is saved while one is wrong."""
-    plan = plan_get(request.user, pk)
+    plan = selectors.plan_get(request.user, pk)
     if services.plan_party(request.user, plan) != Party.FILER:
         return redirect("records:plan_detail", pk=plan.pk)
     if not plan.editable:
@@ -93,7 +92,7 @@ def plan_edit(request, pk: int):
 
 def _confirmed_action(request, pk: int, *, template: str, act, done: str):
     """A confirmation page (GET) and the action (POST), which sends the filer back to a plan's page."""
-    plan = plan_get(request.user, pk)
+    plan = selectors.plan_get(request.user, pk)
     if services.plan_party(request.user, plan) != Party.FILER:
         return redirect("records:plan_detail", pk=plan.pk)
     if request.method == "POST":
@@ -127,7 +126,7 @@ def plan_revise(request, pk: int):
 @role_required(*RECEIVERS)
 @require_POST
 def plan_decide(request, pk: int):
-    plan = plan_get(request.user, pk)
+    plan = selectors.plan_get(request.user, pk)
     form = PlanDecisionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -143,8 +142,8 @@ def plan_decide(request, pk: int):
 @role_required(*RECEIVERS)
 @require_GET
 def plan_queue(request):
-    return render(request, "records/plans/queue.html", {"page": _page(request, plans_to_review(request.user)),
-                                                        "working_days": PLAN_REVIEW_WORKING_DAYS})
+    return render(request, "records/plans/queue.html", {
+        "page": _page(request, selectors.plans_to_review(request.user)), "working_days": PLAN_REVIEW_WORKING_DAYS})
 
 
 @role_required(*BUREAUS)
@@ -152,7 +151,7 @@ def plan_queue(request):
 def plan_filings(request):
     year = _year(request)
     return render(request, "records/plans/filings.html", {
-        "year": year, "page": _page(request, plan_filings(request.user, year))})
+        "year": year, "page": _page(request, selectors.plan_filings(request.user, year))})
 
 
 @role_required(*BUREAUS)
@@ -161,7 +160,7 @@ def plan_inspection(request):
     """检查、督导: units in scope that ran their own training this year without a filed plan."""
     year = _year(request)
     return render(request, "records/plans/inspection.html", {
-        "year": year, "page": _page(request, units_training_without_plan(request.user, year))})
+        "year": year, "page": _page(request, selectors.units_training_without_plan(request.user, year))})
 
 
 INSPECTION_HEADER = ("单位名称", "统一社会信用代码", "所属区域", "行业主管部门", "单位组织培训申报数", "涉及人数",
@@ -173,7 +172,7 @@ INSPECTION_HEADER = ("单位名称", "统一社会信用代码", "所属区域",
 def plan_inspection_csv(request):
     year = _year(request)
     rows = ((u.name, u.credit_code, u.region.name, u.authority.name if u.authority else "", u.claims_count,
-             u.people, u.hours, u.last_day) for u in units_training_without_plan(request.user, year))
+             u.people, u.hours, u.last_day) for u in selectors.units_training_without_plan(request.user, year))
     return table_response("csv", filename=f"未备案培训计划的单位-{year}", title=f"{year} 年度组织培训但未备案培训计划的单位",
                           generated_by=request.user.get_full_name() or request.user.get_username(),
                           generated_at=business_now(), header=INSPECTION_HEADER, rows=rows)

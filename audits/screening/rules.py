@@ -240,7 +240,8 @@ def _dates(claim: ClaimFacts) -> dict:
 def unknown_provider(claims: Iterable[ClaimFacts], known: KnownProviders) -> list[Finding]:
     """A claim whose provider is neither a CE base nor a platform approved for its year.
 
-    Once filed training plans exist (rule 7), a provider named in the unit's filed plan is known as well.
+    Unit-organised training under an item of the unit's filed plan (rule 7) is known as well: services leave
+    it out of the candidates.
     """
     findings = []
     for claim in sorted(claims, key=lambda c: c.id):

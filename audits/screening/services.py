@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, TextChoices
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from audits.screening import rules
@@ -177,9 +177,16 @@ def _people_with_overlapping_sessions() -> set[int]:
     return set(multi_day.filter(Exists(overlapping)).values_list("professional_id", flat=True).distinct())
 
 
+# Training a unit organised under an item of its own filed plan has a known provider: the plan's filing
+# recognised it (rule 7).
+_PLANNED = Q(plan_item__plan__filed_at__isnull=False, plan_item__plan__unit_id=F("unit_id"),
+             plan_item__plan__year=F("year"))
+
+
 def _unknown_provider_candidates(known: KnownProviders) -> QuerySet[Claim]:
     # Platform names depend on the claim's year: the rule itself checks those among what is left.
-    return screened_claims().filter(provider_base__isnull=True).exclude(provider_name__in=known.base_names)
+    return (screened_claims().filter(provider_base__isnull=True).exclude(provider_name__in=known.base_names)
+            .exclude(_PLANNED))
 
 
 def full_targets(known: KnownProviders) -> Targets:
@@ -216,7 +223,8 @@ def incremental_targets(since: dt.datetime) -> Targets:
         sha256s=sha256s,
         certificate_nos={c.external_certificate_no for c in changed if c.external_certificate_no},
         people={c.professional_id for c in changed} | {person for _, person in received},
-        provider_claims=[c for c in changed if c.provider_base_id is None],
+        provider_claims=_claim_facts(screened_claims().filter(updated_at__gte=since, provider_base__isnull=True)
+                                     .exclude(_PLANNED)),
         unit_training_claims=_plan_link_facts(screened_claims().filter(updated_at__gte=since)),
         claims_screened=len(changed),
         platform_records_screened=len(received),

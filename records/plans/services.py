@@ -237,3 +237,23 @@ def plan_mark_overdue(*, today: dt.date, now: dt.datetime) -> int:
         record_event(actor=None, action="plan.mark_overdue", target=("task", "plan_mark_overdue"), at=now,
                      after={"today": today, "plans": marked})
     return marked
+
+
+@transaction.atomic
+def plan_due_dates_recompute(*, calendar, today: dt.date) -> int:
+    """Re-date the submitted plans with `calendar` (an edit of the working days, or a year's arrangement
+    published), as due_dates_recompute does for claims; a deadline no longer past clears the overdue flag."""
+    moved = []
+    for plan in (TrainingPlan.objects.select_for_update().filter(state=PlanState.SUBMITTED)
+                 .only("review_started_on", "due_on", "due_provisional", "overdue_since").order_by("pk")):
+        due = calendar.review_due(plan.review_started_on, PLAN_REVIEW_WORKING_DAYS)
+        if (plan.due_on, plan.due_provisional) != (due.on, due.provisional):
+            moved.append([plan.pk, plan.due_on, due.on])
+            plan.due_on, plan.due_provisional = due.on, due.provisional
+            if due.on >= today:
+                plan.overdue_since = None
+            plan.save(update_fields=["due_on", "due_provisional", "overdue_since"])
+    if moved:
+        record_event(actor=None, action="plan.redate", target=("calendar", "plan_due_dates"),
+                     after={"moved": len(moved), "plans": moved})
+    return len(moved)

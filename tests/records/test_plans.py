@@ -11,6 +11,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from audits.calendar.models import WorkingDayOverride
+from audits.calendar.selectors import fresh_calendar
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import BLOCKING_RULES, Rule
 from audits.screening.services import screening_run
@@ -23,7 +25,8 @@ from records.people.models import Role
 from records.plans.models import TrainingPlan
 from records.plans.rules import PlanState
 from records.plans.services import (
-    PlanItemInput, plan_create, plan_decide, plan_items_save, plan_mark_overdue, plan_revise, plan_submit,
+    PlanItemInput, plan_create, plan_decide, plan_due_dates_recompute, plan_items_save, plan_mark_overdue,
+    plan_revise, plan_submit,
 )
 from tests.factories import SHANGHAI, ClaimFactory, UserFactory, grant
 
@@ -125,6 +128,14 @@ def test_a_plan_past_its_due_date_is_marked_overdue_once(ada, unit_a):
     assert plan_mark_overdue(today=late.date(), now=late) == 1
     assert plan_mark_overdue(today=late.date(), now=late) == 0
     assert TrainingPlan.objects.get(pk=plan.pk).overdue_since == late
+
+
+def test_a_day_off_entered_later_re_dates_a_submitted_plan(ada, unit_a):
+    plan = plan_submit(actor=ada, plan_id=drafted(ada, unit=unit_a).pk, now=FRIDAY)
+    WorkingDayOverride.objects.create(date=dt.date(2025, 10, 9), is_working=False, note="临时放假")
+    assert plan_due_dates_recompute(calendar=fresh_calendar(), today=FRIDAY.date()) == 1
+    assert TrainingPlan.objects.get(pk=plan.pk).due_on == dt.date(2025, 10, 11)  # Saturday 11 October is worked
+    assert AuditEvent.objects.get(action="plan.redate").after["plans"] == [[plan.pk, "2025-10-10", "2025-10-11"]]
 
 
 # --- versions ----------------------------------------------------------------------------------------------
@@ -277,11 +288,16 @@ def test_the_claim_form_offers_the_units_filed_items_and_refuses_another_units(a
 def test_screening_flags_unit_training_without_a_filed_plan_item_and_never_blocks(ada, hank, alice, unit_a):
     with time_machine.travel(FRIDAY, tick=False):
         own = filed(ada, hank, unit=unit_a).items.get()
-    planned = _unit_training(alice, plan_item=own)
-    unplanned = _unit_training(alice, start_date=dt.date(2025, 10, 20), end_date=dt.date(2025, 10, 20), hours=D("8"))
+    # The unit itself runs the training: a provider neither a CE base nor a platform.
+    planned = _unit_training(alice, plan_item=own, provider_name=unit_a.name)
+    unplanned = _unit_training(alice, start_date=dt.date(2025, 10, 20), end_date=dt.date(2025, 10, 20), hours=D("8"),
+                               provider_name=unit_a.name)
     ClaimFactory(professional=alice, start_date=dt.date(2025, 8, 4), end_date=dt.date(2025, 8, 4), hours=D("4"))
     screening_run(now=FRIDAY + dt.timedelta(days=30), kind="full")
     flags = ScreeningFlag.objects.filter(rule=Rule.NO_TRAINING_PLAN)
     assert list(flags.values_list("claim_id", flat=True)) == [unplanned.pk]
-    assert planned.pk not in ScreeningFlag.objects.values_list("claim_id", flat=True)
+    assert not ScreeningFlag.objects.filter(claim=planned).exists()
     assert Rule.NO_TRAINING_PLAN not in BLOCKING_RULES
+    # The filed plan named its provider: not an unknown one; the unplanned session's provider still is.
+    unknown = set(ScreeningFlag.objects.filter(rule=Rule.UNKNOWN_PROVIDER).values_list("claim_id", flat=True))
+    assert planned.pk not in unknown and unplanned.pk in unknown

@@ -68,8 +68,9 @@ class PlanItemForm(forms.Form):
 
 class _ItemFormSet(forms.BaseFormSet):
     def item_inputs(self) -> list[PlanItemInput]:
-        return [form.item_input() for form in self.forms
-                if form.has_changed() and not self._should_delete_form(form)]
+        """The items kept (those already there, unless marked for deletion) and the blank rows filled in."""
+        return [form.item_input() for i, form in enumerate(self.forms)
+                if (i < self.initial_form_count() or form.has_changed()) and not self._should_delete_form(form)]
 
 
 PlanItemFormSet = forms.formset_factory(PlanItemForm, formset=_ItemFormSet, extra=2, can_delete=True)

@@ -128,7 +128,8 @@ def plan_create(*, actor, year: int, now: dt.datetime, unit: Unit | None = None,
         with transaction.atomic():
             plan = TrainingPlan.objects.create(unit=unit, filer_authority=authority, year=year, created_by=actor)
     except IntegrityError:  # another draft for the year committed between the check and the insert
-        raise _open_version_problem(unit_id=unit_id, authority_id=authority_id, year=year) from None
+        raise (_open_version_problem(unit_id=unit_id, authority_id=authority_id, year=year)
+               or DomainError("该年度的培训计划刚刚由他人创建，请刷新后继续办理。", code="plan_open_version_exists")) from None
     record_event(actor=actor, action="plan.create", target=plan, after=_snapshot(plan), at=now)
     return plan
 
@@ -177,7 +178,6 @@ def plan_submit(*, actor, plan_id: int, now: dt.datetime) -> TrainingPlan:
     plan.state, plan.submitted_at, plan.return_reason = new_state, now, ""
     plan.review_started_on, plan.due_on, plan.due_provisional, plan.overdue_since = today, due.on, due.provisional, None
     plan.save()
-    plan.refresh_from_db(fields=["review_authority", "bureau"])
     _step(plan, actor=actor, action=PlanAction.SUBMIT, party=party, now=now, before=before)
     return plan
 

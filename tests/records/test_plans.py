@@ -212,6 +212,14 @@ def test_the_unit_drafts_its_items_in_a_formset_and_submits_after_confirming(cli
         assert plan.items.count() == 0
         client.post(reverse("records:plan_edit", args=[plan.pk]), {**management, **row})
         assert plan.items.count() == 1
+        # Again: the item already there is kept as it is, a blank row filled in is added.
+        page = client.get(reverse("records:plan_edit", args=[plan.pk])).content.decode()
+        assert 'value="急诊急救技能培训"' in page and 'name="items-INITIAL_FORMS" value="1"' in page
+        second = {key.replace("items-0-", "items-1-"): value for key, value in row.items()}
+        client.post(reverse("records:plan_edit", args=[plan.pk]), {
+            **management, "items-TOTAL_FORMS": "3", "items-INITIAL_FORMS": "1", **row,
+            **second, "items-1-title": "院感防控培训"})
+        assert sorted(plan.items.values_list("title", flat=True)) == ["急诊急救技能培训", "院感防控培训"]
         confirm = client.get(reverse("records:plan_submit", args=[plan.pk]))
         assert "确认提交" in confirm.content.decode() and "卫生健康委员会审核" in confirm.content.decode()
         assert TrainingPlan.objects.get().state == PlanState.DRAFT

@@ -182,7 +182,7 @@ class Claim(models.Model):
     # Named by model, as the platforms are: records.plans sits above hours (docs/architecture.md).
     plan_item = models.ForeignKey(
         "records.PlanItem", verbose_name="所属培训计划项目", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="claims",
+        related_name="claims", db_index=False,
     )
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期")
@@ -234,6 +234,9 @@ class Claim(models.Model):
             models.Index(fields=["region", "status"], name="claim_region_status"),
             # Screening: the same external certificate number claimed by different people (exact match only).
             models.Index(fields=["external_certificate_no"], name="claim_certificate_no"),
+            # The claims of a plan item (and the PROTECT check when a draft plan's items are replaced): partial,
+            # so the many claims without an item add nothing to it on their status changes.
+            models.Index(fields=["plan_item"], condition=Q(plan_item__isnull=False), name="claim_plan_item"),
         ]
 
     def __str__(self):

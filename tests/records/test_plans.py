@@ -293,7 +293,8 @@ def test_the_claim_form_offers_the_units_filed_items_and_refuses_another_units(a
     assert claim.plan_item == own
 
 
-def test_screening_flags_unit_training_without_a_filed_plan_item_and_never_blocks(ada, hank, alice, unit_a):
+def test_screening_flags_unit_training_without_a_filed_plan_item_and_never_blocks(client, ada, hank, cheng, alice,
+                                                                                  unit_a):
     with time_machine.travel(FRIDAY, tick=False):
         own = filed(ada, hank, unit=unit_a).items.get()
     # The unit itself runs the training: a provider neither a CE base nor a platform.
@@ -306,6 +307,9 @@ def test_screening_flags_unit_training_without_a_filed_plan_item_and_never_block
     assert list(flags.values_list("claim_id", flat=True)) == [unplanned.pk]
     assert not ScreeningFlag.objects.filter(claim=planned).exists()
     assert Rule.NO_TRAINING_PLAN not in BLOCKING_RULES
+    client.force_login(cheng)
+    page = client.get(reverse("screening:flag", args=[flags.get().pk])).content.decode()
+    assert "未关联申报单位 2025 年度已备案培训计划中的项目" in page and "仅作提示，不阻止审核通过" in page
     # The filed plan named its provider: not an unknown one; the unplanned session's provider still is.
     unknown = set(ScreeningFlag.objects.filter(rule=Rule.UNKNOWN_PROVIDER).values_list("claim_id", flat=True))
     assert planned.pk not in unknown and unplanned.pk in unknown

@@ -34,7 +34,8 @@ class PlanCreateForm(forms.Form):
 
 class PlanItemForm(forms.Form):
     title = forms.CharField(label="课程（项目）名称", max_length=200, error_messages={"required": "请填写课程名称。"})
-    category = forms.ChoiceField(label="科目类别", choices=SubjectCategory.choices,
+    # A blank first choice: a browser posts a select's first option, which would make every blank row "changed".
+    category = forms.ChoiceField(label="科目类别", choices=[("", "请选择"), *SubjectCategory.choices],
                                  error_messages={"required": "请选择科目类别。",
                                                  "invalid_choice": "科目类别只能是公需科目或专业科目。"})
     subject_area = forms.CharField(label="专业领域", max_length=100, error_messages={"required": "请填写专业领域。"})

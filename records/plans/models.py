@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from records.hours.models import SubjectCategory
 from records.people.models import IndustryAuthority, Region, Unit
-from records.plans.rules import OPEN_STATES, EDITABLE_STATES, PlanAction, PlanState
+from records.plans.rules import EDITABLE_STATES, OPEN_STATES, PlanAction, PlanState
 
 
 class TrainingPlan(models.Model):

@@ -10,11 +10,10 @@ from ce_portal.errors import refusal_as_message, refusal_on_form
 from ce_portal.exports import table_response
 from records.people.access import role_required
 from records.people.models import IndustryAuthority, Role, Unit
-from records.plans import services
+from records.plans import selectors, services
 from records.plans.forms import PlanCreateForm, PlanDecisionForm, PlanItemFormSet
 from records.plans.rules import PLAN_REVIEW_WORKING_DAYS, Party, PlanState
 from records.plans.services import PlanItemInput
-from records.plans import selectors
 
 PAGE_SIZE = 50
 FILERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER)

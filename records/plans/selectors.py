@@ -47,11 +47,12 @@ def plans_to_review(user) -> QuerySet[TrainingPlan]:
 
 
 def plan_filings(user, year: int) -> QuerySet[TrainingPlan]:
-    """Plans filed with the user's HR bureau (every bureau's, for the city), the versions superseded too."""
+    """Plans filed with the user's HR bureau, and those of its county's units filed with the city through a
+    city-level authority (every plan, for the city); the versions superseded too."""
     scope = scope_for(user)
     filed = plan_list(user).filter(year=year, filed_at__isnull=False)
     if not scope.is_city:
-        filed = filed.filter(bureau_id__in=scope.hr_region_ids)
+        filed = filed.filter(Q(bureau_id__in=scope.hr_region_ids) | Q(unit__region_id__in=scope.region_ids))
     return filed.order_by("bureau__code", "unit__name", "filer_authority__name", "-version")
 
 

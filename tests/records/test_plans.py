@@ -28,7 +28,7 @@ from records.plans.services import (
     PlanItemInput, plan_create, plan_decide, plan_due_dates_recompute, plan_items_save, plan_mark_overdue,
     plan_revise, plan_submit,
 )
-from tests.factories import SHANGHAI, ClaimFactory, UserFactory, grant
+from tests.factories import SHANGHAI, ClaimFactory, IndustryAuthorityFactory, UnitFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +101,22 @@ def test_an_authority_files_its_own_plan_with_the_bureau_of_its_region(hank, xin
             plan_decide(actor=hank, plan_id=plan.pk, action="file", now=FRIDAY)
         assert refused.value.code == "plan_wrong_party"
         assert plan_decide(actor=xin, plan_id=plan.pk, action="file", now=FRIDAY).state == PlanState.FILED
+
+
+def test_a_city_level_authority_files_its_units_plan_with_the_city_and_the_county_sees_the_filing(
+        client, city, xinhua, xin, ye, cheng):
+    city_authority = IndustryAuthorityFactory(name="平顶山市教育局", region=city)
+    school = UnitFactory(name="新华区实验中学", region=xinhua, authority=city_authority, kind="public_institution")
+    clerk, reviewer = UserFactory(username="school"), UserFactory(username="cityedu")
+    grant(clerk, Role.UNIT_REVIEWER, school)
+    grant(reviewer, Role.AUTHORITY_REVIEWER, city_authority)
+    with time_machine.travel(FRIDAY, tick=False):
+        plan = filed(clerk, reviewer, unit=school)
+        assert (plan.review_authority, plan.bureau) == (city_authority, city)
+        for user, sees in ((xin, True), (ye, False), (cheng, True)):
+            client.force_login(user)
+            page = client.get(reverse("records:plan_filings"), {"year": 2025}).content.decode()
+            assert (f'data-plan="{plan.pk}"' in page) is sees, user
 
 
 def test_a_return_needs_a_reason_and_the_returned_plan_is_corrected_and_sent_again(ada, hank, unit_a):

@@ -1,6 +1,6 @@
 """A unit's training plan through its authority, in real Chromium (rule 7): ada drafts 第一医院's plan, fills
 its items, submits it after the confirmation page; 卫健委 approves it, which files it with 新华区; 新华区 sees
-the filing."""
+the filing; alice's claim form offers its item for unit-organised training."""
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,8 @@ def _submit(page):
     page.wait_for_load_state("networkidle")
 
 
-def test_ada_files_the_plan_through_the_authority_and_the_county_sees_the_filing(page, ada, hank, xin, unit_a):
+def test_ada_files_the_plan_through_the_authority_and_the_county_sees_the_filing(page, ada, hank, xin, unit_a,
+                                                                                 alice):
     log_in(page, "ada", DEMO_PASSWORD)
     page.click("main >> text=年度培训计划")
     page.fill("#id_year", "2025")
@@ -65,3 +66,13 @@ def test_ada_files_the_plan_through_the_authority_and_the_county_sees_the_filing
     log_in(page, "xin", DEMO_PASSWORD)
     page.click("main >> text=培训计划备案")
     assert unit_a.name in page.locator("main table").inner_text()
+    page.click("text=退出登录")
+
+    # Her staff's claims of unit-organised training now pick the plan's item; other kinds never see the field.
+    log_in(page, "alice", DEMO_PASSWORD)
+    page.goto("/me/claims/new/")
+    item = page.locator("[data-field=plan_item]")
+    assert item.is_hidden()
+    page.select_option("#id_kind", "unit_training")
+    assert item.is_visible()
+    assert "急诊急救技能培训" in item.locator("select").inner_text()

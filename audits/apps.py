@@ -10,3 +10,4 @@ class AuditsConfig(AppConfig):
         # review's receiver queues the recompute of stored deadlines.
         from audits.calendar import selectors  # noqa: F401
         from audits.review import tasks  # noqa: F401
+        from records.plans import tasks as plan_tasks  # noqa: F401  (training plans' deadlines, the same way)

@@ -358,6 +358,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Right after midnight, so claims due yesterday are flagged before anyone opens a queue.
     "mark-overdue-after-midnight": {"task": "audits.review.tasks.mark_overdue_claims", "schedule": crontab(hour=0, minute=5)},
+    # Training plans wait on the same 5-working-day clock (rule 7): flagged overdue as claims are.
+    "mark-overdue-plans": {
+        "task": "records.plans.tasks.mark_overdue_plans", "schedule": crontab(minute="*/15"), "options": {"expires": 14 * 60},
+    },
     "refresh-monitor": {
         "task": "audits.monitor.tasks.refresh_overdue_snapshot", "schedule": crontab(minute="7,22,37,52"),
         "options": {"expires": 14 * 60},

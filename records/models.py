@@ -1,6 +1,6 @@
 """The records app's models, gathered for Django's app loading. Code imports each model from its own
 sub-package (records.people, records.hours, records.certificates, records.compliance,
-records.announcements), never from here.
+records.announcements, records.plans), never from here.
 
 The storage-name functions are named here too because landed migrations refer to them as
 `records.models.<name>`.
@@ -16,10 +16,11 @@ from records.hours.models import (
 from records.people.models import (
     Account, Employment, IndustryAuthority, Professional, RecordClaim, Region, RoleMembership, TransferRequest, Unit,
 )
+from records.plans.models import PlanItem, PlanStep, TrainingPlan
 
 __all__ = [
-    "Account", "Announcement", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob", "IndustryAuthority",
-    "MakeUpExemption", "PersonYearTotal", "PlatformRecord", "Professional", "RecordClaim", "Region",
-    "RequirementPolicy", "RoleMembership", "TransferRequest", "Unit", "certificate_bundle_storage_name",
-    "certificate_storage_name", "evidence_storage_name", "export_storage_name",
+    "Account", "Announcement", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob",
+    "IndustryAuthority", "MakeUpExemption", "PersonYearTotal", "PlanItem", "PlanStep", "PlatformRecord", "Professional",
+    "RecordClaim", "Region", "RequirementPolicy", "RoleMembership", "TrainingPlan", "TransferRequest", "Unit",
+    "certificate_bundle_storage_name", "certificate_storage_name", "evidence_storage_name", "export_storage_name",
 ]

@@ -8,6 +8,7 @@ from records.compliance import views as compliance
 from records.help import views as help_pages
 from records.hours import views as hours
 from records.people import views as people
+from records.plans import views as plans
 
 app_name = "records"
 urlpatterns = [
@@ -73,4 +74,14 @@ urlpatterns = [
     path("announcements/<int:pk>/edit/", announcements.announcement_edit, name="announcement_edit"),
     path("announcements/<int:pk>/withdraw/", announcements.announcement_withdraw, name="announcement_withdraw"),
     path("announcements/<int:pk>/attachment", announcements.announcement_attachment, name="announcement_attachment"),
+    path("plans/", plans.plans, name="plans"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/items/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/submit/", plans.plan_submit, name="plan_submit"),
+    path("plans/<int:pk>/revise/", plans.plan_revise, name="plan_revise"),
+    path("plans/<int:pk>/decide/", plans.plan_decide, name="plan_decide"),
+    path("plans/review/", plans.plan_queue, name="plan_queue"),
+    path("plans/filings/", plans.plan_filings, name="plan_filings"),
+    path("plans/inspection/", plans.plan_inspection, name="plan_inspection"),
+    path("plans/inspection.csv", plans.plan_inspection_csv, name="plan_inspection_csv"),
 ]

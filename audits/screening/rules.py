@@ -27,10 +27,12 @@ class Rule(TextChoices):
     DAILY_HOURS = "daily_hours", "单日学时超过 10 学时"
     OVERLAPPING_SESSIONS = "overlapping_sessions", "多日活动时间重叠"
     UNKNOWN_PROVIDER = "unknown_provider", "主办单位不在认定范围"
+    NO_TRAINING_PLAN = "no_training_plan", "单位组织培训无备案计划"
 
 
 # Flags that stop a claim from being approved while open (or once confirmed). An unknown provider is only
-# a hint for city_hr (the notice lets units organise their own training), so it never blocks.
+# a hint for city_hr (the notice lets units organise their own training), so it never blocks; nor does
+# training without a filed plan: the fault is the unit's (rule 7), and the HR bureaus' 检查、督导 page lists it.
 BLOCKING_RULES = frozenset({Rule.SAME_EVIDENCE, Rule.SAME_CERTIFICATE_NO, Rule.DAILY_HOURS,
                             Rule.OVERLAPPING_SESSIONS})
 
@@ -77,6 +79,20 @@ class KnownProviders:
 
     def knows(self, name: str, year: int) -> bool:
         return name in self.base_names or name in self.platform_names_by_year.get(year, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLinkFacts:
+    """A claim of unit-organised training and the plan its item belongs to (None when it names none)."""
+
+    id: int
+    professional_id: int
+    year: int
+    unit_id: int | None
+    plan_item_id: int | None
+    plan_unit_id: int | None
+    plan_year: int | None
+    plan_filed: bool  # the plan was filed (in force, or superseded by a later filed version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +240,8 @@ def _dates(claim: ClaimFacts) -> dict:
 def unknown_provider(claims: Iterable[ClaimFacts], known: KnownProviders) -> list[Finding]:
     """A claim whose provider is neither a CE base nor a platform approved for its year.
 
-    Once filed training plans exist (rule 7), a provider named in the unit's filed plan is known as well.
+    Unit-organised training under an item of the unit's filed plan (rule 7) is known as well: services leave
+    it out of the candidates.
     """
     findings = []
     for claim in sorted(claims, key=lambda c: c.id):
@@ -233,4 +250,17 @@ def unknown_provider(claims: Iterable[ClaimFacts], known: KnownProviders) -> lis
         evidence = {"provider_name": claim.provider_name, "year": claim.year}
         findings.append(_finding(Rule.UNKNOWN_PROVIDER, _ref(claim), claim.professional_id, evidence,
                                  claim.provider_name))
+    return findings
+
+
+def no_training_plan(claims: Iterable[PlanLinkFacts]) -> list[Finding]:
+    """Unit-organised training that names no item of its own unit's filed plan for the year (rule 7)."""
+    findings = []
+    for claim in sorted(claims, key=lambda c: c.id):
+        if (claim.plan_item_id is not None and claim.plan_filed and claim.plan_unit_id == claim.unit_id
+                and claim.plan_year == claim.year):
+            continue
+        evidence = {"unit": claim.unit_id, "year": claim.year, "plan_item": claim.plan_item_id}
+        findings.append(_finding(Rule.NO_TRAINING_PLAN, ("claim", claim.id), claim.professional_id, evidence,
+                                 claim.unit_id, claim.plan_item_id))
     return findings

@@ -17,19 +17,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, TextChoices
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from audits.screening import rules
 from audits.screening.models import ScreeningFlag, ScreeningRun
-from audits.screening.rules import ClaimFacts, EvidenceFacts, KnownProviders, PlatformFacts
+from audits.screening.rules import ClaimFacts, EvidenceFacts, KnownProviders, PlanLinkFacts, PlatformFacts
 from audits.screening.selectors import certificates_at_stake
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from ce_portal.queue import enqueue_on_commit
 from platforms.registry.models import LearningPlatform, TrainingBase
 from records.certificates.services import certificate_revoke, certificates_supersede_for
-from records.hours.models import Claim, EvidenceFile, PlatformRecord
+from records.hours.models import ActivityKind, Claim, EvidenceFile, PlatformRecord
 from records.hours.rules import EDITABLE_STATUSES, ClaimStatus
 from records.hours.services import add_to_year_totals, year_deltas
 from records.people.access import scope_for
@@ -87,6 +87,13 @@ def _claim_facts(queryset: QuerySet[Claim]) -> list[ClaimFacts]:
     return [ClaimFacts(*row) for row in queryset.values_list(*_CLAIM_FIELDS)]
 
 
+def _plan_link_facts(queryset: QuerySet[Claim]) -> list[PlanLinkFacts]:
+    rows = queryset.filter(kind=ActivityKind.UNIT_TRAINING).values_list(
+        "id", "professional_id", "year", "unit_id", "plan_item_id", "plan_item__plan__unit_id",
+        "plan_item__plan__year", "plan_item__plan__filed_at")
+    return [PlanLinkFacts(*row[:-1], plan_filed=row[-1] is not None) for row in rows]
+
+
 def _platform_facts(queryset: QuerySet[PlatformRecord]) -> list[PlatformFacts]:
     return [PlatformFacts(pk, person, timezone.localtime(completed).date(), hours)
             for pk, person, completed, hours in queryset.values_list("id", "professional_id", "completed_at", "hours")]
@@ -111,6 +118,7 @@ class Targets:
     certificate_nos: set[str] = field(default_factory=set)
     people: set[int] = field(default_factory=set)  # for the time-based rules, over all their records
     provider_claims: list[ClaimFacts] = field(default_factory=list)
+    unit_training_claims: list[PlanLinkFacts] = field(default_factory=list)
     claims_screened: int = 0
     platform_records_screened: int = 0
 
@@ -169,9 +177,16 @@ def _people_with_overlapping_sessions() -> set[int]:
     return set(multi_day.filter(Exists(overlapping)).values_list("professional_id", flat=True).distinct())
 
 
+# Training a unit organised under an item of its own filed plan has a known provider: the plan's filing
+# recognised it (rule 7).
+_PLANNED = Q(plan_item__plan__filed_at__isnull=False, plan_item__plan__unit_id=F("unit_id"),
+             plan_item__plan__year=F("year"))
+
+
 def _unknown_provider_candidates(known: KnownProviders) -> QuerySet[Claim]:
     # Platform names depend on the claim's year: the rule itself checks those among what is left.
-    return screened_claims().filter(provider_base__isnull=True).exclude(provider_name__in=known.base_names)
+    return (screened_claims().filter(provider_base__isnull=True).exclude(provider_name__in=known.base_names)
+            .exclude(_PLANNED))
 
 
 def full_targets(known: KnownProviders) -> Targets:
@@ -189,6 +204,7 @@ def full_targets(known: KnownProviders) -> Targets:
         ),
         people=_overloaded_people() | _people_with_overlapping_sessions(),
         provider_claims=_claim_facts(_unknown_provider_candidates(known)),
+        unit_training_claims=_plan_link_facts(screened_claims()),
         claims_screened=screened_claims().count(),
         platform_records_screened=PlatformRecord.objects.count(),
     )
@@ -207,7 +223,9 @@ def incremental_targets(since: dt.datetime) -> Targets:
         sha256s=sha256s,
         certificate_nos={c.external_certificate_no for c in changed if c.external_certificate_no},
         people={c.professional_id for c in changed} | {person for _, person in received},
-        provider_claims=[c for c in changed if c.provider_base_id is None],
+        provider_claims=_claim_facts(screened_claims().filter(updated_at__gte=since, provider_base__isnull=True)
+                                     .exclude(_PLANNED)),
+        unit_training_claims=_plan_link_facts(screened_claims().filter(updated_at__gte=since)),
         claims_screened=len(changed),
         platform_records_screened=len(received),
     )
@@ -231,6 +249,7 @@ def findings_for(targets: Targets, known: KnownProviders) -> list[rules.Finding]
         *rules.daily_hours(claims, platform_records),
         *rules.overlapping_sessions(claims),
         *rules.unknown_provider(targets.provider_claims, known),
+        *rules.no_training_plan(targets.unit_training_claims),
     ]
 
 

@@ -27,6 +27,13 @@ def plant_screening_examples(run: Seeding) -> None:
     plant(run, unit=_demo_units()[0])
 
 
+def training_plan(run: Seeding) -> None:
+    """demo_unit's plan for the year, filed through demo_authority (ce_portal/demo/plans.py)."""
+    from ce_portal.demo.plans import seed_training_plan
+
+    seed_training_plan(run)
+
+
 def review_traffic(run: Seeding) -> None:
     """A month of filings and decisions in the demo county (ce_portal/demo/review.py)."""
     from ce_portal.demo.review import seed_review_traffic
@@ -69,8 +76,8 @@ def flag_overdue(run: Seeding) -> None:
 
 STAGES: list[Callable[[Seeding], None]] = [
     # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
-    seed_registry, seed_logins, announcements, approve_platform_years, credit_hours, review_traffic,
-    plant_screening_examples, flag_overdue,
+    seed_registry, seed_logins, announcements, training_plan, approve_platform_years, credit_hours,
+    review_traffic, plant_screening_examples, flag_overdue,
 ]
 
 

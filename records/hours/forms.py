@@ -4,10 +4,14 @@ from django.core.exceptions import ValidationError
 from platforms.registry.models import TrainingBase
 from records.hours.models import ActivityKind, SubjectCategory
 from records.hours.rules import (
-    EVIDENCE_HELP, ClaimStatus, evidence_count_problem, evidence_problems, provider_problems, upload_size_problem,
+    EVIDENCE_HELP, PLAN_ITEM_NOT_OWN, ClaimStatus, evidence_count_problem, evidence_problems, provider_problems,
+    upload_size_problem,
 )
 from records.hours.selectors import RegisterFilters
-from records.hours.services import ClaimInput, activity_problems, upload_sniff
+from records.hours.services import ClaimInput, activity_problems, claim_plan_item_problems, upload_sniff
+from records.people.selectors import current_employment
+from records.plans.models import PlanItem
+from records.plans.selectors import plan_items_for_claims
 
 
 # What the browser's file picker offers; the content decides (records/hours/rules.py EVIDENCE_TYPES).
@@ -44,6 +48,12 @@ class ClaimForm(forms.Form):
 
     kind = forms.ChoiceField(label="活动形式", choices=ActivityKind.choices,
                              error_messages={"required": "请选择活动形式。", "invalid_choice": "请从列表中选择活动形式。"})
+    plan_item = forms.ModelChoiceField(
+        label="所属培训计划项目", queryset=PlanItem.objects.none(), required=False,
+        empty_label="（不是单位组织的培训，或单位未备案培训计划）",
+        help_text="单位组织培训请选择本单位已备案年度培训计划中的对应项目；未选择的将由市人社局核查。",
+        error_messages={"invalid_choice": PLAN_ITEM_NOT_OWN},
+    )
     category = forms.ChoiceField(label="科目类别", choices=SubjectCategory.choices, widget=forms.RadioSelect,
                                  error_messages={"required": "请选择公需科目或专业科目。",
                                                  "invalid_choice": "科目类别只能是公需科目或专业科目。"})
@@ -77,6 +87,8 @@ class ClaimForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.professional, self.now, self.claim = professional, now, claim
         self.existing_evidence, self.submitting = existing_evidence, submitting
+        employment = current_employment(professional)
+        self.fields["plan_item"].queryset = plan_items_for_claims(employment and employment.unit_id)
 
     def clean_evidence(self):
         files = self.cleaned_data["evidence"]
@@ -102,6 +114,9 @@ class ClaimForm(forms.Form):
             problems += activity_problems(professional=self.professional, start_date=data["start_date"],
                                           end_date=data["end_date"], hours=data["hours"], now=self.now,
                                           claim=self.claim)
+        if data.get("plan_item") and "kind" in data and "start_date" in data:
+            problems += claim_plan_item_problems(professional=self.professional, kind=data["kind"],
+                                                 year=data["start_date"].year, plan_item=data["plan_item"])
         if "provider_base" in data and "provider_name" in data:
             problems += provider_problems(data["provider_base"] and data["provider_base"].pk, data["provider_name"])
         for problem in problems:

@@ -168,6 +168,8 @@ class ActivityKind(models.TextChoices):
     WORKSHOP = "workshop", "研修班"
     LECTURE = "lecture", "学术讲座"
     TECH_PROMOTION = "tech_promotion", "新技术推广"
+    # Training the unit itself organises: it names an item of the unit's filed plan (rule 7).
+    UNIT_TRAINING = "unit_training", "单位组织培训"
     OTHER = "other", "其他"
 
 
@@ -217,6 +219,11 @@ class Claim(models.Model):
         related_name="claims",
     )
     provider_name = models.CharField("主办单位", max_length=200, blank=True)
+    # Named by model, as the platforms are: records.plans sits above hours (docs/architecture.md).
+    plan_item = models.ForeignKey(
+        "records.PlanItem", verbose_name="所属培训计划项目", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="claims", db_index=False,
+    )
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期")
     hours = models.DecimalField("申报学时", max_digits=5, decimal_places=1)
@@ -271,6 +278,9 @@ class Claim(models.Model):
             models.Index(fields=["region", "status"], name="claim_region_status"),
             # Screening: the same external certificate number claimed by different people (exact match only).
             models.Index(fields=["external_certificate_no"], name="claim_certificate_no"),
+            # The claims of a plan item (and the PROTECT check when a draft plan's items are replaced): partial,
+            # so the many claims without an item add nothing to it on their status changes.
+            models.Index(fields=["plan_item"], condition=Q(plan_item__isnull=False), name="claim_plan_item"),
         ]
 
     def __str__(self):

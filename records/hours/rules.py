@@ -465,6 +465,36 @@ def provider_problems(provider_base_id, provider_name: str) -> list[Problem]:
     return []
 
 
+PLAN_ITEM_NOT_OWN = "所选培训计划项目不属于本单位已备案的年度培训计划，请从列表中重新选择。"
+
+
+@dataclass(frozen=True)
+class PlanItemRef:
+    """What a claim's plan item says of itself (records.plans, named by model only): whose plan, which
+    year, and whether that plan is the filed one in force."""
+
+    unit_id: int | None
+    year: int
+    in_force: bool
+
+
+def plan_item_problems(*, unit_training: bool, year: int, unit_id: int | None,
+                       item: PlanItemRef | None) -> list[Problem]:
+    """Training a unit organises names an item of that unit's filed plan for the activity's year (rule 7).
+    None is no refusal: screening flags unit training without a filed plan item for city_hr."""
+    if item is None:
+        return []
+    if not unit_training:
+        return [Problem("plan_item", "plan_item_wrong_kind",
+                        "只有活动形式为“单位组织培训”的申报才能关联培训计划项目；请修改活动形式，或不选计划项目。")]
+    if item.unit_id is None or item.unit_id != unit_id or not item.in_force:
+        return [Problem("plan_item", "plan_item_not_own_unit", PLAN_ITEM_NOT_OWN)]
+    if item.year != year:
+        return [Problem("plan_item", "plan_item_other_year",
+                        f"所选培训计划项目属于 {item.year} 年度计划，与活动所在的 {year} 年度不符。")]
+    return []
+
+
 def evidence_content_type(head: bytes, zip_names: frozenset[str] = frozenset()) -> str | None:
     """The evidence type the file's content shows (never its name), or None when it is none of
     EVIDENCE_TYPES: its leading bytes for PDF, JPEG and PNG, the `ftyp` box for MP4, and for a zip the parts

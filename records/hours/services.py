@@ -25,15 +25,17 @@ from django.utils import timezone
 from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import (
-    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, SubjectCategory,
+    ActivityKind, Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy,
+    SubjectCategory,
 )
 from records.hours.rules import (
-    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ZIP_MAGIC, ClaimStatus, Problem, ResubmissionWindow, activity_date_problems,
-    claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems, filing_year_problem,
-    hours_problems, provider_problems,
+    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ZIP_MAGIC, ClaimStatus, PlanItemRef, Problem, ResubmissionWindow,
+    activity_date_problems, claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems,
+    filing_year_problem, hours_problems, plan_item_problems, provider_problems,
 )
 from records.people.access import scope_for
 from records.people.models import Professional, Role
+from records.people.selectors import current_employment
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ClaimInput:
     hours: Decimal
     result: str
     external_certificate_no: str
+    plan_item: object | None = None  # records.PlanItem, for unit-organised training
 
     @classmethod
     def from_claim(cls, claim: Claim) -> "ClaimInput":
@@ -65,7 +68,21 @@ def claim_input_problems(*, professional: Professional, data: ClaimInput, now: d
         *provider_problems(data.provider_base and data.provider_base.pk, data.provider_name),
         *activity_problems(professional=professional, start_date=data.start_date, end_date=data.end_date,
                            hours=data.hours, now=now, claim=claim),
+        *claim_plan_item_problems(professional=professional, kind=data.kind, year=data.start_date.year,
+                                  plan_item=data.plan_item),
     ]
+
+
+def claim_plan_item_problems(*, professional: Professional, kind: str, year: int, plan_item) -> list[Problem]:
+    """The plan item, if any, is one of the filed items of the person's current unit for the activity's year."""
+    if plan_item is None:
+        return []
+    employment = current_employment(professional)
+    plan = plan_item.plan
+    return plan_item_problems(
+        unit_training=kind == ActivityKind.UNIT_TRAINING, year=year, unit_id=employment and employment.unit_id,
+        item=PlanItemRef(unit_id=plan.unit_id, year=plan.year, in_force=plan.in_force),
+    )
 
 
 def resubmission_window(claim: Claim | None) -> ResubmissionWindow | None:

@@ -322,7 +322,7 @@ def test_saving_an_official_year_enqueues_the_recompute(db, alice, cheng, celery
     waiting, at_level2, _ = _provisional_claims(alice)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         OfficialCalendarYear.objects.create(year=UNPUBLISHED, source="国务院办公厅通知", marked_by=cheng)
-    assert len(callbacks) == 2  # the calendar's version bump, then the task
+    assert len(callbacks) == 3  # the calendar's version bump, then the claims' task and the training plans'
     waiting.refresh_from_db()
     at_level2.refresh_from_db()
     assert not waiting.due_provisional and not at_level2.due_provisional

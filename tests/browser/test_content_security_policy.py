@@ -21,9 +21,9 @@ PAGES = {
     None: ["/login/", "/register/", "/verify/", "/api/docs/"],
     "alice": ["/me/", "/me/years/2025/", "/me/claims/new/", "/me/certificates/", "claim:alice"],
     "ada": ["/unit/", "/review/", "/unit/staff/import/", "/unit/staff/transfer/", "/certificates/bundles/",
-            "review:alice"],
-    "hank": ["/authority/", "/review/", "/monitor/"],
-    "xin": ["/county/", "/review/", "/monitor/", "/compliance/"],
+            "review:alice", "/plans/"],
+    "hank": ["/authority/", "/review/", "/monitor/", "/plans/review/"],
+    "xin": ["/county/", "/review/", "/monitor/", "/compliance/", "/plans/filings/", "/plans/inspection/"],
     "cheng": ["/city/", "/screening/", "/monitor/city/", "/compliance/", "/admin/"],
 }
 

@@ -15,6 +15,7 @@ person back to their desk), a number is that status, `-` not tried. POST is trie
 must be refused: an allowed caller's POST would act, and the feature tests prove what it does.
 """
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +31,7 @@ from records.compliance.selectors import Filters
 from records.compliance.services import compliance_export_request
 from records.people.models import Professional, RecordClaim, Role, RoleMembership
 from records.people.services import transfer_request
+from records.plans.services import PlanItemInput, plan_create, plan_items_save, plan_submit
 from tests.certificate_data import make_compliant
 from tests.factories import (
     MINIMAL_PDF, SHANGHAI, ClaimFactory, EvidenceFileFactory, IndustryAuthorityFactory, ProfessionalFactory,
@@ -158,6 +160,22 @@ MATRIX = {
                                       "L 404 404 404 404 404 404 404 404 -"),
     "records:help": ({}, "200 200 200 200 200 200 200 200 200 200", None),
     "records:help_role": ({"role": "professional"}, "200 200 200 200 200 200 200 200 200 200", None),
+    # --- training plans: 第一医院's plan for 2025, submitted to 卫健委, to be filed with 新华区 ------------------
+    "records:plans": ({}, "L 404 404 200 200 200 200 404 404 404", "L 404 404 - - - - 404 404 404"),
+    "records:plan_detail": ({"pk": "plan"}, "L 404 404 200 404 200 404 200 404 200", None),
+    # Only its filer edits, submits or revises it (卫健委, which receives it, is sent back to its page: R); a
+    # submitted plan is no longer editable (R), and submitting or revising it again is refused with a message.
+    "records:plan_edit": ({"pk": "plan"}, "L 404 404 R 404 R 404 404 404 404", "L 404 404 R 404 R 404 404 404 404"),
+    "records:plan_submit": ({"pk": "plan"}, "L 404 404 200 404 R 404 404 404 404",
+                            "L 404 404 R 404 R 404 404 404 404"),
+    "records:plan_revise": ({"pk": "plan"}, "L 404 404 200 404 R 404 404 404 404",
+                            "L 404 404 R 404 R 404 404 404 404"),
+    "records:plan_decide": ({"pk": "plan"}, "L 404 404 404 404 405 405 405 405 405",
+                            "L 404 404 404 404 R 404 R 404 R"),
+    "records:plan_queue": ({}, "L 404 404 404 404 200 200 200 200 200", None),
+    "records:plan_filings": ({}, "L 404 404 404 404 404 404 200 200 200", None),
+    "records:plan_inspection": ({}, "L 404 404 404 404 404 404 200 200 200", None),
+    "records:plan_inspection_csv": ({}, "L 404 404 404 404 404 404 200 200 200", None),
     # --- review ----------------------------------------------------------------------------------------
     "review:queue": ({}, "L 404 404 200 200 200 200 200 200 200", None),
     # Its reviewers at both levels see a claim from submission: 第一医院, then 卫健委 (not 新华区: the unit has an
@@ -273,6 +291,11 @@ def world(unit_a, unit_b, unit_c, health_bureau, xinhua, yexian, alice, ada, han
         bundle = certificate_bundle_request(actor=ada, unit_id=unit_a.pk, year=2025, now=NOW)
         export = compliance_export_request(actor=xin, filters=Filters(year=2025), now=NOW)
         batch = review_batch(claim_ids=[submitted.pk], reviewer=ada, action="approve", now=NOW)
+        plan = plan_create(actor=ada, unit=unit_a, year=2025, now=NOW)
+        plan_items_save(actor=ada, plan_id=plan.pk, now=NOW, items=[PlanItemInput(
+            title="院感防控培训", category="professional", subject_area="临床医学", start_date=dt.date(2025, 11, 20),
+            end_date=dt.date(2025, 11, 20), hours=Decimal("4"), place="报告厅", provider="院感科", expected_participants=30)])
+        plan_submit(actor=ada, plan_id=plan.pk, now=NOW)
         flag = ScreeningFlag.objects.create(rule="same_evidence", claim=submitted, professional=alice, evidence={},
                                             dedupe_key=f"matrix:{submitted.pk}", created_at=NOW)
         announcement = announcement_create(
@@ -286,8 +309,8 @@ def world(unit_a, unit_b, unit_c, health_bureau, xinhua, yexian, alice, ada, han
         "submitted": submitted.pk, "submitted_evidence": submitted_evidence.pk, "certificate": certificate.pk,
         "serial": certificate.serial, "registration": newcomer.pk, "record_claim": record_claim.pk,
         "transfer_out": transfer_out.pk, "transfer_in": transfer_in.pk, "bundle": bundle.pk, "export": export.pk,
-        "batch": batch.batch_id, "flag": flag.pk, "announcement": announcement.pk, "xinhua": xinhua.pk, "health_bureau": health_bureau.pk,
-        "unit_a": unit_a.pk,
+        "batch": batch.batch_id, "flag": flag.pk, "announcement": announcement.pk, "plan": plan.pk, "xinhua": xinhua.pk,
+        "health_bureau": health_bureau.pk, "unit_a": unit_a.pk,
         "ada_membership": RoleMembership.objects.get(user=ada, role=Role.UNIT_REVIEWER, unit=unit_a).pk,
     }
     callers = dict(zip(COLUMNS, (None, alice.user, colleague.user, ada, other_unit_reviewer, hank,

@@ -21,6 +21,7 @@ from platforms.registry.models import LearningPlatform
 from records.announcements.models import Announcement
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
 from records.people.services import CITY_HR_GROUP
+from records.plans.models import TrainingPlan
 
 NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COUNTIES = 12
@@ -112,6 +113,15 @@ def test_demo_logins_cover_both_review_paths_in_xinhua(seeded):
     assert membership("demo_county").region.name == "新华区"
     assert membership("demo_city").region.name == "平顶山市"
     assert membership("demo_city").role == Role.CITY_HR
+
+
+def test_the_demo_unit_with_an_authority_has_filed_its_plan_through_the_authority(seeded):
+    unit = RoleMembership.objects.get(user__username="demo_unit").unit
+    plan = TrainingPlan.objects.get(unit=unit, year=NOW.year)
+    assert (plan.state, plan.review_authority, plan.bureau.name) == ("filed", unit.authority, "新华区")
+    assert [(s.action, s.actor.username) for s in plan.steps.all()] == [
+        ("submit", "demo_unit"), ("file", "demo_authority")]
+    assert plan.items.count() == 3
 
 
 def test_platforms_are_approved_from_2023_up_to_this_year(seeded):

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "records.people.views.nav_context",
             ],
+            "builtins": ["ce_portal.templatetags.portal"],
         },
     },
     # The hottest fragments — the rows of the review queue and of the compliance list, the <select>s of

@@ -114,6 +114,7 @@ TEMPLATES = [
             "autoescape": True,
             # A misspelt or renamed attribute fails the page (and its tests) instead of leaving a blank cell.
             "undefined": jinja2.StrictUndefined,
+            "environment": "ce_portal.jinja_env.environment",
             "trim_blocks": True,
             "lstrip_blocks": True,
         },

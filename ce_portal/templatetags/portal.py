@@ -1,4 +1,6 @@
 """Filters every page uses, loaded as builtins (TEMPLATES in ce_portal/settings.py): no page can forget them."""
+from decimal import Decimal
+
 from django import template
 
 from ce_portal.formatting import hours_text
@@ -9,7 +11,8 @@ register = template.Library()
 @register.filter(name="hours")
 def hours_filter(value) -> str:
     """`{{ claim.hours|hours }}`: 26, 26.5 — the one way hours read (ce_portal.formatting.hours_text)."""
-    return "" if value is None or value == "" else hours_text(value)
+    # A screening flag's evidence keeps its hours as JSON text: read the same.
+    return "" if value is None or value == "" else hours_text(Decimal(str(value)))
 
 
 @register.filter

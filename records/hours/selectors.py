@@ -1,12 +1,14 @@
 """Reads on a person's hours: the credited totals, a year's overview (progress against the policy, credited,
 pending and returned claims), their claims and the earlier years.
 """
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from records.hours.models import Claim, EvidenceFile, PersonYearTotal, RequirementPolicy
+from records.hours.models import Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy
 from records.hours.rules import ZERO, YearHours, pushed_late, year_hours
 from records.people.access import scope_for
 from records.people.models import Professional
@@ -53,6 +55,27 @@ class ProgressBar:
 
 
 @dataclass(frozen=True)
+class CreditedEntry:
+    """One line of what counts in a year, whichever way it came: a platform's record or an approved claim."""
+
+    on: dt.date
+    claim: Claim | None
+    record: PlatformRecord | None
+
+    @property
+    def title(self) -> str:
+        return self.claim.title if self.claim else self.record.course_title
+
+    @property
+    def category_label(self) -> str:
+        return (self.claim or self.record).get_category_display()
+
+    @property
+    def hours(self) -> Decimal:
+        return (self.claim or self.record).hours
+
+
+@dataclass(frozen=True)
 class YearOverview:
     """One person's year, measured on its own: hours never move between years (rule 2)."""
 
@@ -67,6 +90,14 @@ class YearOverview:
     @property
     def year(self) -> int:
         return self.hours.year
+
+    @property
+    def credited(self) -> list[CreditedEntry]:
+        """Platform records and approved claims in one list, newest first: a person asks what they learned
+        when, not through which channel it reached the portal."""
+        entries = [CreditedEntry(timezone.localdate(r.completed_at), None, r) for r in self.platform_records]
+        entries += [CreditedEntry(c.start_date, c, None) for c in self.credited_claims]
+        return sorted(entries, key=lambda entry: entry.on, reverse=True)
 
     @property
     def bars(self) -> list[ProgressBar]:

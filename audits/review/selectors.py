@@ -86,6 +86,12 @@ def blocking_flags() -> QuerySet[ScreeningFlag]:
     )
 
 
+def held_by_screening() -> Exists:
+    """A claim an open blocking flag holds: its next move is city_hr's (dismiss or confirm, rule 9), not its
+    reviewer's, so the monitors count it as waiting on the city, not in its unit's backlog or overdue."""
+    return Exists(blocking_flags().filter(status=ScreeningFlag.Status.OPEN, claim_id=OuterRef("pk")))
+
+
 def claim_blocking_flags(claim: Claim) -> list[ScreeningFlag]:
     """The flags that keep this claim from approval (`approval_refusal` refuses on the same), for its page."""
     return list(blocking_flags().filter(claim=claim).order_by("pk"))

@@ -9,7 +9,8 @@ from records.certificates.models import (
 )
 from records.compliance.models import ExportJob, export_storage_name
 from records.hours.models import (
-    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, evidence_storage_name,
+    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, StagedEvidence,
+    evidence_storage_name,
 )
 from records.people.models import (
     Employment, IndustryAuthority, Professional, RecordClaim, Region, RoleMembership, TransferRequest, Unit,
@@ -18,6 +19,6 @@ from records.people.models import (
 __all__ = [
     "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob", "IndustryAuthority",
     "MakeUpExemption", "PersonYearTotal", "PlatformRecord", "Professional", "RecordClaim", "Region",
-    "RequirementPolicy", "RoleMembership", "TransferRequest", "Unit", "certificate_bundle_storage_name",
+    "RequirementPolicy", "RoleMembership", "StagedEvidence", "TransferRequest", "Unit", "certificate_bundle_storage_name",
     "certificate_storage_name", "evidence_storage_name", "export_storage_name",
 ]

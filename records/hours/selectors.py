@@ -8,7 +8,9 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from records.hours.models import Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy
+from records.hours.models import (
+    Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy, StagedEvidence,
+)
 from records.hours.rules import ZERO, YearHours, pushed_late, year_hours
 from records.people.access import scope_for
 from records.people.models import Professional
@@ -36,6 +38,12 @@ def claim_get_own(user, pk: int) -> Claim:
         "professional", "provider_base", "unit", "level2_authority", "level2_region"
     )
     return get_in_scope_or_404(qs, pk=pk)
+
+
+def staged_evidence_list(professional: Professional, ids: list[str]) -> list[StagedEvidence]:
+    """The person's kept files among `ids` (a form's hidden values: anything else is ignored)."""
+    wanted = [int(i) for i in ids if i.isdigit()]
+    return list(StagedEvidence.objects.filter(professional=professional, pk__in=wanted).order_by("uploaded_at", "pk"))
 
 
 def evidence_list_for_claim(claim: Claim) -> QuerySet[EvidenceFile]:

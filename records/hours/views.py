@@ -21,7 +21,9 @@ from records.hours import services
 from records.hours.forms import ClaimForm, EvidenceCorrectionForm
 from records.hours.models import Claim, RequirementPolicy
 from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name
-from records.hours.selectors import claim_get_own, evidence_list_for_claim, person_years, year_overview
+from records.hours.selectors import (
+    claim_get_own, evidence_list_for_claim, person_years, staged_evidence_list, year_overview,
+)
 from records.people.access import role_required
 from records.people.models import Role, TransferRequest
 from records.people.selectors import current_employment, transfers_to_decide
@@ -68,13 +70,22 @@ def _claim_form_page(request, *, claim: Claim | None):
     """The new-claim and the correct-a-claim page: one form, two buttons (save as draft / submit)."""
     professional = request.user.professional
     current = evidence_list_for_claim(claim).filter(removed_at__isnull=True) if claim else []
+    # Files kept from an earlier try of this form (evidence_stage): they count as chosen already.
+    staged = staged_evidence_list(professional, request.POST.getlist("staged"))
     submitting = request.POST.get("action") == SUBMIT
     now = business_now()
-    form_kwargs = {"professional": professional, "now": now, "claim": claim, "existing_evidence": len(current),
-                   "submitting": submitting}
+    form_kwargs = {"professional": professional, "now": now, "claim": claim,
+                   "existing_evidence": len(current) + len(staged), "submitting": submitting}
+    unstage = request.POST.get("unstage")
     if request.method != "POST":
         initial = {name: getattr(claim, name) for name in services.ClaimInput.__dataclass_fields__} if claim else {}
         form = ClaimForm(initial=initial, **form_kwargs)
+    elif unstage:
+        # 删除 of a kept file: the form comes back as typed, unjudged (nothing was submitted).
+        with refusal_as_message(request):
+            services.evidence_unstage(actor=request.user, staged_id=int(unstage) if unstage.isdigit() else 0)
+        staged = [s for s in staged if str(s.pk) != unstage]
+        form = ClaimForm(initial=request.POST.dict(), **form_kwargs)
     else:
         form = ClaimForm(request.POST, request.FILES, **form_kwargs)
         if form.is_valid():
@@ -84,6 +95,8 @@ def _claim_form_page(request, *, claim: Claim | None):
                     with transaction.atomic():
                         saved = services.claim_save_draft(actor=request.user, professional=professional,
                                                         data=form.claim_input(), now=now, claim_id=claim and claim.pk)
+                        for kept in staged:
+                            services.evidence_attach_staged(actor=request.user, claim_id=saved.pk, staged_id=kept.pk)
                         for upload in form.cleaned_data["evidence"]:
                             stored.append(services.evidence_add(actor=request.user, claim_id=saved.pk,
                                                               upload=upload, now=now).file.name)
@@ -98,10 +111,16 @@ def _claim_form_page(request, *, claim: Claim | None):
                 else:
                     messages.success(request, "已保存为草稿，尚未提交审核。")
                 return redirect("records:claim_detail", pk=saved.pk)
+        if "evidence" in form.cleaned_data:
+            # Other fields failed (or the service refused), the files are good: keep them, since no browser
+            # re-selects a file.
+            staged += [services.evidence_stage(actor=request.user, professional=professional, upload=upload, now=now)
+                       for upload in form.cleaned_data["evidence"]]
     return render(request, "records/claim_form.html", {
-        "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
-        # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
-        "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
+        "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES, "staged": staged,
+        # Files refused for themselves were not kept: say so, the person must choose them again.
+        "unsaved_uploads": [] if form.is_bound and "evidence" in form.cleaned_data
+        else [upload.name for upload in request.FILES.getlist("evidence")],
     })
 
 

@@ -7,7 +7,8 @@ import time_machine
 
 from tests.audits.review_helpers import NOW, claim_with_evidence
 from tests.browser.conftest import log_in
-from tests.factories import DEMO_PASSWORD
+from records.hours.models import Claim
+from tests.factories import DEMO_PASSWORD, MINIMAL_PDF
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +57,34 @@ def test_the_claim_form_opens_on_its_error_summary_and_each_link_reaches_its_fie
     assert page.evaluate("document.activeElement.id") == "id_title"
     summary.locator("a[href='#id_content']").click()
     assert page.evaluate("document.activeElement.id") == "id_content"
+
+
+def test_a_chosen_file_survives_a_form_error_and_goes_with_the_claim(page, alice, ada, tmp_path):
+    certificate = tmp_path / "结业证书.pdf"
+    certificate.write_bytes(MINIMAL_PDF)
+    log_in(page, "alice", DEMO_PASSWORD)
+    page.goto("/me/claims/new/")
+    page.select_option("#id_kind", label="研修班")
+    page.check("input[name=category][value=professional]")
+    page.fill("#id_content", "心肺复苏新指南、创伤急救")
+    page.fill("#id_provider_name", "平顶山学院")
+    page.fill("#id_start_date", "2025-09-22")
+    page.fill("#id_end_date", "2025-09-23")
+    page.fill("#id_hours", "16")
+    page.fill("#id_result", "合格")
+    page.set_input_files("#id_evidence", str(certificate))
+    page.click("main button[type=submit][value=submit]")  # 活动名称 left empty
+    page.wait_for_load_state("networkidle")
+
+    assert "请修改以下 1 处错误" in page.locator("[data-error-summary]").inner_text()
+    assert "已上传：结业证书.pdf" in page.locator("[data-staged]").inner_text()
+    page.fill("#id_title", "急诊急救新技术研修班")  # and no file chosen again
+    page.click("main button[type=submit][value=submit]")
+    page.wait_for_load_state("networkidle")
+
+    assert "/me/claims/" in page.url and "结业证书.pdf" in page.locator("[data-evidence]").inner_text()
+    claim = Claim.objects.get()
+    assert claim.status == "submitted" and claim.evidence.get().original_name == "结业证书.pdf"
 
 
 def test_on_a_phone_the_queue_is_a_list_of_cards_and_nothing_wraps_a_character_per_line(phone, alice, ada):

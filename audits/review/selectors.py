@@ -18,7 +18,6 @@ from audits.review.rules import LEVELS, ReviewLevel, waiting_level
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import BLOCKING_RULES
 from audits.trail.models import AuditEvent
-from ce_portal.formatting import hours_text as format_hours
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
 from records.hours.rules import ClaimStatus
 from records.people.access import Scope, scope_for, units_in_scope
@@ -207,10 +206,6 @@ class QueueRow(NamedTuple):
     @property
     def level_label(self) -> str:
         return _LEVEL_LABELS[self.queue_level]
-
-    @property
-    def hours_text(self) -> str:
-        return format_hours(self.hours)
 
 
 _QUEUE_COLUMNS = ("pk", "title", "professional__name", "unit__name", "category", "kind", "hours", "due_on",

@@ -97,6 +97,16 @@ def test_each_county_bureau_gets_a_digest_of_its_own_overdue_reviews(alice, bob,
 
 
 @pytest.mark.django_db
+def test_the_digest_leaves_out_a_claim_that_waits_on_the_citys_screening_decision(alice, reviewers):
+    from audits.screening.models import ScreeningFlag
+
+    held = ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))
+    ScreeningFlag.objects.create(rule="same_evidence", claim=held, professional=alice, evidence={},
+                                 dedupe_key=f"test:{held.pk}", created_at=at(2025, 10, 12, 2))
+    assert send_overdue_digests(today=dt.date(2025, 10, 15), now=at(2025, 10, 15, 8, 30)) == 0
+
+
+@pytest.mark.django_db
 def test_no_digest_when_nothing_is_overdue(alice, reviewers):
     ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))
     assert send_overdue_digests(today=dt.date(2025, 10, 10), now=at(2025, 10, 10, 8, 30)) == 0

@@ -106,6 +106,6 @@ def test_on_a_phone_the_monitor_chart_labels_stay_readable(phone, xin, xinhua):
     log_in(phone, "xin", DEMO_PASSWORD)
     phone.goto(f"/monitor/region/{xinhua.pk}/")
     heights = phone.eval_on_selector_all(".chart svg text", "ts => ts.map(t => t.getBoundingClientRect().height)")
-    assert heights and min(heights) >= 10  # px on the screen, not in the chart's units
+    assert heights and min(heights) >= 12  # px on the screen, not in the chart's units
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert one_line(phone, "[data-monitor-table] th")

@@ -8,7 +8,8 @@ app = Celery("ce_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every part of the domain that runs in the background keeps its tasks in its own tasks.py; ce_portal's are
 # the kernel's (the purge of every kind of download).
-TASK_PACKAGES = ["ce_portal", "records.hours", "records.certificates", "records.compliance", "audits.review", "audits.monitor", "audits.screening"]
+TASK_PACKAGES = ["ce_portal", "records.hours", "records.certificates", "records.compliance", "audits.review",
+                 "audits.monitor", "audits.screening"]
 app.autodiscover_tasks(TASK_PACKAGES)
 
 

@@ -344,7 +344,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "purge-expired-downloads": {"task": "ce_portal.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
     # Evidence kept from claim forms that were never saved (records/hours/services.py staged_evidence_purge).
-    "purge-staged-evidence": {"task": "records.hours.tasks.purge_staged_evidence", "schedule": crontab(hour=3, minute=40)},
+    "purge-staged-evidence": {
+        "task": "records.hours.tasks.purge_staged_evidence", "schedule": crontab(hour=3, minute=40),
+    },
     # Files a crash or a rollback left behind with no row naming them (ce_portal/storage.py).
     "sweep-orphan-files": {"task": "ce_portal.tasks.sweep_orphan_files", "schedule": crontab(hour=3, minute=45)},
 }

@@ -27,9 +27,9 @@ from records.hours.models import (
     SubjectCategory,
 )
 from records.hours.rules import (
-    EDITABLE_STATUSES, SNIFF_BYTES, STAGED_EVIDENCE_KEPT, ZERO, ClaimStatus, Problem, ResubmissionWindow, activity_date_problems,
-    claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems, filing_year_problem,
-    hours_problems, provider_problems,
+    EDITABLE_STATUSES, SNIFF_BYTES, STAGED_EVIDENCE_KEPT, ZERO, ClaimStatus, Problem, ResubmissionWindow,
+    activity_date_problems, claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems,
+    filing_year_problem, hours_problems, provider_problems,
 )
 from records.people.access import scope_for
 from records.people.models import Professional, Role

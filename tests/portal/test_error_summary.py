@@ -15,7 +15,8 @@ FRIDAY = dt.datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
 
 
 def summary(page: str) -> str:
-    match = re.search(r'<div class="errors error-summary" role="alert" tabindex="-1" data-error-summary>(.*?)</div>', page, re.S)
+    match = re.search(r'<div class="errors error-summary" role="alert" tabindex="-1" data-error-summary>(.*?)</div>',
+                      page, re.S)
     assert match, "no error summary on the page"
     return match.group(1)
 

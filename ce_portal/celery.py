@@ -9,8 +9,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every part of the domain that runs in the background keeps its tasks in its own tasks.py; ce_portal's are
 # the kernel's (the purge of every kind of download).
 TASK_PACKAGES = [
-    "ce_portal", "records.people", "records.certificates", "records.compliance", "records.plans", "audits.review",
-    "audits.monitor", "audits.coach", "audits.screening",
+    "ce_portal", "records.people", "records.hours", "records.certificates", "records.compliance", "records.plans",
+    "audits.review", "audits.monitor", "audits.coach", "audits.screening",
 ]
 app.autodiscover_tasks(TASK_PACKAGES)
 

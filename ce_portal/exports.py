@@ -8,21 +8,35 @@ which keeps one row in memory.
 Every text cell passes `neutralised` on its way out: a claim title or a name that starts like a formula
 (`=`, `+`, `-`, `@`, a tab or a carriage return) would otherwise run as one in the spreadsheet that opens
 the file (OWASP's CSV injection). Numbers stay numbers, and ID numbers stay the text they are.
+
+A CSV has no types: Excel and WPS read a cell of digits as a number, so an 18-digit ID number opened by a
+double-click becomes 1.10101E+17 (its last digits lost for good) and a leading 0 goes. So the CSV writes a
+long digit string as the formula `="110101199003071234"`, which both show as that exact text; only digits
+(and an ID number's final X) are ever put between the quotes, so nothing else can run as a formula. An XLSX
+keeps a text cell text and needs none of it. Hours are written as the pages write them (26, 26.5).
 """
 import csv
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
+from ce_portal.formatting import hours_text
+
 FORMATS = ("csv", "xlsx")
 # What a spreadsheet reads as the start of a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet would turn into a number and change: a phone or ID number (11 digits or more: 12 show as
+# 1.2E+11 and only 15 are kept; an ID number may end in X), digits with a leading 0, or a 统一社会信用代码
+# (18 capitals and digits: one with a lone E among digits reads as 1E+10).
+SPREADSHEET_NUMBER_LIKE = re.compile(r"\d{11,}[Xx]?|0\d+|[0-9A-Z]{18}")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -54,6 +68,16 @@ def _cells(line) -> list:
     return [neutralised(value) for value in line]
 
 
+def csv_cell(value):
+    """A cell of the CSV: as `neutralised`, but a long digit string kept text (a formula of digits only) and a
+    Decimal written as hours are."""
+    if isinstance(value, str) and SPREADSHEET_NUMBER_LIKE.fullmatch(value):
+        return f'="{value}"'
+    if isinstance(value, Decimal):
+        return hours_text(value)
+    return neutralised(value)
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -66,7 +90,7 @@ def csv_response(*, filename: str, heading: Heading, header: Sequence[str],
     def stream():
         yield "\ufeff"  # Excel opens a UTF-8 CSV with Chinese text correctly only with the BOM
         for line in chain(heading.lines(), [header], rows):  # rows stay lazy: the city's list is 200,000
-            yield writer.writerow(_cells(line))
+            yield writer.writerow([csv_cell(value) for value in line])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{filename}.csv")

@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "records.people.views.nav_context",
             ],
+            "builtins": ["ce_portal.templatetags.portal"],
         },
     },
     # The hottest fragments — the rows of the review queue and of the compliance list, the <select>s of
@@ -116,6 +117,7 @@ TEMPLATES = [
             "autoescape": True,
             # A misspelt or renamed attribute fails the page (and its tests) instead of leaving a blank cell.
             "undefined": jinja2.StrictUndefined,
+            "environment": "ce_portal.jinja_env.environment",
             "trim_blocks": True,
             "lstrip_blocks": True,
         },
@@ -398,6 +400,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audits.review.tasks.recompute_due_dates", "schedule": crontab(hour=0, minute=1),
     },
     "purge-expired-downloads": {"task": "ce_portal.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
+    # Evidence kept from claim forms that were never saved (records/hours/services.py staged_evidence_purge).
+    "purge-staged-evidence": {
+        "task": "records.hours.tasks.purge_staged_evidence", "schedule": crontab(hour=3, minute=40),
+    },
     # Files a crash or a rollback left behind with no row naming them (ce_portal/storage.py).
     "sweep-orphan-files": {"task": "ce_portal.tasks.sweep_orphan_files", "schedule": crontab(hour=3, minute=45)},
 }

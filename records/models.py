@@ -11,7 +11,8 @@ from records.certificates.models import (
 )
 from records.compliance.models import ExportJob, export_storage_name
 from records.hours.models import (
-    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, evidence_storage_name,
+    Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy, StagedEvidence,
+    evidence_storage_name,
 )
 from records.people.models import (
     Account, Employment, IndustryAuthority, Professional, RecordClaim, Region, RoleMembership, TransferRequest, Unit,
@@ -21,6 +22,6 @@ from records.plans.models import PlanItem, PlanStep, TrainingPlan
 __all__ = [
     "Account", "Announcement", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob",
     "IndustryAuthority", "MakeUpExemption", "PersonYearTotal", "PlanItem", "PlanStep", "PlatformRecord", "Professional",
-    "RecordClaim", "Region", "RequirementPolicy", "RoleMembership", "TrainingPlan", "TransferRequest", "Unit",
-    "certificate_bundle_storage_name", "certificate_storage_name", "evidence_storage_name", "export_storage_name",
+    "RecordClaim", "Region", "RequirementPolicy", "RoleMembership", "StagedEvidence", "TrainingPlan", "TransferRequest",
+    "Unit", "certificate_bundle_storage_name", "certificate_storage_name", "evidence_storage_name", "export_storage_name",
 ]

@@ -23,6 +23,9 @@ class OverdueSnapshot(models.Model):
     pending = models.PositiveIntegerField("待审核", default=0)
     overdue = models.PositiveIntegerField("逾期未审核", default=0)
     oldest_overdue_due_on = models.DateField("最早逾期的审核期限", null=True, blank=True)
+    # Waiting claims an open screening flag holds (audits.review.selectors.held_by_screening): not in pending
+    # or overdue above, which are the reviewers' to clear.
+    flagged = models.PositiveIntegerField("待市人社局处理筛查标记", default=0)
     decided = models.PositiveIntegerField("本年已审核", default=0)
     decided_on_time = models.PositiveIntegerField("本年按期审核", default=0)
     computed_at = models.DateTimeField("统计时间")

@@ -18,6 +18,7 @@ from django.http import Http404
 from audits.calendar.selectors import current_calendar
 from audits.monitor.models import OverdueSnapshot
 from audits.review.rules import LEVELS, latest_safe_due
+from audits.review.selectors import held_by_screening
 from audits.review.services import overdue_q, waiting_statuses
 from records.hours.models import Claim, RequirementPolicy
 from records.hours.rules import year_end_notice_shown
@@ -67,6 +68,7 @@ class Row:
     decided: int
     decided_on_time: int
     authority_name: str = ""
+    flagged: int = 0  # waiting on the city's screening decision, in neither pending nor overdue
     on_time_rate: Decimal | None = field(init=False)
 
     def __post_init__(self):
@@ -111,6 +113,7 @@ class _Figures(NamedTuple):
     decided: int
     decided_on_time: int
     computed_at: dt.datetime
+    flagged: int
 
 
 def _latest(snapshots: QuerySet, subject: str, today: dt.date, live_backlog) -> tuple[dict[int, _Figures], bool]:
@@ -132,33 +135,40 @@ def _latest(snapshots: QuerySet, subject: str, today: dt.date, live_backlog) -> 
     backlog = live_backlog()
     live = {}
     for pk in backlog.keys() | this_year.keys():
-        pending, overdue, oldest = backlog.get(pk, (0, 0, None))
+        pending, overdue, oldest, flagged = backlog.get(pk, NO_BACKLOG)
         earlier = this_year.get(pk)
         live[pk] = _Figures(pk, pending, overdue, oldest, earlier.decided if earlier else 0,
-                            earlier.decided_on_time if earlier else 0, earlier.computed_at if earlier else None)
+                            earlier.decided_on_time if earlier else 0, earlier.computed_at if earlier else None,
+                            flagged)
     return live, True
 
 
-def backlog_by(claims: QuerySet[Claim], subject: str, today: dt.date) -> dict[int, tuple[int, int, dt.date | None]]:
-    """subject id (`unit_id`, `region_id`) → (pending, overdue, oldest overdue due date), by the due dates:
-    one GROUP BY over the claims waiting on a level."""
+NO_BACKLOG = (0, 0, None, 0)
+
+
+def backlog_by(claims: QuerySet[Claim], subject: str,
+               today: dt.date) -> dict[int, tuple[int, int, dt.date | None, int]]:
+    """subject id (`unit_id`, `region_id`) → (pending, overdue, oldest overdue due date, held by a screening
+    flag), by the due dates: one GROUP BY over the claims waiting on a level. A held claim waits on the city,
+    so it counts in the last figure only."""
+    held = held_by_screening()
     rows = (claims.filter(status__in=waiting_statuses()).values_list(subject)
-            .annotate(pending=Count("id"), overdue=Count("id", filter=overdue_q(today)),
-                      oldest=Min("due_on", filter=overdue_q(today)))
+            .annotate(pending=Count("id", filter=~held), overdue=Count("id", filter=overdue_q(today) & ~held),
+                      oldest=Min("due_on", filter=overdue_q(today) & ~held), flagged=Count("id", filter=held))
             .order_by())
-    return {pk: (pending, overdue, oldest) for pk, pending, overdue, oldest in rows}
+    return {pk: figures for pk, *figures in rows}
 
 
 def _rows(units, figures: dict[int, _Figures], today: dt.date) -> list[Row]:
     late = working_days_late((f.oldest_overdue_due_on for f in figures.values()), today)
-    none = _Figures(0, 0, 0, None, 0, 0, None)
+    none = _Figures(0, 0, 0, None, 0, 0, None, 0)
     rows = []
     for pk, name, authority_name in units:
         f = figures.get(pk, none)
         rows.append(Row(
             pk=pk, name=name, authority_name=authority_name or "", pending=f.pending, overdue=f.overdue,
             oldest_overdue_due_on=f.oldest_overdue_due_on, oldest_overdue_days=late.get(f.oldest_overdue_due_on),
-            decided=f.decided, decided_on_time=f.decided_on_time,
+            decided=f.decided, decided_on_time=f.decided_on_time, flagged=f.flagged,
         ))
     # Worst first: most overdue, then the longest waiting; quiet units after, by name.
     rows.sort(key=lambda r: (-r.overdue, r.oldest_overdue_due_on or dt.date.max, -r.pending, r.name))
@@ -215,6 +225,7 @@ def _total(rows: list[Row]) -> Row:
         oldest_overdue_due_on=oldest and oldest.oldest_overdue_due_on,
         oldest_overdue_days=oldest and oldest.oldest_overdue_days,
         decided=sum(r.decided for r in rows), decided_on_time=sum(r.decided_on_time for r in rows),
+        flagged=sum(r.flagged for r in rows),
     )
 
 
@@ -285,7 +296,7 @@ def _nice_ceiling(value: int) -> int:
 def overdue_claims(unit: Unit, *, today: dt.date) -> QuerySet[Claim]:
     """The unit's overdue claims, the longest waiting first (live; through the (unit, status, due) index)."""
     return (
-        Claim.objects.filter(overdue_q(today), unit=unit)
+        Claim.objects.filter(overdue_q(today), ~held_by_screening(), unit=unit)
         .select_related("professional", "level2_authority", "level2_region")
         .only("title", "hours", "category", "status", "filed_on", "review_started_on", "due_on", "overdue_since",
               "professional__name", "level2_authority__name", "level2_region__name")

@@ -13,7 +13,8 @@ from django.urls import reverse
 from audits.monitor.models import OverdueSnapshot
 from audits.review.models import Notification, ReviewDecision
 from audits.review.rules import LEVELS
-from audits.monitor.selectors import backlog_by
+from audits.monitor.selectors import NO_BACKLOG, backlog_by
+from audits.review.selectors import held_by_screening
 from audits.review.services import create_and_email, level_counts_text, overdue_q
 from ce_portal.clock import SHANGHAI
 from records.hours.models import Claim
@@ -30,7 +31,7 @@ def send_overdue_digests(*, today: dt.date, now: dt.datetime) -> int:
     bureau with nothing overdue. Returns how many notices were new.
     """
     per_region = defaultdict(list)  # region id → [(unit id, overdue claims by level, oldest due)]
-    rows = (Claim.objects.filter(overdue_q(today)).values_list("region_id", "unit_id")
+    rows = (Claim.objects.filter(overdue_q(today), ~held_by_screening()).values_list("region_id", "unit_id")
             .annotate(oldest=Min("due_on"),
                       **{f"l{level.number}": Count("id", filter=Q(status=level.waiting_status)) for level in LEVELS})
             .order_by())
@@ -90,9 +91,9 @@ def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
     units = Unit.objects.filter(pk__in=unit_ids).values_list("pk", "region_id", "authority_id").order_by("pk")
     rows = {}
     for unit_id, region_id, authority_id in units:
-        pending, overdue, oldest = backlog.get(unit_id, (0, 0, None))
+        pending, overdue, oldest, flagged = backlog.get(unit_id, NO_BACKLOG)
         decided, on_time = decisions.get(unit_id, (0, 0))
-        figures = (pending, overdue, oldest, decided, on_time)
+        figures = (pending, overdue, oldest, decided, on_time, flagged)
         rows[region_id, unit_id, authority_id] = figures
         _add_to_total(rows, (region_id, None, None), figures)
         if authority_id:
@@ -100,7 +101,7 @@ def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
     snapshots = [
         OverdueSnapshot(date=today, region_id=region_id, unit_id=unit_id, authority_id=authority_id,
                         pending=f[0], overdue=f[1], oldest_overdue_due_on=f[2], decided=f[3], decided_on_time=f[4],
-                        computed_at=now)
+                        flagged=f[5], computed_at=now)
         # Sorted, so that two refreshes at once lock the rows in the same order and cannot deadlock.
         for (region_id, unit_id, authority_id), f in sorted(rows.items(), key=lambda r: [k or 0 for k in r[0]])
     ]
@@ -114,7 +115,7 @@ def snapshot_refresh(*, today: dt.date, now: dt.datetime) -> int:
             # demo) runs one writer at a time, so there the plain insert after the delete cannot collide.
             upsert = {"update_conflicts": True, "unique_fields": ["date", "region", "unit", "authority"],
                       "update_fields": ["pending", "overdue", "oldest_overdue_due_on", "decided",
-                                        "decided_on_time", "computed_at"]}
+                                        "decided_on_time", "flagged", "computed_at"]}
         OverdueSnapshot.objects.bulk_create(snapshots, batch_size=2000, **upsert)
     return len(snapshots)
 
@@ -125,4 +126,5 @@ def _add_to_total(rows: dict, key: tuple, figures: tuple) -> None:
         rows[key] = figures
         return
     oldest = min((d for d in (total[2], figures[2]) if d is not None), default=None)
-    rows[key] = (total[0] + figures[0], total[1] + figures[1], oldest, total[3] + figures[3], total[4] + figures[4])
+    rows[key] = (total[0] + figures[0], total[1] + figures[1], oldest, total[3] + figures[3], total[4] + figures[4],
+                 total[5] + figures[5])

@@ -28,11 +28,11 @@ CLAIM_PAGE_SIZE = 50
 
 
 UNIT_HEADER = ["单位名称", "行业主管部门", "待审核", "逾期未审核", "最早逾期的审核期限", "最长逾期（工作日）",
-               "本年已审核", "本年按期审核", "本年按期审核率（%）"]
+               "本年已审核", "本年按期审核", "本年按期审核率（%）", "待市人社局处理筛查标记"]
 
 
 REGION_HEADER = ["区域", "待审核", "逾期未审核", "最早逾期的审核期限", "最长逾期（工作日）",
-                 "本年已审核", "本年按期审核", "本年按期审核率（%）"]
+                 "本年已审核", "本年按期审核", "本年按期审核率（%）", "待市人社局处理筛查标记"]
 
 
 CLAIM_HEADER = ["申报编号", "姓名", "活动名称", "学时", "审核环节", "申报日期", "审核期限", "逾期（工作日）", "标记逾期时间"]
@@ -165,7 +165,7 @@ def _table_rows(table, *, with_authority: bool):
     for r in table.rows:
         cells = [r.name, r.authority_name] if with_authority else [r.name]
         yield [*cells, r.pending, r.overdue, r.oldest_overdue_due_on, r.oldest_overdue_days, r.decided,
-               r.decided_on_time, r.on_time_rate]
+               r.decided_on_time, r.on_time_rate, r.flagged]
 
 
 def _export(request, fmt: str, *, table, title: str, filename: str, with_authority: bool = True):

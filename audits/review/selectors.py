@@ -19,7 +19,6 @@ from audits.review.rules import LEVELS, ReviewLevel, waiting_level
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import BLOCKING_RULES
 from audits.trail.models import AuditEvent
-from ce_portal.formatting import hours_text as format_hours
 from records.hours.models import ActivityKind, Claim, EvidenceFile, SubjectCategory
 from records.hours.rules import (
     ZERO, ClaimStatus, StandardFit, StandardMethod, StandardRule, standard_fit,
@@ -87,6 +86,12 @@ def blocking_flags() -> QuerySet[ScreeningFlag]:
     return ScreeningFlag.objects.filter(
         rule__in=BLOCKING_RULES, status__in=[ScreeningFlag.Status.OPEN, ScreeningFlag.Status.CONFIRMED]
     )
+
+
+def held_by_screening() -> Exists:
+    """A claim an open blocking flag holds: its next move is city_hr's (dismiss or confirm, rule 9), not its
+    reviewer's, so the monitors count it as waiting on the city, not in its unit's backlog or overdue."""
+    return Exists(blocking_flags().filter(status=ScreeningFlag.Status.OPEN, claim_id=OuterRef("pk")))
 
 
 def claim_blocking_flags(claim: Claim) -> list[ScreeningFlag]:
@@ -204,10 +209,6 @@ class QueueRow(NamedTuple):
     @property
     def level_label(self) -> str:
         return _LEVEL_LABELS[self.queue_level]
-
-    @property
-    def hours_text(self) -> str:
-        return format_hours(self.hours)
 
 
 _QUEUE_COLUMNS = ("pk", "title", "professional__name", "unit__name", "category", "kind", "hours", "due_on",

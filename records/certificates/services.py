@@ -26,6 +26,7 @@ from django.utils import timezone
 from audits.trail.services import record_event
 from ce_portal.downloads import download_build, download_in_progress
 from ce_portal.errors import DomainError, NotFound
+from ce_portal.formatting import hours_text
 from ce_portal.jobs import Verdict, job_verdict, stalled_reason
 from ce_portal.pdf import CJK_FAMILY, render_pdf
 from ce_portal.queue import enqueue, enqueue_on_commit
@@ -381,7 +382,7 @@ def _bundle_entry(archive: zipfile.ZipFile, index: int, outcome: Certificate | s
 
 
 def _hours(text: str) -> str:
-    return f"{Decimal(text).quantize(Decimal('0.1'))}"
+    return hours_text(Decimal(text))
 
 
 def _day(iso: str) -> str:

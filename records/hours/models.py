@@ -328,6 +328,28 @@ class EvidenceFile(models.Model):
         return self.original_name
 
 
+class StagedEvidence(models.Model):
+    """A file chosen on a claim form that came back with errors: kept so the person never picks it again, it
+    joins the claim when the form is saved (records.hours.services.evidence_attach_staged)."""
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="专业技术人员", on_delete=models.CASCADE, related_name="staged_evidence"
+    )
+    file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=40)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待保存的佐证材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
 class PlatformRecord(models.Model):
     """自动登记学时: a completed online course pushed by an approved platform, credited on arrival."""
 

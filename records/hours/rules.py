@@ -346,6 +346,9 @@ MB = 1024 * 1024
 
 
 MAX_EVIDENCE_FILES = 5
+# A file kept from a claim form that came back with errors waits this long for the form to be saved (the
+# person fixes a field and sends it again, usually within minutes), then is purged nightly.
+STAGED_EVIDENCE_KEPT = dt.timedelta(days=1)
 
 
 # filetype reads at most this many leading bytes.

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
-from records.hours.models import Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy
+from records.hours.models import (
+    Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy, StagedEvidence,
+)
 from records.hours.rules import (
     ZERO, ClaimStatus, YearCloses, YearHours, pushed_late, year_end_notice_shown, year_hours,
 )
@@ -39,6 +42,12 @@ def claim_get_own(user, pk: int) -> Claim:
     return get_in_scope_or_404(qs, pk=pk)
 
 
+def staged_evidence_list(professional: Professional, ids: list[str]) -> list[StagedEvidence]:
+    """The person's kept files among `ids` (a form's hidden values: anything else is ignored)."""
+    wanted = [int(i) for i in ids if i.isdigit()]
+    return list(StagedEvidence.objects.filter(professional=professional, pk__in=wanted).order_by("uploaded_at", "pk"))
+
+
 def evidence_list_for_claim(claim: Claim) -> QuerySet[EvidenceFile]:
     return claim.evidence.order_by("uploaded_at", "id")
 
@@ -56,6 +65,27 @@ class ProgressBar:
 
 
 @dataclass(frozen=True)
+class CreditedEntry:
+    """One line of what counts in a year, whichever way it came: a platform's record or an approved claim."""
+
+    on: dt.date
+    claim: Claim | None
+    record: PlatformRecord | None
+
+    @property
+    def title(self) -> str:
+        return self.claim.title if self.claim else self.record.course_title
+
+    @property
+    def category_label(self) -> str:
+        return (self.claim or self.record).get_category_display()
+
+    @property
+    def hours(self) -> Decimal:
+        return (self.claim or self.record).hours
+
+
+@dataclass(frozen=True)
 class YearOverview:
     """One person's year, measured on its own: hours never move between years (rule 2)."""
 
@@ -70,6 +100,14 @@ class YearOverview:
     @property
     def year(self) -> int:
         return self.hours.year
+
+    @property
+    def credited(self) -> list[CreditedEntry]:
+        """Platform records and approved claims in one list, newest first: a person asks what they learned
+        when, not through which channel it reached the portal."""
+        entries = [CreditedEntry(timezone.localdate(r.completed_at), None, r) for r in self.platform_records]
+        entries += [CreditedEntry(c.start_date, c, None) for c in self.credited_claims]
+        return sorted(entries, key=lambda entry: entry.on, reverse=True)
 
     @property
     def bars(self) -> list[ProgressBar]:

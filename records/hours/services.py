@@ -26,12 +26,12 @@ from audits.trail.services import record_event
 from ce_portal.errors import DomainError, NotFound
 from records.hours.models import (
     ActivityKind, Claim, EvidenceFile, MakeUpExemption, PersonYearTotal, PlatformRecord, RequirementPolicy,
-    SubjectCategory,
+    StagedEvidence, SubjectCategory,
 )
 from records.hours.rules import (
-    EDITABLE_STATUSES, SNIFF_BYTES, ZERO, ZIP_MAGIC, ClaimStatus, PlanItemRef, Problem, ResubmissionWindow,
-    activity_date_problems, claim_year_refusal, evidence_content_type, evidence_count_problem, evidence_problems,
-    filing_year_problem, hours_problems, plan_item_problems, provider_problems,
+    EDITABLE_STATUSES, SNIFF_BYTES, STAGED_EVIDENCE_KEPT, ZERO, ZIP_MAGIC, ClaimStatus, PlanItemRef, Problem,
+    ResubmissionWindow, activity_date_problems, claim_year_refusal, evidence_content_type, evidence_count_problem,
+    evidence_problems, filing_year_problem, hours_problems, plan_item_problems, provider_problems,
 )
 from records.people.access import scope_for
 from records.people.models import Professional, Role
@@ -252,6 +252,68 @@ def evidence_remove(*, actor, evidence_id: int, now: dt.datetime) -> EvidenceFil
     evidence.removed_at = now
     evidence.save(update_fields=["removed_at"])
     return evidence
+
+
+@transaction.atomic
+def evidence_stage(*, actor, professional: Professional, upload: UploadedFile, now: dt.datetime) -> StagedEvidence:
+    """Keep a good file from a claim form that failed on other fields: browsers never re-select a file."""
+    if professional.pk not in scope_for(actor).professional_ids:
+        raise NotFound("未找到该人员。")
+    upload.seek(0)  # it may have been read by a save that was then rolled back
+    head = upload_head(upload)
+    refuse_problems(evidence_problems(upload.name, head, upload.size))
+    staged = StagedEvidence(professional=professional, original_name=upload.name[-200:],
+                            content_type=evidence_content_type(head), size=upload.size, sha256=_sha256(upload),
+                            uploaded_at=now)
+    staged.file.save(upload.name, upload, save=False)
+    staged.save()
+    return staged
+
+
+def _own_staged(actor, staged_id: int) -> StagedEvidence:
+    staged = (StagedEvidence.objects.select_for_update()
+              .filter(pk=staged_id, professional_id__in=scope_for(actor).professional_ids).first())
+    if staged is None:
+        raise NotFound("未找到该佐证材料，请重新选择文件。")
+    return staged
+
+
+@transaction.atomic
+def evidence_attach_staged(*, actor, claim_id: int, staged_id: int) -> EvidenceFile:
+    """A kept file joins the claim being saved, as it was uploaded (same stored file, same upload time)."""
+    claim = own_claim_for_update(actor, claim_id)
+    _require_editable(claim)
+    staged = _own_staged(actor, staged_id)
+    if staged.professional_id != claim.professional_id:
+        raise NotFound("未找到该佐证材料，请重新选择文件。")
+    count_problem = evidence_count_problem(claim.evidence.filter(removed_at__isnull=True).count(), 1)
+    refuse_problems([count_problem] if count_problem else [])
+    evidence = EvidenceFile.objects.create(
+        claim=claim, file=staged.file.name, original_name=staged.original_name, content_type=staged.content_type,
+        size=staged.size, sha256=staged.sha256, uploaded_by=actor, uploaded_at=staged.uploaded_at,
+    )
+    staged.delete()
+    return evidence
+
+
+@transaction.atomic
+def evidence_unstage(*, actor, staged_id: int) -> None:
+    """Drop a kept file the person no longer wants (its stored file goes once the deletion is committed)."""
+    staged = _own_staged(actor, staged_id)
+    name = staged.file.name
+    staged.delete()
+    transaction.on_commit(lambda: default_storage.delete(name))
+
+
+@transaction.atomic
+def staged_evidence_purge(*, now: dt.datetime) -> int:
+    """Delete the files kept from claim forms that were left unsaved for STAGED_EVIDENCE_KEPT (they may hold
+    personal data nobody will ever review); returns how many."""
+    stale = StagedEvidence.objects.filter(uploaded_at__lt=now - STAGED_EVIDENCE_KEPT)
+    names = list(stale.values_list("file", flat=True))
+    stale.delete()
+    transaction.on_commit(lambda: discard_stored_files(names))
+    return len(names)
 
 
 def discard_stored_files(names: list[str]) -> None:

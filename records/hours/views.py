@@ -24,7 +24,8 @@ from records.hours.forms import EVIDENCE_ACCEPT, ClaimForm, EvidenceCorrectionFo
 from records.hours.models import ActivityKind, Claim, RequirementPolicy
 from records.hours.rules import EDITABLE_STATUSES, MAX_EVIDENCE_FILES, evidence_download_name, standard_text
 from records.hours.selectors import (
-    claim_get_own, evidence_list_for_claim, evidence_summary, person_years, unit_register_choices, year_overview,
+    claim_get_own, evidence_list_for_claim, evidence_summary, person_years, staged_evidence_list,
+    unit_register_choices, year_overview,
 )
 from records.hours.selectors import person_history as hours_person_history
 from records.hours.selectors import unit_register as unit_register_claims
@@ -74,13 +75,22 @@ def _claim_form_page(request, *, claim: Claim | None):
     """The new-claim and the correct-a-claim page: one form, two buttons (save as draft / submit)."""
     professional = request.user.professional
     current = evidence_list_for_claim(claim).filter(removed_at__isnull=True) if claim else []
+    # Files kept from an earlier try of this form (evidence_stage): they count as chosen already.
+    staged = staged_evidence_list(professional, request.POST.getlist("staged"))
     submitting = request.POST.get("action") == SUBMIT
     now = business_now()
-    form_kwargs = {"professional": professional, "now": now, "claim": claim, "existing_evidence": len(current),
-                   "submitting": submitting}
+    form_kwargs = {"professional": professional, "now": now, "claim": claim,
+                   "existing_evidence": len(current) + len(staged), "submitting": submitting}
+    unstage = request.POST.get("unstage")
     if request.method != "POST":
         initial = {name: getattr(claim, name) for name in services.ClaimInput.__dataclass_fields__} if claim else {}
         form = ClaimForm(initial=initial, **form_kwargs)
+    elif unstage:
+        # 删除 of a kept file: the form comes back as typed, unjudged (nothing was submitted).
+        with refusal_as_message(request):
+            services.evidence_unstage(actor=request.user, staged_id=int(unstage) if unstage.isdigit() else 0)
+        staged = [s for s in staged if str(s.pk) != unstage]
+        form = ClaimForm(initial=request.POST.dict(), **form_kwargs)
     else:
         form = ClaimForm(request.POST, request.FILES, **form_kwargs)
         if form.is_valid():
@@ -90,6 +100,8 @@ def _claim_form_page(request, *, claim: Claim | None):
                     with transaction.atomic():
                         saved = services.claim_save_draft(actor=request.user, professional=professional,
                                                         data=form.claim_input(), now=now, claim_id=claim and claim.pk)
+                        for kept in staged:
+                            services.evidence_attach_staged(actor=request.user, claim_id=saved.pk, staged_id=kept.pk)
                         for upload in form.cleaned_data["evidence"]:
                             stored.append(services.evidence_add(actor=request.user, claim_id=saved.pk,
                                                               upload=upload, now=now).file.name)
@@ -104,17 +116,23 @@ def _claim_form_page(request, *, claim: Claim | None):
                 else:
                     messages.success(request, "已保存为草稿，尚未提交审核。")
                 return redirect("records:claim_detail", pk=saved.pk)
+        if "evidence" in form.cleaned_data:
+            # Other fields failed (or the service refused), the files are good: keep them, since no browser
+            # re-selects a file.
+            staged += [services.evidence_stage(actor=request.user, professional=professional, upload=upload, now=now)
+                       for upload in form.cleaned_data["evidence"]]
     employment = current_employment(professional)
     unit = employment.unit if employment else None
     rules = unit_standard_rules(unit and unit.pk)
     return render(request, "records/claim_form.html", {
-        "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES,
+        "form": form, "claim": claim, "evidence": current, "max_files": MAX_EVIDENCE_FILES, "staged": staged,
         # The standard of the unit the claim would go to today (submission routes it to the unit of the day).
         "standard_unit": unit,
         "standard": [(kind, label, standard_text(rules[kind]))
                      for kind, label in ActivityKind.choices if kind in rules],
-        # Reaching here after a POST means nothing was saved: say so of the files, which no browser re-selects.
-        "unsaved_uploads": [upload.name for upload in request.FILES.getlist("evidence")],
+        # Files refused for themselves were not kept: say so, the person must choose them again.
+        "unsaved_uploads": [] if form.is_bound and "evidence" in form.cleaned_data
+        else [upload.name for upload in request.FILES.getlist("evidence")],
     })
 
 

@@ -262,3 +262,46 @@ def test_the_history_counts_a_claim_overdue_from_the_day_after_its_due_date_when
     ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 16), overdue_since=dt.datetime(2025, 10, 16, 9, tzinfo=SHANGHAI))
     assert overdue_on(dt.date(2025, 10, 16), dt.datetime(2025, 10, 16, 23, 55, tzinfo=SHANGHAI)) == 1  # the 10 Oct one
     assert overdue_on(dt.date(2025, 10, 17), dt.datetime(2025, 10, 17, 0, 1, tzinfo=SHANGHAI)) == 2
+
+
+def flag(claim, status="open"):
+    from audits.screening.models import ScreeningFlag
+
+    return ScreeningFlag.objects.create(rule="same_evidence", claim=claim, professional=claim.professional,
+                                        evidence={}, status=status, dedupe_key=f"test:{claim.pk}", created_at=NOW)
+
+
+@pytest.mark.django_db
+def test_a_claim_held_by_a_screening_flag_waits_on_the_city_not_on_its_unit(
+        client, backlog, xin, unit_a, xinhua, health_bureau):
+    """issue 14: the unit cannot approve it until city_hr decides the flag, so it is not the unit's overdue."""
+    flag(backlog)  # due 9 Oct, overdue
+    snapshot_refresh(today=TODAY, now=NOW)
+    rows = {(s.unit_id, s.authority_id): s for s in OverdueSnapshot.objects.filter(date=TODAY, region=xinhua)}
+    a = rows[unit_a.pk, health_bureau.pk]
+    assert (a.pending, a.overdue, a.oldest_overdue_due_on, a.flagged) == (2, 1, dt.date(2025, 10, 14), 1)
+    assert (rows[None, None].overdue, rows[None, None].flagged) == (2, 1)
+
+    client.force_login(xin)
+    page = client.get(reverse("monitor:region", args=[xinhua.pk])).content.decode()
+    assert "待市人社局处理筛查标记" in page and '<dd data-total="flagged">1 条</dd>' in page
+    # The drill-down into the unit's overdue claims leaves it out too.
+    assert "急救技能培训" not in client.get(reverse("monitor:unit_overdue", args=[unit_a.pk])).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_live_backlog_counts_a_held_claim_apart_too(client, backlog, xin, unit_a, xinhua):
+    flag(backlog)
+    OverdueSnapshot.objects.filter(date=TODAY).delete()  # before today's first refresh: read from the claims
+    client.force_login(xin)
+    page = client.get(reverse("monitor:region", args=[xinhua.pk])).content.decode()
+    row = page[page.index(f'data-row="{unit_a.pk}"'):]
+    assert 'data-overdue="1"' in row[:row.index("</tr>")] and 'data-flagged="1"' in row[:row.index("</tr>")]
+
+
+@pytest.mark.django_db
+def test_a_confirmed_flag_leaves_the_claim_to_its_reviewer(backlog, unit_a, health_bureau, xinhua):
+    flag(backlog, status="confirmed")  # the unit must now refuse it: still the unit's to clear
+    snapshot_refresh(today=TODAY, now=NOW)
+    a = OverdueSnapshot.objects.get(date=TODAY, unit=unit_a)
+    assert (a.overdue, a.flagged) == (2, 0)

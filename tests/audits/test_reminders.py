@@ -147,6 +147,15 @@ def test_the_digest_task_flags_overdue_claims_first_so_its_figures_are_the_monit
     assert "共有 1 条学时申报逾期未审核" in Notification.objects.get(kind="overdue_digest").text
 
 
+def test_the_digest_leaves_out_a_claim_that_waits_on_the_citys_screening_decision(alice, reviewers):
+    from audits.screening.models import ScreeningFlag
+
+    held = ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))
+    ScreeningFlag.objects.create(rule="same_evidence", claim=held, professional=alice, evidence={},
+                                 dedupe_key=f"test:{held.pk}", created_at=at(2025, 10, 12, 2))
+    assert send_overdue_digests(today=dt.date(2025, 10, 15), now=at(2025, 10, 15, 8, 30)) == 0
+
+
 @pytest.mark.django_db
 def test_no_digest_when_nothing_is_overdue(alice, reviewers):
     ClaimFactory(professional=alice, due_on=dt.date(2025, 10, 10))

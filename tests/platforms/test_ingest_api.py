@@ -57,7 +57,7 @@ def test_a_registered_record_shows_on_the_professionals_page(client, alice, publ
     page = client.get("/me/").content.decode()
 
     assert "专业技术人员诚信建设" in page
-    assert f"{public_platform.name}（自动登记）" in page
+    assert f"<td>平台：{public_platform.name}</td>" in page
 
 
 def test_resending_the_same_records_is_a_no_op_duplicate(alice, public_token):

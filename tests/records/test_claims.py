@@ -15,7 +15,7 @@ from ce_portal.errors import DomainError, NotFound
 from platforms.registry.models import TrainingBase
 from records.hours import rules as cr
 from records.hours.forms import ClaimForm
-from records.hours.models import Claim, EvidenceFile, MakeUpExemption
+from records.hours.models import Claim, EvidenceFile, MakeUpExemption, StagedEvidence
 from records.hours.services import ClaimInput, claim_save_draft, evidence_add, evidence_remove
 from tests.factories import MINIMAL_PDF, SHANGHAI
 from tests.records.evidence_bytes import JPEG, PNG, TEXT, upload
@@ -495,13 +495,17 @@ def test_a_bad_page_submission_saves_nothing(client, alice):
     assert 'data-unsaved-uploads="2"' in page and "（培训证书.pdf、b.pdf）尚未保存" in page
 
 
-def test_a_refusal_after_files_were_stored_removes_them(client, alice):
+def test_a_refusal_after_files_were_stored_keeps_only_the_staged_copy(client, alice):
     alice.employments.update(ended_on=dt.date(2025, 9, 1))  # no unit to route to: the service refuses at submit
     client.force_login(alice.user)
     with time_machine.travel(FRIDAY, tick=False):
         response = client.post(reverse("records:claim_new"), {**form_data(), "action": "submit", "evidence": [upload()]})
     assert response.status_code == 200 and "无法确定审核单位" in response.content.decode()
-    assert not Claim.objects.exists() and stored_files() == []
+    # The rolled-back evidence's file is gone; the file is kept once, for the next try (issue 14).
+    assert not Claim.objects.exists() and not EvidenceFile.objects.exists()
+    [kept] = StagedEvidence.objects.all()
+    assert [p.relative_to(default_storage.location).as_posix() for p in stored_files()] == [kept.file.name]
+    assert "已上传：培训证书.pdf" in response.content.decode()
 
 
 def test_saving_a_draft_then_submitting_from_its_page(client, alice):
@@ -581,3 +585,63 @@ def test_the_year_page_lists_what_waits_on_the_person_and_what_waits_on_review(c
     assert "学术讲座甲" in action and "原因：请补充签到表" in action and "草稿乙" in action
     assert "研修班丙" in review and "2025-10-10" in review and "学术讲座甲" not in review
     assert reverse("records:claim_detail", args=[returned.pk]) in action
+
+
+def test_a_good_file_is_kept_when_other_fields_fail_and_joins_the_claim_on_the_next_try(client, alice):
+    """issue 14: the browser would not re-select it, so the portal keeps it with the form."""
+    client.force_login(alice.user)
+    with time_machine.travel(FRIDAY, tick=False):
+        first = client.post(reverse("records:claim_new"), {**form_data(title=""), "action": "submit",
+                                                           "evidence": [upload()]})
+        [kept] = StagedEvidence.objects.all()
+        page = first.content.decode()
+        assert f'<input type="hidden" name="staged" value="{kept.pk}">已上传：培训证书.pdf' in page
+        assert 'name="unstage"' in page and "data-unsaved-uploads" not in page
+        second = client.post(reverse("records:claim_new"), {**form_data(), "action": "submit",
+                                                            "staged": [str(kept.pk)]})
+    claim = Claim.objects.get()
+    assert second.status_code == 302 and claim.status == "submitted"
+    evidence = claim.evidence.get()
+    assert (evidence.original_name, evidence.file.name) == ("培训证书.pdf", kept.file.name)
+    assert evidence.submitted_at is not None and not StagedEvidence.objects.exists()
+
+
+def test_a_kept_file_can_be_dropped_and_nobody_elses_can_be_used(client, alice, bob,
+                                                                 django_capture_on_commit_callbacks):
+    client.force_login(alice.user)
+    with time_machine.travel(FRIDAY, tick=False), django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("records:claim_new"), {**form_data(title=""), "action": "draft", "evidence": [upload()]})
+        [kept] = StagedEvidence.objects.all()
+        page = client.post(reverse("records:claim_new"), {**form_data(title="急救培训"), "action": "draft",
+                                                          "staged": [str(kept.pk)], "unstage": str(kept.pk)})
+    assert not StagedEvidence.objects.exists() and stored_files() == []
+    # The form comes back as typed, without error messages: nothing was submitted.
+    assert 'value="急救培训"' in page.content.decode() and "data-error-summary" not in page.content.decode()
+
+    client.force_login(alice.user)
+    with time_machine.travel(FRIDAY, tick=False):
+        client.post(reverse("records:claim_new"), {**form_data(title=""), "action": "draft", "evidence": [upload()]})
+    [alices] = StagedEvidence.objects.all()
+    client.force_login(bob.user)
+    with time_machine.travel(FRIDAY, tick=False):
+        client.post(reverse("records:claim_new"), {**form_data(), "action": "draft", "staged": [str(alices.pk)]})
+    assert not Claim.objects.get().evidence.exists() and StagedEvidence.objects.get() == alices
+
+
+def test_files_kept_from_an_unsaved_form_are_purged_after_a_day(client, alice, django_capture_on_commit_callbacks):
+    from django.conf import settings
+
+    from records.hours.services import staged_evidence_purge
+    from records.hours.tasks import purge_staged_evidence
+
+    client.force_login(alice.user)
+    with time_machine.travel(FRIDAY, tick=False):
+        client.post(reverse("records:claim_new"), {**form_data(title=""), "action": "draft", "evidence": [upload()]})
+    assert StagedEvidence.objects.count() == 1 and len(stored_files()) == 1
+    assert staged_evidence_purge(now=FRIDAY + dt.timedelta(hours=23)) == 0
+    # The nightly beat task, which reads the clock itself.
+    assert settings.CELERY_BEAT_SCHEDULE["purge-staged-evidence"]["task"] == purge_staged_evidence.name
+    with django_capture_on_commit_callbacks(execute=True), \
+            time_machine.travel(FRIDAY + dt.timedelta(days=1, minutes=1), tick=False):
+        assert purge_staged_evidence.apply().result == 1
+    assert not StagedEvidence.objects.exists() and stored_files() == []

@@ -123,6 +123,6 @@ def test_the_person_page_shows_their_recent_years_hours_and_verdicts(client, ada
 
     rows = dict(re.findall(r'<tr data-year="(\d+)">(.*?)</tr>', page, re.S))
     assert sorted(rows) == ["2023", "2024", "2025"]
-    assert "<td>32.0</td><td>64.0</td><td>96.0</td>" in rows["2025"] and "<td>达标</td>" in rows["2025"]
+    assert "<td>32</td><td>64</td><td>96</td>" in rows["2025"] and "<td>达标</td>" in rows["2025"]
     assert "<td>未达标</td>" in rows["2024"] and "公需科目 0.5 学时" in rows["2024"]
-    assert "<td>0.0</td><td>0.0</td><td>0.0</td>" in rows["2023"]
+    assert "<td>0</td><td>0</td><td>0</td>" in rows["2023"]

@@ -337,7 +337,7 @@ class StagedEvidence(models.Model):
     )
     file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
     original_name = models.CharField("原文件名", max_length=200)
-    content_type = models.CharField("文件类型", max_length=40)
+    content_type = models.CharField("文件类型", max_length=100)  # as EvidenceFile's: a PPTX's is 73
     size = models.PositiveIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
     uploaded_at = models.DateTimeField("上传时间")

@@ -260,10 +260,11 @@ def evidence_stage(*, actor, professional: Professional, upload: UploadedFile, n
     if professional.pk not in scope_for(actor).professional_ids:
         raise NotFound("未找到该人员。")
     upload.seek(0)  # it may have been read by a save that was then rolled back
-    head = upload_head(upload)
-    refuse_problems(evidence_problems(upload.name, head, upload.size))
+    sniffed = upload_sniff(upload)
+    refuse_problems(evidence_problems(upload.name, sniffed.head, upload.size, sniffed.zip_names))
     staged = StagedEvidence(professional=professional, original_name=upload.name[-200:],
-                            content_type=evidence_content_type(head), size=upload.size, sha256=_sha256(upload),
+                            content_type=evidence_content_type(sniffed.head, sniffed.zip_names), size=upload.size,
+                            sha256=_sha256(upload),
                             uploaded_at=now)
     staged.file.save(upload.name, upload, save=False)
     staged.save()

@@ -23,7 +23,7 @@ from audits.monitor.services import snapshot_refresh
 from audits.review.services import review_decide
 from audits.screening.models import ScreeningFlag
 from audits.screening.services import screening_run
-from records.certificates.services import certificate_obtain, certificate_render
+from records.certificates.services import certificate_bundle_request, certificate_obtain, certificate_render
 from records.people.services import professional_register, transfer_request
 from tests.audits.review_helpers import at_level_2, claim_with_evidence, open_all
 from tests.browser.conftest import log_in
@@ -58,7 +58,8 @@ ROLE_HOMES = {
 @pytest.fixture
 def world(alice, bob, carol, ada, hank, xin, ye, cheng, unit_a):
     """Every list has rows: claims waiting at both levels and past due, a returned claim, a draft, screening
-    flags, two days of monitor figures, a rendered certificate, a registration and a 调入 request waiting."""
+    flags, two days of monitor figures, a rendered certificate and a unit's bundle of them, a registration and
+    a 调入 request waiting."""
     with time_machine.travel(NOW, tick=False):
         professional_register(id_number=new_id_number(1), name="赵新人", phone="13800000001",
                               password=DEMO_PASSWORD, unit=unit_a, today=NOW.date())
@@ -67,6 +68,7 @@ def world(alice, bob, carol, ada, hank, xin, ye, cheng, unit_a):
         make_compliant(alice, year=2024)
         certificate = certificate_obtain(professional=alice, year=2024, now=NOW, actor=alice.user)
         certificate_render(certificate_id=certificate.pk, now=NOW)
+        certificate_bundle_request(actor=ada, unit_id=unit_a.pk, year=2024, now=NOW)
         waiting = claim_with_evidence(alice, title="院内急救技能培训", due_on=dt.date(2025, 10, 20))
         claim_with_evidence(bob, title="项目管理研修班", due_on=dt.date(2025, 10, 20))
         at_level_2(alice, title="医学新进展研修班")

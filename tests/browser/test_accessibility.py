@@ -159,10 +159,16 @@ EMPTY_FORMS = {
     "cheng": [("flag", "main button[type=submit]")],
 }
 
+# What a mistyped address or certificate number gets: (path, status).
+ERROR_PAGES = {None: [("/verify/?serial=abc", 200), ("/verify/2025-AAAA-BBBB-CCCC", 404), ("/no-such-page/", 404)]}
+
 
 def error_states(page, username, world, axe: Axe) -> list[str]:
-    """The key forms as a person who got them wrong sees them."""
+    """The key forms as a person who got them wrong sees them, and the pages of a wrong address."""
     found = []
+    for path, status in ERROR_PAGES.get(username, []):
+        assert page.goto(path).status == status, path
+        found += blocking_violations(page, axe)
     for path, button in EMPTY_FORMS.get(username, []):
         page.goto(world.get(path, path))
         page.click(button)

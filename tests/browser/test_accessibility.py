@@ -2,9 +2,10 @@
 no serious or critical violation anywhere (issue 14).
 
 Each role starts at its home and follows every same-origin link in the header's navigation and in `main`,
-GET only; the key forms are also opened in their error state, and the role homes are checked once more at a
-phone's width. axe's script is injected with Playwright's `page.evaluate`, which the page's
-Content-Security-Policy does not govern, so the pages run under their real policy.
+GET only; the key forms are also opened in their error state, the confirmation pages before a destructive
+action too, and the role homes are checked once more at a phone's width. axe's script is injected with
+Playwright's `page.evaluate`, which the page's Content-Security-Policy does not govern, so the pages run under
+their real policy.
 
 Run it alone: `.venv/bin/pytest -q tests/browser/test_accessibility.py` (with DATABASE_URL, REDIS_URL and
 CHROMIUM_PATH as for the other browser tests).
@@ -178,6 +179,25 @@ def error_states(page, username, world, axe: Axe) -> list[str]:
     return found
 
 
+def confirmation_page(page, username, world, axe: Axe) -> list[str]:
+    """The page that asks before a destructive action: a batch refusal, a flag's confirmation."""
+    if username == "ada":
+        page.goto("/review/")
+        page.locator("main input[name=claim]").first.check()
+        page.check("main input[name=action][value=reject]")
+        page.fill("main textarea[name=reason]", "培训机构不在认定范围内")
+    elif username == "cheng":
+        page.goto(world["flag"])
+        page.check("main input[name=action][value=confirm]")
+        page.fill("main textarea[name=reason]", "证书扫描件与他人申报相同，经核实为冒用")
+    else:
+        return []
+    page.click("main button.primary[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("main h1").inner_text().startswith("确认"), page.url
+    return blocking_violations(page, axe)
+
+
 @pytest.mark.parametrize("username", list(ROLE_HOMES), ids=lambda name: name or "anonymous")
 def test_no_serious_or_critical_violation_on_any_page_a_role_reaches(page, browser, live_server, world, username):
     axe = Axe()
@@ -190,6 +210,7 @@ def test_no_serious_or_critical_violation_on_any_page_a_role_reaches(page, brows
             assert page.goto("/admin/").status == 200
             found += blocking_violations(page, axe)
         found += error_states(page, username, world, axe)
+        found += confirmation_page(page, username, world, axe)
 
         phone = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=PHONE,
                                     storage_state=page.context.storage_state())

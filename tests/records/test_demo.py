@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from audits.calendar.models import WorkingDayOverride
+from audits.trail.models import AuditEvent
 from ce_portal.demo import announcements as demo_announcements
 from ce_portal.demo import registry as demo
 from ce_portal.demo import seed as demo_seed
@@ -122,6 +123,14 @@ def test_the_demo_unit_with_an_authority_has_filed_its_plan_through_the_authorit
     assert [(s.action, s.actor.username) for s in plan.steps.all()] == [
         ("submit", "demo_unit"), ("file", "demo_authority")]
     assert plan.items.count() == 3
+
+
+def test_the_demo_unit_shows_its_own_standard_on_its_page(seeded, client):
+    unit = RoleMembership.objects.get(user__username="demo_unit").unit
+    client.force_login(get_user_model().objects.get(username="demo_unit"))
+    page = client.get(f"/review/units/{unit.pk}/standard/").content.decode()
+    assert "按半天计" in page and "按年度封顶" in page
+    assert AuditEvent.objects.filter(action="unit_standard.save", actor__username="demo_unit").exists()
 
 
 def test_platforms_are_approved_from_2023_up_to_this_year(seeded):

@@ -16,4 +16,6 @@ def help_index(request):
 def help_role(request, role: str):
     if role not in Role.values:
         raise Http404("没有这个角色的帮助。")
-    return render(request, f"records/help/{role}.html", {"role_label": Role(role).label})
+    mine = {code for code, _, _ in role_homes(scope_for(request.user))}
+    # Its pages as links for whoever holds the role; for anyone else their names only (they would answer 404).
+    return render(request, f"records/help/{role}.html", {"role_label": Role(role).label, "linked": role in mine})

@@ -45,6 +45,17 @@ def test_the_help_of_each_role_is_in_the_header_of_its_pages_and_leads_to_its_re
     assert "www.hnzjgl.gov.cn" in page and "本平台与省平台之间不交换数据" in page
 
 
+def test_another_roles_help_names_its_pages_without_links_that_would_answer_404(client, alice, xin):
+    county_help = reverse("records:help_role", args=[Role.COUNTY_HR.value])
+    client.force_login(alice.user)
+    page = client.get(county_help).content.decode()
+    assert f'href="{reverse("records:county_home")}"' not in page and f'href="{reverse("review:queue")}"' not in page
+    assert '<span class="page-name">县（市、区）人社局工作台</span>' in page
+    assert f'href="{reverse("platforms:providers")}"' in page or f'href="{reverse("login")}"' in page  # public pages
+    client.force_login(xin)
+    assert f'href="{reverse("records:county_home")}"' in client.get(county_help).content.decode()
+
+
 def test_a_newcomer_finds_help_from_the_log_in_page_and_how_to_start(client):
     login = client.get(reverse("login")).content.decode()
     assert f'href="{reverse("records:help")}"' in login

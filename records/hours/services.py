@@ -148,14 +148,18 @@ def own_claim_for_update(actor, claim_id: int) -> Claim:
     return claim
 
 
+def claim_prefilled(claim: Claim) -> bool:
+    """A claim pre-filled from a session's attendance (records.plans) carries what the unit recorded: the person
+    adds a note to it (session_claim_note), never changes its content or its evidence."""
+    return Claim.objects.filter(pk=claim.pk, attendance__isnull=False).exists()
+
+
 def _require_editable(claim: Claim) -> None:
     if claim.status not in EDITABLE_STATUSES:
         raise DomainError(
             f"该申报当前状态为“{claim.get_status_display()}”，不能修改内容或佐证材料。", code="claim_not_editable"
         )
-    # A claim pre-filled from a session's attendance (records.plans) carries what the unit recorded: the person
-    # adds a note there (session_claim_note), never changes its content or its evidence here.
-    if Claim.objects.filter(pk=claim.pk, attendance__isnull=False).exists():
+    if claim_prefilled(claim):
         raise DomainError("该申报由单位根据培训签到预填，内容和佐证材料由单位登记，您只能填写补充说明后提交。",
                           code="claim_prefilled")
 

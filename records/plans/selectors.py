@@ -94,7 +94,8 @@ def plan_items_for_claims(unit_id: int | None) -> QuerySet[PlanItem]:
 def unit_sessions(user) -> QuerySet[TrainingSession]:
     """The sessions of the units the user reviews, newest first."""
     return (TrainingSession.objects.filter(item__plan__unit_id__in=scope_for(user).unit_ids)
-            .select_related("item__plan__unit").annotate(attendees=Count("attendances")))
+            .select_related("item__plan__unit").annotate(attendees=Count("attendances"))
+            .order_by("-date", "-starts_at", "-pk"))
 
 
 def unit_session_get(user, pk: int) -> TrainingSession:

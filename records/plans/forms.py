@@ -114,11 +114,13 @@ class SessionForm(forms.Form):
 
 
 class SessionFileForm(forms.Form):
+    prefix = "evidence"  # the session's page holds the roster's file field too
     file = forms.FileField(label="佐证材料（签到表、照片、课件：PDF、JPG、PNG、PPTX、MP4）",
                            error_messages={"required": "请选择要上传的文件。", "empty": "上传的文件是空的。"})
 
 
 class RosterForm(forms.Form):
+    prefix = "roster"
     file = forms.FileField(label="签到名单（.xlsx 或 .csv：身份证号码，可另加一列姓名）",
                            error_messages={"required": "请选择名单文件。", "empty": "上传的文件是空的。"})
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import TextChoices
 
 from ce_portal.errors import DomainError
-from records.hours.rules import Problem
+from records.hours.rules import Problem, hours_problems
 
 # The notice gives the plan's review no time limit of its own: the portal holds it to the claims' 5 working
 # days (audits/review/rules.py REVIEW_WORKING_DAYS), on the same calendar and the same overdue marking.
@@ -118,16 +118,16 @@ def item_problems(year: int, start: dt.date | None, end: dt.date | None, hours: 
 def session_problems(*, date: dt.date, starts_at: dt.time, ends_at: dt.time, hours: Decimal,
                      item_start: dt.date, item_end: dt.date, item_hours: Decimal) -> list[Problem]:
     """A session of a plan item: within the item's planned dates, a window that ends after it starts, and no
-    more hours than the item plans (nor than one day may credit: hours' own per-day cap applies to the claims)."""
+    more hours than the item plans nor than one day may credit (each attendee's claim is one day's)."""
     problems = []
     if not item_start <= date <= item_end:
         problems.append(Problem("date", "session_date_outside_item",
                                 f"培训日期应在计划项目的起止日期（{item_start:%Y-%m-%d} 至 {item_end:%Y-%m-%d}）之内。"))
     if ends_at <= starts_at:
         problems.append(Problem("ends_at", "session_window_order", "签到结束时间应晚于开始时间。"))
-    if hours <= 0:
-        problems.append(Problem("hours", "session_hours_positive", "本场学时应大于 0。"))
-    elif hours > item_hours:
+    day_problems = hours_problems(hours, date, date)  # the claims' own checks: above zero, a day's cap
+    problems += day_problems
+    if not day_problems and hours > item_hours:
         problems.append(Problem("hours", "session_hours_over_item", f"本场学时不能超过计划项目的 {item_hours} 学时。"))
     return problems
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from records.hours.models import ActivityKind, Claim, ClaimStatus
 from records.people.access import get_in_scope_or_404, scope_for, units_in_scope
+from records.people.models import Professional
 from records.plans.models import PlanItem, SessionAttendance, TrainingPlan, TrainingSession
 from records.plans.rules import PlanState
 
@@ -110,3 +111,12 @@ def session_items(user) -> QuerySet[PlanItem]:
     """The filed items of the user's units' plans: what a session may be opened for."""
     return (PlanItem.objects.filter(plan__unit_id__in=scope_for(user).unit_ids, plan__state=PlanState.FILED)
             .select_related("plan").order_by("-plan__year", "start_date", "pk"))
+
+
+def session_staff(session: TrainingSession) -> QuerySet[Professional]:
+    """Who the unit may tick: its staff on the session's day."""
+    # One filter() call: the three conditions hold for the same employment.
+    return (Professional.objects.filter(
+        Q(employments__ended_on__isnull=True) | Q(employments__ended_on__gte=session.date),
+        employments__unit_id=session.item.plan.unit_id, employments__started_on__lte=session.date,
+    ).distinct().order_by("name", "pk"))

@@ -20,7 +20,9 @@ from records.hours.models import ActivityKind, Claim, EvidenceFile, RequirementP
 from records.hours.rules import (
     EDITABLE_STATUSES, Problem, default_filing_close, evidence_content_type, evidence_count_problem, evidence_problems,
 )
-from records.hours.services import ClaimInput, claim_input_problems, own_claim_for_update, upload_sha256, upload_sniff
+from records.hours.services import (
+    ClaimInput, claim_input_problems, claim_prefilled, own_claim_for_update, upload_sha256, upload_sniff,
+)
 from records.people.access import scope_for
 from records.people.models import IndustryAuthority, Professional, Unit
 from records.people.rules import RawRow, id_number_well_formed, normalize_id_number, same_name
@@ -385,15 +387,27 @@ def session_check_in(*, actor, session_id: int, token: str, now: dt.datetime) ->
                .filter(pk=session_id).first())
     if session is None:
         raise NotFound("未找到该培训场次。")
-    window = session_window(session)
-    refusal = (check_in_token_refusal(_token_payload(token), session_id=session.pk, closes=window.closes)
-               or window.refusal(now))
+    refusal = _check_in_refusal(session, token, now)
     if refusal is not None:
         raise refusal
     professional = Professional.objects.filter(pk__in=scope_for(actor).professional_ids).first()
     if professional is None:
         raise DomainError("只有专业技术人员本人可以扫码签到。", code="checkin_not_professional")
     return _attend(session=session, professional=professional, method=CheckInMethod.QR, actor=actor, now=now)
+
+
+def _check_in_refusal(session: TrainingSession, token: str, now: dt.datetime) -> DomainError | None:
+    window = session_window(session)
+    return (check_in_token_refusal(_token_payload(token), session_id=session.pk, closes=window.closes)
+            or window.refusal(now))
+
+
+def check_in_refusal(*, session_id: int, token: str, now: dt.datetime) -> DomainError | None:
+    """What the check-in page says before the person confirms: the code's or the window's refusal, if any."""
+    session = TrainingSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("未找到该培训场次。")
+    return _check_in_refusal(session, token, now)
 
 
 @transaction.atomic
@@ -471,7 +485,7 @@ def session_evidence_add(*, actor, session_id: int, upload: UploadedFile, now: d
 def session_claim_note(*, actor, claim_id: int, note: str) -> Claim:
     """The attendee's one change to their pre-filled claim: a note (the claim's content)."""
     claim = own_claim_for_update(actor, claim_id)
-    if not SessionAttendance.objects.filter(claim=claim).exists():
+    if not claim_prefilled(claim):
         raise NotFound("未找到该申报。")
     if claim.status not in EDITABLE_STATUSES:
         raise DomainError(f"该申报当前状态为“{claim.get_status_display()}”，不能再修改。", code="claim_not_editable")

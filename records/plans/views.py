@@ -4,22 +4,20 @@ import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.review import services as review_services
+from ce_portal.clock import business_now, business_today
+from ce_portal.errors import DomainError, NotFound, refusal_as_message, refusal_on_form
+from ce_portal.exports import table_response
 from ce_portal.http import client_ip
 from records.hours.rules import EDITABLE_STATUSES, evidence_download_name
-from records.people.selectors import unit_staff
-from records.people.rules import ImportFileError, read_roster_file
-
-from ce_portal.clock import business_now, business_today
-from ce_portal.errors import DomainError, refusal_as_message, refusal_on_form
-from ce_portal.exports import table_response
 from records.people.access import role_required
 from records.people.models import IndustryAuthority, Role, Unit
+from records.people.rules import read_roster_file
 from records.plans import selectors, services
 from records.plans.forms import (
     PlanCreateForm, PlanDecisionForm, PlanItemFormSet, RosterForm, SessionClaimForm, SessionFileForm, SessionForm,
@@ -215,7 +213,7 @@ def _session_page(request, session, **forms):
         "session": session, "page": _page(request, attendances), "files": session.evidence.all(),
         "file_form": forms.get("file_form") or SessionFileForm(),
         "roster_form": forms.get("roster_form") or RosterForm(),
-        "tick_form": forms.get("tick_form") or TickForm(staff=unit_staff(request.user).order_by("name")),
+        "tick_form": forms.get("tick_form") or TickForm(staff=selectors.session_staff(session)),
         "report": forms.get("report"), "waiting": waiting,
     })
 
@@ -257,7 +255,7 @@ def session_evidence_add(request, pk: int):
 @require_POST
 def session_tick(request, pk: int):
     session = selectors.unit_session_get(request.user, pk)
-    form = TickForm(request.POST, staff=unit_staff(request.user))
+    form = TickForm(request.POST, staff=selectors.session_staff(session))
     if not form.is_valid():
         return _session_page(request, session, tick_form=form)
     refusals = services.session_attendees_tick(actor=request.user, session_id=session.pk,
@@ -304,11 +302,18 @@ def check_in(request, pk: int, token: str):
     if request.method == "POST":
         try:
             attendance = services.session_check_in(actor=request.user, session_id=pk, token=token, now=business_now())
+        except NotFound:
+            raise Http404("未找到该培训场次。")
         except DomainError as refusal:
             return render(request, "records/plans/check_in.html", {"refusal": refusal.message}, status=400)
         messages.success(request, f"签到成功：{attendance.session}。请在申报中确认并提交。")
         return redirect("records:claim_detail", pk=attendance.claim_id)
-    return render(request, "records/plans/check_in.html", {"token": token, "pk": pk})
+    try:
+        refusal = services.check_in_refusal(session_id=pk, token=token, now=business_now())
+    except NotFound:
+        raise Http404("未找到该培训场次。")
+    return render(request, "records/plans/check_in.html", {"refusal": refusal and refusal.message},
+                  status=400 if refusal else 200)
 
 
 @role_required(Role.PROFESSIONAL)

@@ -191,7 +191,8 @@ MATRIX = {
                              "L 404 404 - 404 404 404 404 404 404"),
     "records:session_roster": ({"pk": "session"}, "L 404 404 405 405 404 404 404 404 404",
                                "L 404 404 - 404 404 404 404 404 404"),
-    "records:check_in": ({"pk": "session", "token": "token"}, "L 200 200 404 404 404 404 404 404 404",
+    # Before the session's window the page says so (400), to anyone who scans it; the person confirms by POST.
+    "records:check_in": ({"pk": "session", "token": "token"}, "L 400 400 404 404 404 404 404 404 404",
                          "L - - 404 404 404 404 404 404 404"),
     "records:session_claim_confirm": ({"pk": "draft"}, "L 405 405 404 404 404 404 404 404 404",
                                       "L - 404 404 404 404 404 404 404 404"),

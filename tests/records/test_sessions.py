@@ -21,16 +21,19 @@ from audits.review.services import claim_submit, evidence_opened, review_batch, 
 from audits.screening.models import ScreeningFlag
 from audits.screening.rules import Rule
 from audits.screening.services import screening_run
-from ce_portal.errors import DomainError
+from ce_portal.errors import DomainError, NotFound
 from records.hours.models import Claim, EvidenceFile, PersonYearTotal
 from records.hours.services import ClaimInput, claim_save_draft
-from records.plans.models import SessionAttendance
+from records.people.models import Role
+from records.plans.models import SessionAttendance, TrainingSession
 from records.plans.services import (
     CHECK_IN_SALT, PlanItemInput, SessionInput, check_in_token, plan_create, plan_decide, plan_items_save, plan_submit,
     session_attendees_tick, session_check_in, session_create, session_evidence_add, session_roster_import,
 )
 from records.people.rules import read_roster_file
-from tests.factories import MINIMAL_PDF, SHANGHAI, ClaimFactory, EvidenceFileFactory, person_with_login
+from tests.factories import (
+    MINIMAL_PDF, SHANGHAI, ClaimFactory, EvidenceFileFactory, UserFactory, grant, person_with_login,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -134,10 +137,41 @@ def test_a_forged_check_in_answers_with_its_reason(client, alice, session):
     assert not SessionAttendance.objects.exists()
 
 
+def test_the_check_in_page_says_at_once_when_the_code_has_expired(client, alice, session):
+    client.force_login(alice.user)
+    url = reverse("records:check_in", kwargs={"pk": session.pk, "token": check_in_token(session)})
+    with time_machine.travel(IN_WINDOW.replace(hour=11), tick=False):
+        response = client.get(url)
+    assert response.status_code == 400 and "签到已结束" in response.content.decode()
+    assert "确认签到" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"day": dt.date(2025, 11, 12)}, "session_date_outside_item"),
+    ({"hours": D("12")}, "hours_over_daily_cap"),
+    ({"ends_at": dt.time(9, 0)}, "session_window_order"),
+])
+def test_a_session_outside_its_item_is_refused(ada, item, changes, code):
+    data = dict(item_id=item.pk, date=DAY, starts_at=dt.time(9, 0), ends_at=dt.time(10, 0), place="报告厅",
+                hours=D("8"))
+    data.update({"date" if key == "day" else key: value for key, value in changes.items()})
+    with pytest.raises(DomainError) as refusal:
+        session_create(actor=ada, now=FILED_AT, data=SessionInput(**data))
+    assert refusal.value.code == code
+
+
+def test_only_a_filed_item_of_ones_own_unit_gets_a_session(ada, unit_b, item):
+    other = UserFactory(username="bella")
+    grant(other, Role.UNIT_REVIEWER, unit_b)
+    with pytest.raises(NotFound):
+        make_session(other, item)
+    assert not TrainingSession.objects.exists()
+
+
 def test_ticked_attendees_are_recorded_and_outsiders_refused_by_name(ada, alice, dora, bob, session):
     with time_machine.travel(AFTER, tick=False):
-        refusals = session_attendees_tick(actor=ada, session_id=session.pk, professional_ids=[alice.pk, dora.pk, bob.pk],
-                                          now=AFTER)
+        refusals = session_attendees_tick(actor=ada, session_id=session.pk, now=AFTER,
+                                          professional_ids=[alice.pk, dora.pk, bob.pk])
     assert refusals == [f"{bob.name}在培训当天（2025-11-10）不是{session.item.plan.unit.name}的在职人员，不能登记签到。"]
     assert set(SessionAttendance.objects.values_list("professional", "method")) == {
         (alice.pk, "ticked"), (dora.pk, "ticked")}

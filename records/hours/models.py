@@ -320,7 +320,7 @@ class EvidenceFile(models.Model):
     # opened for every claim of the session (docs/rules.md, rule 7).
     session_file = models.ForeignKey(
         "records.SessionEvidence", verbose_name="培训场次佐证材料", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="claim_files",
+        related_name="claim_files", db_index=False,
     )
     # Set when the file went out with a submission: from then on it is part of the record and frozen.
     submitted_at = models.DateTimeField("随申报提交时间", null=True, blank=True)
@@ -330,6 +330,11 @@ class EvidenceFile(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "佐证材料"
         ordering = ["uploaded_at", "id"]
+        indexes = [
+            # A session file opened once, marked opened in each attendee's claim (audits.review.services
+            # _session_file_viewed): partial, as most files are a person's own.
+            models.Index(fields=["session_file"], condition=Q(session_file__isnull=False), name="evidence_session_file"),
+        ]
 
     def __str__(self):
         return self.original_name

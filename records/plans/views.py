@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.review import services as review_services
+from audits.review.rules import LEVELS
 from ce_portal.clock import business_now, business_today
 from ce_portal.errors import DomainError, NotFound, refusal_as_message, refusal_on_form
 from ce_portal.exports import table_response
 from ce_portal.http import client_ip
-from records.hours.rules import EDITABLE_STATUSES, evidence_download_name
+from records.hours.rules import evidence_download_name
 from records.people.access import role_required
 from records.people.models import IndustryAuthority, Role, Unit
 from records.people.rules import read_roster_file
@@ -207,13 +208,15 @@ def sessions(request):
 
 
 def _session_page(request, session, **forms):
-    attendances = selectors.session_attendances(session)
-    waiting = [a.claim_id for a in attendances if a.claim and a.claim.status not in EDITABLE_STATUSES]
+    page = _page(request, selectors.session_attendances(session))
+    # The claims the unit may approve now: those waiting at its own level.
+    waiting = {a.claim_id for a in page if a.claim and a.claim.status == LEVELS[0].waiting_status}
+    staff = Paginator(selectors.session_staff(session), PAGE_SIZE).get_page(request.GET.get("staff_page"))
     return render(request, "records/plans/session_detail.html", {
-        "session": session, "page": _page(request, attendances), "files": session.evidence.all(),
+        "session": session, "page": page, "files": session.evidence.all(), "staff_page": staff,
         "file_form": forms.get("file_form") or SessionFileForm(),
         "roster_form": forms.get("roster_form") or RosterForm(),
-        "tick_form": forms.get("tick_form") or TickForm(staff=selectors.session_staff(session)),
+        "tick_form": forms.get("tick_form") or TickForm(staff=staff.object_list),
         "report": forms.get("report"), "waiting": waiting,
     })
 
@@ -255,7 +258,9 @@ def session_evidence_add(request, pk: int):
 @require_POST
 def session_tick(request, pk: int):
     session = selectors.unit_session_get(request.user, pk)
-    form = TickForm(request.POST, staff=selectors.session_staff(session))
+    # Ticked on one page of the staff list: the posted people are checked against the whole of it.
+    form = TickForm(request.POST, staff=selectors.session_staff(session).filter(
+        pk__in=[pk for pk in request.POST.getlist("professional") if pk.isdigit()]))
     if not form.is_valid():
         return _session_page(request, session, tick_form=form)
     refusals = services.session_attendees_tick(actor=request.user, session_id=session.pk,

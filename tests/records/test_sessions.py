@@ -7,6 +7,7 @@ opened once for all its claims, and screening that keeps a session's shared file
 """
 import datetime as dt
 import hashlib
+import io
 from dataclasses import replace
 from decimal import Decimal as D
 from urllib.parse import unquote
@@ -16,6 +17,7 @@ import time_machine
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import Workbook
 
 from audits.review.services import claim_submit, evidence_opened, review_batch, session_evidence_opened
 from audits.screening.models import ScreeningFlag
@@ -280,3 +282,26 @@ def test_a_session_file_never_flags_its_own_attendees_but_flags_its_reuse_outsid
 def test_the_signed_code_carries_the_session_and_its_windows_end(session):
     assert signing.loads(check_in_token(session), salt=CHECK_IN_SALT) == {
         "s": session.pk, "e": "2025-11-10T10:00:00+08:00"}
+
+
+def test_the_unit_ticks_uploads_a_roster_and_the_sheet_from_the_sessions_page(client, ada, alice, dora, bob, session):
+    workbook = Workbook()
+    workbook.active.append(["身份证号码", "姓名"])
+    workbook.active.append([dora.id_number, dora.name])
+    workbook.active.append([bob.id_number, bob.name])
+    roster = io.BytesIO()
+    workbook.save(roster)
+    page = reverse("records:session_detail", args=[session.pk])
+    client.force_login(ada)
+    with time_machine.travel(AFTER, tick=False):
+        assert f'value="{bob.pk}"' not in client.get(page).content.decode()  # not the unit's staff
+        client.post(reverse("records:session_tick", args=[session.pk]), {"professional": [alice.pk]})
+        report = client.post(reverse("records:session_roster", args=[session.pk]), {
+            "roster-file": SimpleUploadedFile("名单.xlsx", roster.getvalue())}).content.decode()
+        client.post(reverse("records:session_evidence_add", args=[session.pk]), {"evidence-file": sheet()})
+        refused = client.post(reverse("records:session_tick", args=[session.pk]), {"professional": [bob.pk]})
+    assert "登记到场 1 人" in report and "不是" in report and "的在职人员" in report
+    assert refused.status_code == 200 and "勾选的人员不在本单位名单中" in refused.content.decode()
+    assert set(SessionAttendance.objects.values_list("professional", "method")) == {
+        (alice.pk, "ticked"), (dora.pk, "roster")}
+    assert EvidenceFile.objects.filter(session_file__isnull=False).count() == 2

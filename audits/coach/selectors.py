@@ -76,8 +76,8 @@ def people_behind(year: int, *, requirement, professional_id: int | None = None,
 def providers_of(year: int) -> Providers:
     platforms = approved_platforms(year)
     return Providers(
-        public=tuple(Provider(p.name, p.url) for p in platforms[SubjectCategory.PUBLIC]),
-        professional=tuple(Provider(p.name, p.url) for p in platforms[SubjectCategory.PROFESSIONAL]),
+        public=tuple(Provider(p.name, p.href) for p in platforms[SubjectCategory.PUBLIC]),
+        professional=tuple(Provider(p.name, p.href) for p in platforms[SubjectCategory.PROFESSIONAL]),
         bases=tuple(base.name for base in active_training_bases()),
     )
 

@@ -521,7 +521,9 @@ def seed_logins(run: "Seeding") -> None:
     }
     for login in missing:
         name = login.reviewer_name or person.name
-        user = User(username=login.username, first_name=f"{name}（演示）")
+        # An address, so that the demo's password reset and notices by mail can be tried (the demo's mail goes to
+        # the worker's log: EMAIL_BACKEND in ce_portal/settings.py).
+        user = User(username=login.username, first_name=f"{name}（演示）", email=f"{login.username}@demo.example.cn")
         user.set_password(DEMO_PASSWORD)
         user.save()
         if login.role == Role.PROFESSIONAL:

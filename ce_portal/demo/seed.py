@@ -1,5 +1,6 @@
-"""The demo's stages in order (`seed_demo`): registry, log-ins, the city's announcements, platform years, three
-years of credited hours, a month of review traffic, planted screening examples. Each stage is idempotent.
+"""The demo's stages in order (`seed_demo`): registry, log-ins, the city's announcements, a training plan, platform
+years, three years of credited hours, a month of review traffic, the demo unit's standard, planted screening
+examples, overdue marking. Each stage is idempotent.
 """
 import datetime as dt
 from collections import Counter
@@ -32,6 +33,13 @@ def training_plan(run: Seeding) -> None:
     from ce_portal.demo.plans import seed_training_plan
 
     seed_training_plan(run)
+
+
+def unit_standard(run: Seeding) -> None:
+    """demo_unit's own 学时认定标准, set after the month's traffic it would not apply to (ce_portal/demo/standards.py)."""
+    from ce_portal.demo.standards import seed_unit_standard
+
+    seed_unit_standard(run)
 
 
 def review_traffic(run: Seeding) -> None:
@@ -77,7 +85,7 @@ def flag_overdue(run: Seeding) -> None:
 STAGES: list[Callable[[Seeding], None]] = [
     # Screening plants its duplicates last, so that its first run screens every other stage's hours too.
     seed_registry, seed_logins, announcements, training_plan, approve_platform_years, credit_hours,
-    review_traffic, plant_screening_examples, flag_overdue,
+    review_traffic, unit_standard, plant_screening_examples, flag_overdue,
 ]
 
 

@@ -33,6 +33,12 @@ class LearningPlatform(models.Model):
     def is_approved_for(self, year: int) -> bool:
         return self.active and year in self.years_approved
 
+    @property
+    def href(self) -> str:
+        """The annexes print some addresses without a scheme ("hnzj.ghlearning.com"): as a link's href such an
+        address is a path on the portal itself, a 404."""
+        return self.url if "://" in self.url else f"https://{self.url}"
+
 
 class TrainingBase(models.Model):
     """继续教育基地 (附件3)."""

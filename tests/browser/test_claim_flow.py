@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 from records.hours.models import Claim
-from tests.browser.conftest import log_in
+from tests.browser.conftest import fill_research_claim, log_in
 from tests.factories import DEMO_PASSWORD, MINIMAL_PDF, SHANGHAI
 
 # transactional: the live server thread must see committed data (tests/conftest.py restores reference data).
@@ -13,16 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Friday 26 September 2025: due on 10 October (28 Sep is a working Sunday; 1–8 October are off).
 FRIDAY = dt.datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def test_a_professional_files_a_claim_with_a_pdf_and_sees_it_under_review(phone, alice, ada, tmp_path):
@@ -36,16 +26,8 @@ def test_a_professional_files_a_claim_with_a_pdf_and_sees_it_under_review(phone,
         assert "0 / 90 学时" in phone.locator("#progress").inner_text()
 
         phone.click("text=申报学时")
-        phone.select_option("#id_kind", label="研修班")
-        phone.check("input[name=category][value=professional]")
-        phone.fill("#id_title", "急诊急救新技术研修班")
-        phone.fill("#id_content", "心肺复苏新指南、创伤急救")
-        phone.select_option("#id_provider_base", label="平顶山工业职业技术学院")
-        phone.fill("#id_start_date", "2025-09-22")
-        phone.fill("#id_end_date", "2025-09-23")
-        phone.fill("#id_hours", "16")
-        phone.fill("#id_result", "合格")
-        phone.set_input_files("#id_evidence", str(certificate))
+        fill_research_claim(phone, title="急诊急救新技术研修班", content="心肺复苏新指南、创伤急救", start="2025-09-22",
+                            end="2025-09-23", hours="16", evidence=certificate)
         phone.click("button[name=action][value=submit]")
         phone.wait_for_load_state("networkidle")
 

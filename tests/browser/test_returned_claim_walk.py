@@ -13,7 +13,7 @@ import time_machine
 from audits.review.tasks import remind_due_reviews
 from records.hours.models import Claim
 from records.people.models import Role
-from tests.browser.conftest import log_in
+from tests.browser.conftest import fill_research_claim, log_in
 from tests.factories import DEMO_PASSWORD, MINIMAL_PDF, SHANGHAI, UserFactory, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,16 +58,8 @@ def test_a_returned_claim_goes_back_to_its_filer_and_on_through_unit_and_county(
     with time_machine.travel(MONDAY, tick=True):
         log_in(page, bob.user.username, DEMO_PASSWORD)
         page.get_by_role("link", name="申报学时").first.click()
-        page.select_option("#id_kind", label="研修班")
-        page.check("input[name=category][value=professional]")
-        page.fill("#id_title", "软件工程新技术研修班")
-        page.fill("#id_content", "云原生架构、软件质量保证")
-        page.select_option("#id_provider_base", label="平顶山工业职业技术学院")
-        page.fill("#id_start_date", "2025-10-27")
-        page.fill("#id_end_date", "2025-10-28")
-        page.fill("#id_hours", "16")
-        page.fill("#id_result", "合格")
-        page.set_input_files("#id_evidence", str(scan))
+        fill_research_claim(page, title="软件工程新技术研修班", content="云原生架构、软件质量保证", start="2025-10-27",
+                            end="2025-10-28", hours="16", evidence=scan)
         page.click("button[name=action][value=submit]")
         page.wait_for_load_state("networkidle")
         claim = Claim.objects.get(professional=bob)

@@ -19,16 +19,6 @@ def _clock():
         yield
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def one_line(page, selector: str) -> bool:
     """The element's text takes exactly one line: its content box is one line-height high."""
     return page.eval_on_selector(selector, """el => {

@@ -35,6 +35,14 @@ def test_anyone_sees_the_years_platforms_by_category_with_links_and_phones(clien
 
 
 @pytest.mark.django_db
+def test_an_address_the_annex_prints_without_a_scheme_links_to_the_site_not_to_a_portal_path(client):
+    LearningPlatform.objects.all().delete()
+    make_platform("public", name="河南专技在线", url="hnzj.ghlearning.com", years_approved=[2025])
+    page = client.get(reverse("platforms:providers")).content.decode()
+    assert 'href="https://hnzj.ghlearning.com"' in page and ">hnzj.ghlearning.com</a>" in page
+
+
+@pytest.mark.django_db
 def test_a_year_without_platforms_says_so_and_shows_the_latest(client):
     LearningPlatform.objects.all().delete()
     make_platform("public", years_approved=[2025])

@@ -15,15 +15,16 @@ from django.urls import reverse
 
 from audits.calendar.models import WorkingDayOverride
 from audits.screening.models import ScreeningFlag
+from audits.trail.models import AuditEvent
 from ce_portal.demo import announcements as demo_announcements
 from ce_portal.demo import registry as demo
 from ce_portal.demo import seed as demo_seed
 from ce_portal.demo.fakes import fake_credit_code
 from platforms.registry.models import LearningPlatform
 from records.announcements.models import Announcement
+from records.hours.models import EvidenceFile
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
 from records.people.services import CITY_HR_GROUP
-from records.hours.models import EvidenceFile
 from records.plans.models import TrainingPlan, TrainingSession
 
 NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -141,6 +142,14 @@ def test_the_demo_unit_ran_a_checked_in_session_whose_confirmed_claim_is_credite
     assert set(EvidenceFile.objects.filter(session_file=sheet).values_list("sha256", flat=True)) == {sheet.sha256}
     assert EvidenceFile.objects.filter(session_file=sheet).count() == 5
     assert not ScreeningFlag.objects.filter(rule="same_evidence", claim__attendance__session=session).exists()
+
+
+def test_the_demo_unit_shows_its_own_standard_on_its_page(seeded, client):
+    unit = RoleMembership.objects.get(user__username="demo_unit").unit
+    client.force_login(get_user_model().objects.get(username="demo_unit"))
+    page = client.get(f"/review/units/{unit.pk}/standard/").content.decode()
+    assert "按半天计" in page and "按年度封顶" in page
+    assert AuditEvent.objects.filter(action="unit_standard.save", actor__username="demo_unit").exists()
 
 
 def test_platforms_are_approved_from_2023_up_to_this_year(seeded):

@@ -236,7 +236,7 @@ def session_check_in_page(request, pk: int):
         "pk": session.pk, "token": services.check_in_token(session)}))
     return render(request, "records/plans/session_check_in.html", {
         "session": session, "url": url, "window": services.session_window(session),
-        "qr_svg": segno.make(url, error="m").svg_inline(scale=6, border=2),
+        "qr_svg": segno.make(url, error="m").svg_inline(scale=6, border=2, title="签到二维码"),
     })
 
 

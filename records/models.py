@@ -17,11 +17,13 @@ from records.hours.models import (
 from records.people.models import (
     Account, Employment, IndustryAuthority, Professional, RecordClaim, Region, RoleMembership, TransferRequest, Unit,
 )
-from records.plans.models import PlanItem, PlanStep, TrainingPlan
+from records.plans.models import (
+    PlanItem, PlanStep, SessionAttendance, SessionEvidence, TrainingPlan, TrainingSession,
+)
 
 __all__ = [
     "Account", "Announcement", "Certificate", "CertificateBundle", "Claim", "Employment", "EvidenceFile", "ExportJob",
     "IndustryAuthority", "MakeUpExemption", "PersonYearTotal", "PlanItem", "PlanStep", "PlatformRecord", "Professional",
-    "RecordClaim", "Region", "RequirementPolicy", "RoleMembership", "StagedEvidence", "TrainingPlan", "TransferRequest",
+    "RecordClaim", "Region", "RequirementPolicy", "RoleMembership", "SessionAttendance", "SessionEvidence", "StagedEvidence", "TrainingPlan", "TrainingSession", "TransferRequest",
     "Unit", "certificate_bundle_storage_name", "certificate_storage_name", "evidence_storage_name", "export_storage_name",
 ]

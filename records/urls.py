@@ -84,4 +84,13 @@ urlpatterns = [
     path("plans/filings/", plans.plan_filings, name="plan_filings"),
     path("plans/inspection/", plans.plan_inspection, name="plan_inspection"),
     path("plans/inspection.csv", plans.plan_inspection_csv, name="plan_inspection_csv"),
+    path("sessions/", plans.sessions, name="sessions"),
+    path("sessions/<int:pk>/", plans.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/check-in/", plans.session_check_in_page, name="session_check_in"),
+    path("sessions/<int:pk>/evidence/", plans.session_evidence_add, name="session_evidence_add"),
+    path("sessions/<int:pk>/evidence/<int:file_pk>/", plans.session_evidence_download, name="session_evidence"),
+    path("sessions/<int:pk>/tick/", plans.session_tick, name="session_tick"),
+    path("sessions/<int:pk>/roster/", plans.session_roster, name="session_roster"),
+    path("check-in/<int:pk>/<str:token>/", plans.check_in, name="check_in"),
+    path("my/claims/<int:pk>/confirm/", plans.session_claim_confirm, name="session_claim_confirm"),
 ]

@@ -194,7 +194,29 @@ def evidence_opened(*, user, evidence: EvidenceFile, now: dt.datetime, ip: str |
         return None
     view = EvidenceView.objects.create(reviewer=user, evidence=evidence, at=now)
     record_event(actor=user, action="evidence.view", target=evidence, after={"claim": evidence.claim_id}, ip=ip, at=now)
+    if evidence.session_file_id is not None:
+        _session_file_viewed(user=user, session_file_id=evidence.session_file_id, now=now, except_id=evidence.pk)
     return view
+
+
+def _session_file_viewed(*, user, session_file_id: int, now: dt.datetime, except_id: int | None = None) -> int:
+    """One file of a session is one file, whichever claim it is opened from: opened once, it counts as opened
+    in every attendee's claim (rule 7), so a batch approval of the session's claims is an honest one. Not in the
+    reviewer's own claim: nobody approves what they filed."""
+    files = (EvidenceFile.objects.filter(session_file_id=session_file_id)
+             .exclude(claim__professional_id__in=scope_for(user).professional_ids).exclude(pk=except_id)
+             .exclude(Exists(EvidenceView.objects.filter(evidence=OuterRef("pk"), reviewer=user))))
+    views = EvidenceView.objects.bulk_create([EvidenceView(reviewer=user, evidence_id=pk, at=now)
+                                              for pk in files.values_list("pk", flat=True)])
+    return len(views)
+
+
+@transaction.atomic
+def session_evidence_opened(*, user, session_file, now: dt.datetime, ip: str | None = None) -> int:
+    """The session's page opened one of its files: logged once, counted as viewed in each attendee's claim."""
+    record_event(actor=user, action="session.evidence_view", target=session_file,
+                 after={"session": session_file.session_id}, ip=ip, at=now)
+    return _session_file_viewed(user=user, session_file_id=session_file.pk, now=now)
 
 
 # --- decisions --------------------------------------------------------------------------------------------

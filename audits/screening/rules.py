@@ -60,6 +60,7 @@ class EvidenceFacts:
     claim_id: int
     professional_id: int
     sha256: str
+    session_file_id: int | None = None  # the training session's file this row names (records.plans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +127,24 @@ def _finding(rule: Rule, subject: tuple[str, int], professional_id: int, evidenc
 
 def same_evidence(files: Iterable[EvidenceFacts]) -> list[Finding]:
     """The same file (by SHA-256) behind two or more claims, whether of different people or of one person
-    claiming it twice. Every claim of the group is flagged; a file repeated within one claim is not."""
+    claiming it twice. Every claim of the group is flagged; a file repeated within one claim is not.
+
+    A training session's file (rule 7) is one use, however many attendees' claims name it: they are never
+    flagged among themselves. The same bytes in a claim outside the session flag that claim (the sheet was
+    taken elsewhere), not the attendees; the same file kept by two sessions flags them all."""
     groups: dict[str, list[EvidenceFacts]] = defaultdict(list)
     for file in files:
         groups[file.sha256].append(file)
     findings = []
     for sha256, group in sorted(groups.items()):
         claims = {file.claim_id: file for file in sorted(group, key=lambda f: f.id)}
-        if len(claims) < 2:
+        origins = {claim_id: ("session", file.session_file_id) if file.session_file_id else ("claim", claim_id)
+                   for claim_id, file in claims.items()}
+        if len(set(origins.values())) < 2:
             continue
+        sessions = {origin for origin in origins.values() if origin[0] == "session"}
+        if len(sessions) < 2:
+            claims = {claim_id: file for claim_id, file in claims.items() if origins[claim_id][0] == "claim"}
         people = {file.professional_id for file in group}
         evidence = {
             "sha256": sha256,

@@ -237,7 +237,7 @@ def findings_for(targets: Targets, known: KnownProviders) -> list[rules.Finding]
     for chunk in _chunks(targets.sha256s):
         files += [EvidenceFacts(*row) for row in EvidenceFile.objects.filter(
             sha256__in=chunk, removed_at__isnull=True, claim__status__in=SCREENED_STATUSES,
-        ).order_by().values_list("id", "claim_id", "claim__professional_id", "sha256")]
+        ).order_by().values_list("id", "claim_id", "claim__professional_id", "sha256", "session_file_id")]
     for chunk in _chunks(targets.certificate_nos):
         certificate_claims += _claim_facts(screened_claims().filter(external_certificate_no__in=chunk))
     for chunk in _chunks(targets.people):

@@ -2,16 +2,33 @@
 training plan through the notice's chain: demo_unit drafts and submits it, demo_authority approves it, which
 files it with the HR bureau of the authority's level (新华区). Through the real services, so the steps, the
 due date and the audit trail are real. Runs once: a plan of the unit for the year means it is done.
+
+Then the unit ran a session of the latest item that began at least a fortnight ago: demo_professional checked in
+by the QR code's signed address, colleagues were ticked from the staff list, the clerk uploaded the attendance
+sheet once. demo_professional confirmed the pre-filled claim; the clerk opened the sheet once on the session's
+page and batch-approved, demo_authority likewise from the claim: the hours are credited. The colleagues have no
+accounts in the demo, so their pre-filled drafts wait for them, as they would until they register.
 """
 import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ce_portal.clock import SHANGHAI
 from ce_portal.demo.registry import Seeding, _demo_units
-from records.plans.models import TrainingPlan
-from records.plans.services import PlanItemInput, plan_create, plan_decide, plan_items_save, plan_submit
+from audits.review.services import claim_submit, evidence_opened, review_batch, session_evidence_opened
+from ce_portal.pdf import CJK_FAMILY, render_pdf
+from records.people.models import Professional
+from records.plans.models import SessionAttendance, TrainingPlan
+from records.plans.services import (
+    PlanItemInput, SessionInput, check_in_token, plan_create, plan_decide, plan_items_save, plan_submit,
+    session_attendees_tick, session_check_in, session_claim_note, session_create, session_evidence_add,
+)
+
+# How long before the demo's today a session's item must have begun, so its reviews are over.
+SESSION_AGE = dt.timedelta(days=14)
+COLLEAGUES = 4
 
 # (title, category, subject area, (month, day) start, days, hours, place, provider, participants)
 ITEMS = [
@@ -42,3 +59,37 @@ def seed_training_plan(run: Seeding) -> None:
     plan_submit(actor=clerk, plan_id=plan.pk, now=now)
     plan_decide(actor=authority, plan_id=plan.pk, action="file", now=now + dt.timedelta(days=1))
     run.stats["training_plans"] += 1
+    item = plan.items.filter(start_date__lte=run.today - SESSION_AGE).order_by("-start_date").first()
+    if item is not None:
+        seed_checked_in_session(run, item=item, clerk=clerk, authority=authority)
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+def seed_checked_in_session(run: Seeding, *, item, clerk, authority) -> None:
+    day = item.start_date
+    session = session_create(actor=clerk, now=_at(day, 8), data=SessionInput(
+        item_id=item.pk, date=day, starts_at=dt.time(8, 30), ends_at=dt.time(9, 30), place=item.place,
+        hours=min(item.hours, Decimal("8"))))
+    person = Professional.objects.get(user__username="demo_professional")
+    session_check_in(actor=person.user, session_id=session.pk, token=check_in_token(session), now=_at(day, 8, 41))
+    colleagues = (Professional.objects.filter(employments__unit=item.plan.unit, employments__ended_on__isnull=True,
+                                              employments__started_on__lte=day)
+                  .exclude(pk=person.pk).order_by("pk").values_list("pk", flat=True)[:COLLEAGUES])
+    session_attendees_tick(actor=clerk, session_id=session.pk, professional_ids=list(colleagues), now=_at(day, 9, 35))
+    attendances = SessionAttendance.objects.filter(session=session).select_related("professional").order_by("pk")
+    sheet = render_pdf("records/pdf/demo_attendance_sheet.html", {
+        "session": session, "attendances": attendances, "cjk_family": CJK_FAMILY})
+    kept = session_evidence_add(actor=clerk, session_id=session.pk, now=_at(day, 10),
+                                upload=SimpleUploadedFile("培训签到表.pdf", sheet, content_type="application/pdf"))
+    claim = attendances[0].claim
+    session_claim_note(actor=person.user, claim_id=claim.pk, note="全程参加并通过现场考核。")
+    claim_submit(actor=person.user, claim_id=claim.pk, now=_at(day, 18))
+    next_day = day + dt.timedelta(days=1)
+    session_evidence_opened(user=clerk, session_file=kept, now=_at(next_day, 9))
+    review_batch(claim_ids=[claim.pk], reviewer=clerk, action="approve", now=_at(next_day, 9, 5))
+    evidence_opened(user=authority, evidence=claim.evidence.get(), now=_at(next_day, 15))
+    review_batch(claim_ids=[claim.pk], reviewer=authority, action="approve", now=_at(next_day, 15, 5))
+    run.stats["training_sessions"] += 1

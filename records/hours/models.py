@@ -315,6 +315,13 @@ class EvidenceFile(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField("上传时间")
+    # The session file this row names (records.plans.SessionEvidence): the same stored file and hash for every
+    # attendee's claim. Screening does not flag a file shared within its session; opening it once counts as
+    # opened for every claim of the session (docs/rules.md, rule 7).
+    session_file = models.ForeignKey(
+        "records.SessionEvidence", verbose_name="培训场次佐证材料", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="claim_files", db_index=False,
+    )
     # Set when the file went out with a submission: from then on it is part of the record and frozen.
     submitted_at = models.DateTimeField("随申报提交时间", null=True, blank=True)
     # A file taken out of a claim (only before any submission, or superseded by a correction) is kept, not deleted.
@@ -323,6 +330,11 @@ class EvidenceFile(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "佐证材料"
         ordering = ["uploaded_at", "id"]
+        indexes = [
+            # A session file opened once, marked opened in each attendee's claim (audits.review.services
+            # _session_file_viewed): partial, as most files are a person's own.
+            models.Index(fields=["session_file"], condition=Q(session_file__isnull=False), name="evidence_session_file"),
+        ]
 
     def __str__(self):
         return self.original_name

@@ -148,11 +148,20 @@ def own_claim_for_update(actor, claim_id: int) -> Claim:
     return claim
 
 
+def claim_prefilled(claim: Claim) -> bool:
+    """A claim pre-filled from a session's attendance (records.plans) carries what the unit recorded: the person
+    adds a note to it (session_claim_note), never changes its content or its evidence."""
+    return Claim.objects.filter(pk=claim.pk, attendance__isnull=False).exists()
+
+
 def _require_editable(claim: Claim) -> None:
     if claim.status not in EDITABLE_STATUSES:
         raise DomainError(
             f"该申报当前状态为“{claim.get_status_display()}”，不能修改内容或佐证材料。", code="claim_not_editable"
         )
+    if claim_prefilled(claim):
+        raise DomainError("该申报由单位根据培训签到预填，内容和佐证材料由单位登记，您只能填写补充说明后提交。",
+                          code="claim_prefilled")
 
 
 @transaction.atomic
@@ -175,7 +184,7 @@ def claim_save_draft(*, actor, professional: Professional, data: ClaimInput, now
     return claim
 
 
-def _sha256(upload: UploadedFile) -> str:
+def upload_sha256(upload: UploadedFile) -> str:
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -223,7 +232,7 @@ def evidence_add(*, actor, claim_id: int, upload: UploadedFile, now: dt.datetime
         refuse_problems([count_problem] if count_problem else [])
     evidence = EvidenceFile(
         claim=claim, original_name=upload.name[-200:], content_type=evidence_content_type(*sniffed), size=upload.size,
-        sha256=_sha256(upload), uploaded_by=actor, uploaded_at=now,
+        sha256=upload_sha256(upload), uploaded_by=actor, uploaded_at=now,
     )
     evidence.file.save(upload.name, upload, save=False)
     evidence.save()
@@ -264,7 +273,7 @@ def evidence_stage(*, actor, professional: Professional, upload: UploadedFile, n
     refuse_problems(evidence_problems(upload.name, sniffed.head, upload.size, sniffed.zip_names))
     staged = StagedEvidence(professional=professional, original_name=upload.name[-200:],
                             content_type=evidence_content_type(sniffed.head, sniffed.zip_names), size=upload.size,
-                            sha256=_sha256(upload),
+                            sha256=upload_sha256(upload),
                             uploaded_at=now)
     staged.file.save(upload.name, upload, save=False)
     staged.save()

@@ -158,6 +158,7 @@ def claim_detail(request, pk: int):
         "evidence": evidence_list_for_claim(claim),
         "decisions": claim.decisions.select_related("reviewer").order_by("at", "id"),
         "editable": claim.status in EDITABLE_STATUSES,
+        "prefilled": services.claim_prefilled(claim),
         "can_withdraw": Action.WITHDRAW in allowed_actions(claim.status, PROFESSIONAL),
         "correction_form": EvidenceCorrectionForm(),
         "evidence_accept": EVIDENCE_ACCEPT,

@@ -355,6 +355,31 @@ class ImportFileError(DomainError):
 
 def read_staff_file(upload) -> list[RawRow]:
     """An uploaded .xlsx or .csv → its data rows (blank lines skipped), or ImportFileError."""
+    return _rows_under_header(_file_lines(upload), _header_columns)
+
+
+# A session's roster (records.plans): the ID number identifies the person; a name, if given, is checked.
+ROSTER_COLUMNS = ["姓名", "身份证号码"]
+
+
+def read_roster_file(upload) -> list[RawRow]:
+    """A session's roster, .xlsx or .csv like the staff file: 身份证号码 required, 姓名 optional."""
+    return _rows_under_header(_file_lines(upload), _roster_columns)
+
+
+def _roster_columns(cells) -> dict[int, str]:
+    columns = {}
+    for index, cell in enumerate(cells):
+        title = _text(cell).replace(" ", "").rstrip("*＊")
+        title = _HEADER_ALIASES.get(title, title)
+        if title in ROSTER_COLUMNS:
+            columns[index] = _FIELD_OF_COLUMN[title]
+    if "id_number" not in columns.values():
+        raise ImportFileError("第一行应为表头（身份证号码，可另加一列姓名），缺少：身份证号码。", code="import_no_header")
+    return columns
+
+
+def _file_lines(upload):
     name = (upload.name or "").lower()
     if upload.size > MAX_FILE_BYTES:
         raise ImportFileError("文件超过 2 MB，请拆分后分批导入。", code="import_too_large")
@@ -367,7 +392,7 @@ def read_staff_file(upload) -> list[RawRow]:
         lines = _csv_lines(content)
     else:
         raise ImportFileError("仅支持 .xlsx 或 .csv 文件，请使用页面上的模板。", code="import_file_type")
-    return _rows_under_header(lines)
+    return lines
 
 
 def _xlsx_lines(content: bytes):
@@ -401,7 +426,7 @@ def _csv_lines(content: bytes):
         yield reader.line_num, row
 
 
-def _rows_under_header(lines) -> list[RawRow]:
+def _rows_under_header(lines, header_columns) -> list[RawRow]:
     columns = None
     rows: list[RawRow] = []
     for number, cells in lines:
@@ -411,7 +436,7 @@ def _rows_under_header(lines) -> list[RawRow]:
         if all(_text(c) == "" for c in cells):
             continue
         if columns is None:
-            columns = _header_columns(cells)
+            columns = header_columns(cells)
             continue
         if len(rows) == MAX_ROWS:
             raise ImportFileError(f"文件超过 {MAX_ROWS} 行，请拆分后分批导入。", code="import_too_many_rows")

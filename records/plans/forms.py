@@ -85,3 +85,56 @@ class PlanDecisionForm(forms.Form):
                                                "invalid_choice": "请选择审核通过并备案，或退回修改。"})
     reason = forms.CharField(label="退回原因", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="退回时必填，编制单位将看到该原因。")
+
+
+_TIME = {"invalid": "请填写正确的时间，如 09:00。"}
+
+
+def _time_field(label: str) -> forms.TimeField:
+    return forms.TimeField(label=label, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                           error_messages={"required": f"请填写{label}。", **_TIME})
+
+
+class SessionForm(forms.Form):
+    item = forms.ModelChoiceField(label="培训计划项目（已备案）", queryset=None,
+                                  error_messages={"required": "请选择培训计划项目。",
+                                                  "invalid_choice": "请从列表中选择已备案的培训计划项目。"})
+    date = _date_field("培训日期")
+    starts_at = _time_field("签到开始时间")
+    ends_at = _time_field("签到结束时间")
+    place = forms.CharField(label="培训地点", max_length=200, error_messages={"required": "请填写培训地点。"})
+    hours = forms.DecimalField(label="本场学时", max_digits=4, decimal_places=1,
+                               error_messages={"required": "请填写本场学时。", "invalid": "学时须为数字，如 4 或 3.5。",
+                                               "max_digits": "学时最多 3 位整数、1 位小数。",
+                                               "max_decimal_places": "学时最多保留 1 位小数。"})
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = items
+
+
+class SessionFileForm(forms.Form):
+    prefix = "evidence"  # the session's page holds the roster's file field too
+    file = forms.FileField(label="佐证材料（签到表、照片、课件：PDF、JPG、PNG、PPTX、MP4）",
+                           error_messages={"required": "请选择要上传的文件。", "empty": "上传的文件是空的。"})
+
+
+class RosterForm(forms.Form):
+    prefix = "roster"
+    file = forms.FileField(label="签到名单（.xlsx 或 .csv：身份证号码，可另加一列姓名）",
+                           error_messages={"required": "请选择名单文件。", "empty": "上传的文件是空的。"})
+
+
+class TickForm(forms.Form):
+    professional = forms.TypedMultipleChoiceField(
+        label="本单位人员", coerce=int, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "请至少勾选一人。", "invalid_choice": "勾选的人员不在本单位名单中，请刷新页面后重试。"})
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].choices = [(p.pk, p.name) for p in staff]
+
+
+class SessionClaimForm(forms.Form):
+    note = forms.CharField(label="补充说明（可不填）", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"max_length": "补充说明不能超过 1000 字。"})

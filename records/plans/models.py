@@ -3,8 +3,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from records.hours.models import SubjectCategory
-from records.people.models import IndustryAuthority, Region, Unit
+from records.hours.models import Claim, SubjectCategory, evidence_storage_name
+from records.people.models import IndustryAuthority, Professional, Region, Unit
 from records.plans.rules import EDITABLE_STATES, OPEN_STATES, PlanAction, PlanState
 
 
@@ -127,3 +127,84 @@ class PlanStep(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "培训计划办理记录"
         ordering = ["at", "id"]
+
+
+class CheckInMethod(models.TextChoices):
+    QR = "qr", "扫码签到"
+    TICKED = "ticked", "单位勾选"
+    ROSTER = "roster", "名单导入"
+
+
+class TrainingSession(models.Model):
+    """One sitting of a filed plan item (培训场次): its check-in window, its attendees and its evidence, kept once."""
+
+    item = models.ForeignKey(PlanItem, verbose_name="培训计划项目", on_delete=models.PROTECT, related_name="sessions")
+    date = models.DateField("培训日期")
+    starts_at = models.TimeField("签到开始时间")
+    ends_at = models.TimeField("签到结束时间")
+    place = models.CharField("培训地点", max_length=200)
+    hours = models.DecimalField("本场学时", max_digits=4, decimal_places=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField("创建时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训场次"
+        ordering = ["-date", "-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="session_hours_positive"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="session_window_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.item.title}（{self.date:%Y-%m-%d}）"
+
+
+class SessionAttendance(models.Model):
+    """A person present at a session, however recorded; their pre-filled claim once it is made."""
+
+    session = models.ForeignKey(TrainingSession, verbose_name="培训场次", on_delete=models.PROTECT,
+                                related_name="attendances")
+    professional = models.ForeignKey(Professional, verbose_name="专业技术人员", on_delete=models.PROTECT,
+                                     related_name="session_attendances")
+    method = models.CharField("签到方式", max_length=8, choices=CheckInMethod.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField("签到时间")
+    claim = models.OneToOneField(Claim, verbose_name="预填申报", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="attendance")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训签到"
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            # One attendance per person and session: a second scan or tick changes nothing.
+            models.UniqueConstraint(fields=["session", "professional"], name="attendance_once_per_session"),
+        ]
+
+    def __str__(self):
+        return f"{self.professional} @ {self.session}"
+
+
+class SessionEvidence(models.Model):
+    """A file of the session (attendance sheet, photos, courseware), stored once. Each attendee's claim gets an
+    EvidenceFile naming the same stored file and hash, with `session_file` pointing here (screening and the
+    must-view rule read it)."""
+
+    session = models.ForeignKey(TrainingSession, verbose_name="培训场次", on_delete=models.PROTECT,
+                                related_name="evidence")
+    file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训场次佐证材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import TextChoices
 
 from ce_portal.errors import DomainError
-from records.hours.rules import Problem
+from records.hours.rules import Problem, hours_problems
 
 # The notice gives the plan's review no time limit of its own: the portal holds it to the claims' 5 working
 # days (audits/review/rules.py REVIEW_WORKING_DAYS), on the same calendar and the same overdue marking.
@@ -111,3 +111,49 @@ def item_problems(year: int, start: dt.date | None, end: dt.date | None, hours: 
             problems.append(Problem("start_date", "plan_item_outside_year",
                                     f"{name}的计划日期须在 {year} 年内（{year}年01月01日至{year}年12月31日）。"))
     return problems
+
+
+# --- sessions and check-in (rule 7: attendance → claims) -------------------------------------------------
+
+def session_problems(*, date: dt.date, starts_at: dt.time, ends_at: dt.time, hours: Decimal,
+                     item_start: dt.date, item_end: dt.date, item_hours: Decimal) -> list[Problem]:
+    """A session of a plan item: within the item's planned dates, a window that ends after it starts, and no
+    more hours than the item plans nor than one day may credit (each attendee's claim is one day's)."""
+    problems = []
+    if not item_start <= date <= item_end:
+        problems.append(Problem("date", "session_date_outside_item",
+                                f"培训日期应在计划项目的起止日期（{item_start:%Y-%m-%d} 至 {item_end:%Y-%m-%d}）之内。"))
+    if ends_at <= starts_at:
+        problems.append(Problem("ends_at", "session_window_order", "签到结束时间应晚于开始时间。"))
+    day_problems = hours_problems(hours, date, date)  # the claims' own checks: above zero, a day's cap
+    problems += day_problems
+    if not day_problems and hours > item_hours:
+        problems.append(Problem("hours", "session_hours_over_item", f"本场学时不能超过计划项目的 {item_hours} 学时。"))
+    return problems
+
+
+@dataclass(frozen=True)
+class CheckInWindow:
+    opens: dt.datetime
+    closes: dt.datetime
+
+    def refusal(self, now: dt.datetime) -> DomainError | None:
+        if now < self.opens:
+            return DomainError(f"签到尚未开始：本场签到时间为 {self.opens:%Y-%m-%d %H:%M} 至 {self.closes:%H:%M}。",
+                               code="checkin_not_open")
+        if now > self.closes:
+            return DomainError(f"签到已结束（{self.closes:%Y-%m-%d %H:%M} 截止），未能记录签到。如确实到场，请联系单位补登。",
+                               code="checkin_closed")
+        return None
+
+
+def check_in_token_refusal(payload: dict | None, *, session_id: int, closes: dt.datetime) -> DomainError | None:
+    """What a decoded check-in token says: None (forged or damaged), another session's (replayed here), or a
+    window that is not this session's current one (the unit moved it after the code was shown)."""
+    if payload is None:
+        return DomainError("签到二维码无效（签名校验失败），请重新扫描现场显示的二维码。", code="checkin_forged")
+    if payload.get("s") != session_id:
+        return DomainError("该签到码属于其他培训场次，不能用于本场签到。", code="checkin_replayed")
+    if payload.get("e") != closes.isoformat():
+        return DomainError("该签到码已失效，请重新扫描现场显示的二维码。", code="checkin_stale")
+    return None

@@ -3,10 +3,12 @@ own versions, the receiving authority or HR bureau what was sent to it, a county
 submitted, the city everything submitted. Drafts never leave their filer.
 """
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
 from records.hours.models import ActivityKind, Claim, ClaimStatus
 from records.people.access import get_in_scope_or_404, scope_for, units_in_scope
-from records.plans.models import PlanItem, TrainingPlan
+from records.people.models import Professional
+from records.plans.models import PlanItem, SessionAttendance, TrainingPlan, TrainingSession
 from records.plans.rules import PlanState
 
 
@@ -88,3 +90,33 @@ def plan_items_for_claims(unit_id: int | None) -> QuerySet[PlanItem]:
     (the claim's own year is checked against the item's)."""
     return (PlanItem.objects.filter(plan__unit_id=unit_id, plan__state=PlanState.FILED)
             .select_related("plan").order_by("-plan__year", "start_date", "id"))
+
+
+def unit_sessions(user) -> QuerySet[TrainingSession]:
+    """The sessions of the units the user reviews, newest first."""
+    return (TrainingSession.objects.filter(item__plan__unit_id__in=scope_for(user).unit_ids)
+            .select_related("item__plan__unit").annotate(attendees=Count("attendances"))
+            .order_by("-date", "-starts_at", "-pk"))
+
+
+def unit_session_get(user, pk: int) -> TrainingSession:
+    return get_object_or_404(unit_sessions(user), pk=pk)
+
+
+def session_attendances(session: TrainingSession) -> QuerySet[SessionAttendance]:
+    return session.attendances.select_related("professional", "claim").order_by("professional__name", "pk")
+
+
+def session_items(user) -> QuerySet[PlanItem]:
+    """The filed items of the user's units' plans: what a session may be opened for."""
+    return (PlanItem.objects.filter(plan__unit_id__in=scope_for(user).unit_ids, plan__state=PlanState.FILED)
+            .select_related("plan").order_by("-plan__year", "start_date", "pk"))
+
+
+def session_staff(session: TrainingSession) -> QuerySet[Professional]:
+    """Who the unit may tick: its staff on the session's day."""
+    # One filter() call: the three conditions hold for the same employment.
+    return (Professional.objects.filter(
+        Q(employments__ended_on__isnull=True) | Q(employments__ended_on__gte=session.date),
+        employments__unit_id=session.item.plan.unit_id, employments__started_on__lte=session.date,
+    ).distinct().order_by("name", "pk"))

@@ -7,20 +7,33 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audits.calendar.selectors import review_due
 from audits.trail.services import record_event
+from ce_portal.clock import SHANGHAI
 from ce_portal.errors import DomainError, NotFound
-from records.hours.models import RequirementPolicy
-from records.hours.rules import Problem, default_filing_close
+from records.hours.models import ActivityKind, Claim, EvidenceFile, RequirementPolicy
+from records.hours.rules import (
+    EDITABLE_STATUSES, Problem, default_filing_close, evidence_content_type, evidence_count_problem, evidence_problems,
+)
+from records.hours.services import (
+    ClaimInput, claim_input_problems, claim_prefilled, own_claim_for_update, upload_sha256, upload_sniff,
+)
 from records.people.access import scope_for
-from records.people.models import IndustryAuthority, Unit
-from records.plans.models import PlanItem, PlanStep, TrainingPlan
+from records.people.models import IndustryAuthority, Professional, Unit
+from records.people.rules import RawRow, id_number_well_formed, normalize_id_number, same_name
+from records.people.selectors import employment_on, professional_by_id_number
+from records.people.services import ImportReport, RowOutcome
+from records.plans.models import (
+    CheckInMethod, PlanItem, PlanStep, SessionAttendance, SessionEvidence, TrainingPlan, TrainingSession,
+)
 from records.plans.rules import (
-    OPEN_STATES, PLAN_REVIEW_WORKING_DAYS, Party, PlanAction, PlanState, authority_plan_routing, item_problems,
-    plan_transition, plan_year_problem, unit_plan_routing,
+    OPEN_STATES, PLAN_REVIEW_WORKING_DAYS, CheckInWindow, Party, PlanAction, PlanState, authority_plan_routing,
+    check_in_token_refusal, item_problems, plan_transition, plan_year_problem, session_problems, unit_plan_routing,
 )
 
 
@@ -257,3 +270,225 @@ def plan_due_dates_recompute(*, calendar, today: dt.date) -> int:
         record_event(actor=None, action="plan.redate", target=("calendar", "plan_due_dates"),
                      after={"moved": len(moved), "plans": moved})
     return len(moved)
+
+
+# --- sessions, check-in and the pre-filled claims (rule 7: attendance → claims) ------------------------------
+
+CHECK_IN_SALT = "records.plans.check_in"
+
+
+@dataclass(frozen=True)
+class SessionInput:
+    item_id: int
+    date: dt.date
+    starts_at: dt.time
+    ends_at: dt.time
+    place: str
+    hours: Decimal
+
+
+def session_window(session: TrainingSession) -> CheckInWindow:
+    return CheckInWindow(opens=dt.datetime.combine(session.date, session.starts_at, tzinfo=SHANGHAI),
+                         closes=dt.datetime.combine(session.date, session.ends_at, tzinfo=SHANGHAI))
+
+
+def check_in_token(session: TrainingSession) -> str:
+    """What the session's QR code carries: the session and the end of its window, signed with the site's key."""
+    return signing.dumps({"s": session.pk, "e": session_window(session).closes.isoformat()}, salt=CHECK_IN_SALT)
+
+
+def _token_payload(token: str) -> dict | None:
+    try:
+        payload = signing.loads(token, salt=CHECK_IN_SALT)
+    except signing.BadSignature:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _unit_session(actor, session_id: int, *, for_update: bool = False) -> TrainingSession:
+    """A session of a unit the actor reviews (the unit that runs it); any other is NotFound."""
+    sessions = TrainingSession.objects.filter(pk=session_id, item__plan__unit_id__in=scope_for(actor).unit_ids)
+    if for_update:
+        sessions = sessions.select_for_update(of=("self",))
+    session = sessions.select_related("item__plan__unit").first()
+    if session is None:
+        raise NotFound("未找到该培训场次。")
+    return session
+
+
+@transaction.atomic
+def session_create(*, actor, data: SessionInput, now: dt.datetime) -> TrainingSession:
+    """A session of a filed item of the actor's unit's plan."""
+    item = (PlanItem.objects.select_related("plan")
+            .filter(pk=data.item_id, plan__unit_id__in=scope_for(actor).unit_ids).first())
+    if item is None:
+        raise NotFound("未找到该培训计划项目。")
+    if not item.plan.in_force:
+        raise DomainError("只能为已备案的培训计划项目安排培训场次。", code="session_plan_not_filed", field="item")
+    _refuse(session_problems(date=data.date, starts_at=data.starts_at, ends_at=data.ends_at, hours=data.hours,
+                             item_start=item.start_date, item_end=item.end_date, item_hours=item.hours))
+    session = TrainingSession.objects.create(item=item, date=data.date, starts_at=data.starts_at,
+                                             ends_at=data.ends_at, place=data.place, hours=data.hours,
+                                             created_by=actor, created_at=now)
+    record_event(actor=actor, action="session.create", target=session, after={"item": item.pk}, at=now)
+    return session
+
+
+def _claim_input(session: TrainingSession) -> ClaimInput:
+    """What the unit sets on every attendee's claim: the item's title, category and provider, the session's day
+    and hours. The person adds a note (the claim's content) and nothing else."""
+    item = session.item
+    return ClaimInput(
+        kind=ActivityKind.UNIT_TRAINING, category=item.category, title=item.title, content="", provider_base=None,
+        provider_name=item.provider, start_date=session.date, end_date=session.date, hours=session.hours,
+        result="", external_certificate_no="", plan_item=item,
+    )
+
+
+def _claim_file(claim: Claim, session_file: SessionEvidence) -> EvidenceFile:
+    # The session's stored file and hash, not a copy: screening and the must-view rule know it by session_file.
+    return EvidenceFile(
+        claim=claim, file=session_file.file.name, original_name=session_file.original_name,
+        content_type=session_file.content_type, size=session_file.size, sha256=session_file.sha256,
+        uploaded_by=session_file.uploaded_by, uploaded_at=session_file.uploaded_at, session_file=session_file,
+    )
+
+
+def _attend(*, session: TrainingSession, professional: Professional, method: str, actor,
+            now: dt.datetime) -> SessionAttendance:
+    """Record the person present (once: a second time returns the first record) with their pre-filled draft."""
+    existing = SessionAttendance.objects.filter(session=session, professional=professional).first()
+    if existing is not None:
+        return existing
+    unit = session.item.plan.unit
+    employment = employment_on(professional, session.date)
+    if employment is None or employment.unit_id != unit.pk:
+        raise DomainError(f"{professional.name}在培训当天（{session.date:%Y-%m-%d}）不是{unit.name}的在职人员，不能登记签到。",
+                          code="checkin_not_employed")
+    data = _claim_input(session)
+    _refuse(claim_input_problems(professional=professional, data=data, now=now))
+    claim = Claim(professional=professional, year=data.start_date.year,
+                  **{name: getattr(data, name) for name in ClaimInput.__dataclass_fields__})
+    claim.save()
+    EvidenceFile.objects.bulk_create([_claim_file(claim, f) for f in session.evidence.all()])
+    attendance = SessionAttendance.objects.create(session=session, professional=professional, method=method,
+                                                  recorded_by=actor, recorded_at=now, claim=claim)
+    record_event(actor=actor, action="session.attend", target=attendance,
+                 after={"session": session.pk, "method": method, "claim": claim.pk}, at=now)
+    return attendance
+
+
+@transaction.atomic
+def session_check_in(*, actor, session_id: int, token: str, now: dt.datetime) -> SessionAttendance:
+    """A professional's own check-in through the session's QR code. Refused, with nothing written: a token
+    forged or of another session, outside the window, or someone not employed by the unit on the day."""
+    # The session row serialises its check-ins: one attendance per person even for two scans at once.
+    session = (TrainingSession.objects.select_for_update(of=("self",)).select_related("item__plan__unit")
+               .filter(pk=session_id).first())
+    if session is None:
+        raise NotFound("未找到该培训场次。")
+    refusal = _check_in_refusal(session, token, now)
+    if refusal is not None:
+        raise refusal
+    professional = Professional.objects.filter(pk__in=scope_for(actor).professional_ids).first()
+    if professional is None:
+        raise DomainError("只有专业技术人员本人可以扫码签到。", code="checkin_not_professional")
+    return _attend(session=session, professional=professional, method=CheckInMethod.QR, actor=actor, now=now)
+
+
+def _check_in_refusal(session: TrainingSession, token: str, now: dt.datetime) -> DomainError | None:
+    window = session_window(session)
+    return (check_in_token_refusal(_token_payload(token), session_id=session.pk, closes=window.closes)
+            or window.refusal(now))
+
+
+def check_in_refusal(*, session_id: int, token: str, now: dt.datetime) -> DomainError | None:
+    """What the check-in page says before the person confirms: the code's or the window's refusal, if any."""
+    session = TrainingSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("未找到该培训场次。")
+    return _check_in_refusal(session, token, now)
+
+
+@transaction.atomic
+def session_attendees_tick(*, actor, session_id: int, professional_ids: list[int], now: dt.datetime) -> list[str]:
+    """The unit ticks attendees from its staff list. Returns the refusals, one per person refused; the others
+    are recorded (each alone: one refused person stops no one else)."""
+    session = _unit_session(actor, session_id, for_update=True)
+    refusals = []
+    for professional in Professional.objects.filter(pk__in=professional_ids).order_by("pk"):
+        try:
+            with transaction.atomic():
+                _attend(session=session, professional=professional, method=CheckInMethod.TICKED, actor=actor, now=now)
+        except DomainError as refusal:
+            refusals.append(refusal.message)
+    return refusals
+
+
+def _roster_person(raw: RawRow) -> Professional:
+    number = normalize_id_number(raw.id_text)
+    if not id_number_well_formed(number):
+        raise DomainError("身份证号码格式不正确（应为 18 位，末位校验码正确）。", code="roster_bad_id_number",
+                          field="id_number")
+    professional = professional_by_id_number(number)
+    if professional is None:
+        raise DomainError("系统中没有该身份证号码的人员，请先在“本单位人员”中添加。", code="roster_unknown_person",
+                          field="id_number")
+    name = raw.values.get("name")
+    if name and not same_name(str(name).strip(), professional.name):
+        raise DomainError("姓名与该身份证号码登记的姓名不一致，请核对。", code="roster_name_mismatch", field="name")
+    return professional
+
+
+@transaction.atomic
+def session_roster_import(*, actor, session_id: int, rows: list[RawRow], now: dt.datetime) -> ImportReport:
+    """A roster of ID numbers (with names, optionally): every row recorded or refused with its reason, the
+    same report as the staff import."""
+    session = _unit_session(actor, session_id, for_update=True)
+    outcomes = []
+    for raw in rows:
+        outcome = RowOutcome(line=raw.line, name=raw.label, id_number=raw.id_text)
+        try:
+            with transaction.atomic():
+                outcome.professional = _roster_person(raw)
+                _attend(session=session, professional=outcome.professional, method=CheckInMethod.ROSTER,
+                        actor=actor, now=now)
+        except DomainError as refusal:
+            outcome.error = refusal
+        outcomes.append(outcome)
+    return ImportReport(outcomes=outcomes)
+
+
+@transaction.atomic
+def session_evidence_add(*, actor, session_id: int, upload: UploadedFile, now: dt.datetime) -> SessionEvidence:
+    """A file of the session, checked as any evidence (content, size), stored once and named by every
+    attendee's claim that has not been submitted yet (a submitted claim's evidence is frozen)."""
+    session = _unit_session(actor, session_id, for_update=True)
+    sniffed = upload_sniff(upload)
+    problems = evidence_problems(upload.name, sniffed.head, upload.size, sniffed.zip_names)
+    count = evidence_count_problem(session.evidence.count(), 1)
+    _refuse([*problems, *([count] if count else [])])
+    session_file = SessionEvidence(
+        session=session, original_name=upload.name[-200:], content_type=evidence_content_type(*sniffed),
+        size=upload.size, sha256=upload_sha256(upload), uploaded_by=actor, uploaded_at=now,
+    )
+    session_file.file.save(upload.name, upload, save=False)
+    session_file.save()
+    drafts = Claim.objects.filter(attendance__session=session, status__in=EDITABLE_STATUSES)
+    EvidenceFile.objects.bulk_create([_claim_file(claim, session_file) for claim in drafts])
+    record_event(actor=actor, action="session.evidence_add", target=session_file,
+                 after={"session": session.pk, "sha256": session_file.sha256}, at=now)
+    return session_file
+
+
+@transaction.atomic
+def session_claim_note(*, actor, claim_id: int, note: str) -> Claim:
+    """The attendee's one change to their pre-filled claim: a note (the claim's content)."""
+    claim = own_claim_for_update(actor, claim_id)
+    if not claim_prefilled(claim):
+        raise NotFound("未找到该申报。")
+    if claim.status not in EDITABLE_STATUSES:
+        raise DomainError(f"该申报当前状态为“{claim.get_status_display()}”，不能再修改。", code="claim_not_editable")
+    claim.content = note.strip()
+    claim.save(update_fields=["content", "updated_at"])
+    return claim

@@ -1,19 +1,31 @@
 """Training plans' pages (rule 7): the filer's plans (draft, items, submit, revise), the receivers' queue and
 decision, the HR bureaus' filings and their 检查、督导 page with its CSV."""
+import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from audits.review import services as review_services
+from audits.review.rules import LEVELS
 from ce_portal.clock import business_now, business_today
-from ce_portal.errors import refusal_as_message, refusal_on_form
+from ce_portal.errors import DomainError, NotFound, refusal_as_message, refusal_on_form
 from ce_portal.exports import table_response
+from ce_portal.http import client_ip
+from records.hours.rules import evidence_download_name
 from records.people.access import role_required
 from records.people.models import IndustryAuthority, Role, Unit
+from records.people.rules import read_roster_file
 from records.plans import selectors, services
-from records.plans.forms import PlanCreateForm, PlanDecisionForm, PlanItemFormSet
+from records.plans.forms import (
+    PlanCreateForm, PlanDecisionForm, PlanItemFormSet, RosterForm, SessionClaimForm, SessionFileForm, SessionForm,
+    TickForm,
+)
 from records.plans.rules import PLAN_REVIEW_WORKING_DAYS, Party, PlanState
-from records.plans.services import PlanItemInput
+from records.plans.services import PlanItemInput, SessionInput
 
 PAGE_SIZE = 50
 FILERS = (Role.UNIT_REVIEWER, Role.AUTHORITY_REVIEWER)
@@ -175,3 +187,151 @@ def plan_inspection_csv(request):
     return table_response("csv", filename=f"未备案培训计划的单位-{year}", title=f"{year} 年度组织培训但未备案培训计划的单位",
                           generated_by=request.user.get_full_name() or request.user.get_username(),
                           generated_at=business_now(), header=INSPECTION_HEADER, rows=rows)
+
+
+# --- sessions and check-in (rule 7: attendance → claims) -------------------------------------------------
+
+@role_required(Role.UNIT_REVIEWER)
+def sessions(request):
+    """The unit's sessions, and a new one for a filed plan item."""
+    form = SessionForm(request.POST or None, items=selectors.session_items(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with refusal_on_form(form):
+            session = services.session_create(actor=request.user, now=business_now(), data=SessionInput(
+                item_id=data["item"].pk, date=data["date"], starts_at=data["starts_at"], ends_at=data["ends_at"],
+                place=data["place"], hours=data["hours"]))
+            messages.success(request, "已创建培训场次，可在签到时间内打开签到二维码。")
+            return redirect("records:session_detail", pk=session.pk)
+    return render(request, "records/plans/sessions.html", {
+        "form": form, "page": _page(request, selectors.unit_sessions(request.user))})
+
+
+def _session_page(request, session, **forms):
+    page = _page(request, selectors.session_attendances(session))
+    # The claims the unit may approve now: those waiting at its own level.
+    waiting = {a.claim_id for a in page if a.claim and a.claim.status == LEVELS[0].waiting_status}
+    staff = Paginator(selectors.session_staff(session), PAGE_SIZE).get_page(request.GET.get("staff_page"))
+    return render(request, "records/plans/session_detail.html", {
+        "session": session, "page": page, "files": session.evidence.all(), "staff_page": staff,
+        "file_form": forms.get("file_form") or SessionFileForm(),
+        "roster_form": forms.get("roster_form") or RosterForm(),
+        "tick_form": forms.get("tick_form") or TickForm(staff=staff.object_list),
+        "report": forms.get("report"), "waiting": waiting,
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def session_detail(request, pk: int):
+    return _session_page(request, selectors.unit_session_get(request.user, pk))
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def session_check_in_page(request, pk: int):
+    """The screen shown in the room: the QR code of the signed check-in address (and the address itself)."""
+    session = selectors.unit_session_get(request.user, pk)
+    url = request.build_absolute_uri(reverse("records:check_in", kwargs={
+        "pk": session.pk, "token": services.check_in_token(session)}))
+    return render(request, "records/plans/session_check_in.html", {
+        "session": session, "url": url, "window": services.session_window(session),
+        "qr_svg": segno.make(url, error="m").svg_inline(scale=6, border=2, title="签到二维码"),
+    })
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_POST
+def session_evidence_add(request, pk: int):
+    session = selectors.unit_session_get(request.user, pk)
+    form = SessionFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        with refusal_on_form(form):
+            added = services.session_evidence_add(actor=request.user, session_id=session.pk,
+                                                  upload=form.cleaned_data["file"], now=business_now())
+            messages.success(request, f"已上传“{added.original_name}”，参训人员的申报均引用该文件。")
+            return redirect("records:session_detail", pk=session.pk)
+    return _session_page(request, session, file_form=form)
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_POST
+def session_tick(request, pk: int):
+    session = selectors.unit_session_get(request.user, pk)
+    # Ticked on one page of the staff list: the posted people are checked against the whole of it.
+    form = TickForm(request.POST, staff=selectors.session_staff(session).filter(
+        pk__in=[pk for pk in request.POST.getlist("professional") if pk.isdigit()]))
+    if not form.is_valid():
+        return _session_page(request, session, tick_form=form)
+    refusals = services.session_attendees_tick(actor=request.user, session_id=session.pk,
+                                               professional_ids=form.cleaned_data["professional"], now=business_now())
+    for refusal in refusals:
+        messages.error(request, refusal)
+    if not refusals:
+        messages.success(request, "已登记勾选的参训人员。")
+    return redirect("records:session_detail", pk=session.pk)
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_POST
+def session_roster(request, pk: int):
+    session = selectors.unit_session_get(request.user, pk)
+    form = RosterForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        with refusal_on_form(form):
+            rows = read_roster_file(form.cleaned_data["file"])
+            report = services.session_roster_import(actor=request.user, session_id=session.pk, rows=rows,
+                                                    now=business_now())
+    return _session_page(request, session, roster_form=form, report=report)
+
+
+@role_required(Role.UNIT_REVIEWER)
+@require_GET
+def session_evidence_download(request, pk: int, file_pk: int):
+    """A session file opened from its page: counted as opened in every attendee's claim (rule 7)."""
+    session = selectors.unit_session_get(request.user, pk)
+    session_file = get_object_or_404(session.evidence, pk=file_pk)
+    review_services.session_evidence_opened(user=request.user, session_file=session_file, now=business_now(),
+                                            ip=client_ip(request))
+    response = FileResponse(session_file.file.open("rb"), content_type=session_file.content_type, as_attachment=True,
+                            filename=evidence_download_name(session_file.original_name, session_file.content_type))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(Role.PROFESSIONAL)
+def check_in(request, pk: int, token: str):
+    """The address in the QR code. Logging in keeps it (?next=); the person confirms with one button."""
+    if request.method == "POST":
+        try:
+            attendance = services.session_check_in(actor=request.user, session_id=pk, token=token, now=business_now())
+        except NotFound:
+            raise Http404("未找到该培训场次。")
+        except DomainError as refusal:
+            return render(request, "records/plans/check_in.html", {"refusal": refusal.message}, status=400)
+        messages.success(request, f"签到成功：{attendance.session}。请在申报中确认并提交。")
+        return redirect("records:claim_detail", pk=attendance.claim_id)
+    try:
+        refusal = services.check_in_refusal(session_id=pk, token=token, now=business_now())
+    except NotFound:
+        raise Http404("未找到该培训场次。")
+    return render(request, "records/plans/check_in.html", {"refusal": refusal and refusal.message},
+                  status=400 if refusal else 200)
+
+
+@role_required(Role.PROFESSIONAL)
+@require_POST
+def session_claim_confirm(request, pk: int):
+    """The attendee confirms the pre-filled claim, with an optional note, and submits it for review."""
+    form = SessionClaimForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未提交：{form.errors['note'][0]}")
+        return redirect("records:claim_detail", pk=pk)
+    with refusal_as_message(request, "未提交："), transaction.atomic():
+        claim = services.session_claim_note(actor=request.user, claim_id=pk, note=form.cleaned_data["note"])
+        submit = review_services.claim_resubmit if claim.status == "returned" else review_services.claim_submit
+        submit(actor=request.user, claim_id=pk, now=business_now(), ip=client_ip(request))
+        messages.success(request, "已确认并提交审核。")
+    return redirect("records:claim_detail", pk=pk)

@@ -42,6 +42,18 @@ def test_distinct_files_and_one_file_twice_in_one_claim_are_not_flagged():
                           EvidenceFacts(3, 20, 200, sha("b"))]) == []
 
 
+def test_a_session_file_is_one_use_among_its_attendees_and_flags_only_its_reuse_outside():
+    # Claims 10 and 20 name session file 7; claim 30 carries the same bytes as a file of its own.
+    session = [EvidenceFacts(1, 10, 100, sha("sheet"), 7), EvidenceFacts(2, 20, 200, sha("sheet"), 7)]
+    assert same_evidence(session) == []
+    outside = same_evidence([*session, EvidenceFacts(3, 30, 300, sha("sheet"))])
+    assert subjects(outside) == {(30, None)}
+    assert {f["claim"] for f in outside[0].evidence["files"]} == {10, 20, 30}
+    # The same file kept by a second session: every claim of both.
+    assert subjects(same_evidence([*session, EvidenceFacts(4, 40, 400, sha("sheet"), 8)])) == {
+        (10, None), (20, None), (40, None)}
+
+
 def test_one_certificate_number_of_two_people_flags_every_claim_with_it():
     findings = same_certificate_no([facts(1, 100, external_certificate_no="PDS-2025-0427"),
                                     facts(2, 200, external_certificate_no="PDS-2025-0427"),

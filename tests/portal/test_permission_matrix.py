@@ -31,7 +31,10 @@ from records.compliance.selectors import Filters
 from records.compliance.services import compliance_export_request
 from records.people.models import Professional, RecordClaim, Role, RoleMembership
 from records.people.services import transfer_request
-from records.plans.services import PlanItemInput, plan_create, plan_items_save, plan_submit
+from records.plans.services import (
+    PlanItemInput, SessionInput, check_in_token, plan_create, plan_decide, plan_items_save, plan_submit, session_create,
+    session_evidence_add,
+)
 from tests.certificate_data import make_compliant
 from tests.factories import (
     MINIMAL_PDF, SHANGHAI, ClaimFactory, EvidenceFileFactory, IndustryAuthorityFactory, ProfessionalFactory,
@@ -176,6 +179,23 @@ MATRIX = {
     "records:plan_filings": ({}, "L 404 404 404 404 404 404 200 200 200", None),
     "records:plan_inspection": ({}, "L 404 404 404 404 404 404 200 200 200", None),
     "records:plan_inspection_csv": ({}, "L 404 404 404 404 404 404 200 200 200", None),
+    # --- sessions of 第一医院's filed 2026 item: its reviewer's alone; the check-in address any professional's ---
+    "records:sessions": ({}, "L 404 404 200 200 404 404 404 404 404", "L 404 404 - - 404 404 404 404 404"),
+    "records:session_detail": ({"pk": "session"}, "L 404 404 200 404 404 404 404 404 404", None),
+    "records:session_check_in": ({"pk": "session"}, "L 404 404 200 404 404 404 404 404 404", None),
+    "records:session_evidence": ({"pk": "session", "file_pk": "session_file"},
+                                 "L 404 404 200 404 404 404 404 404 404", None),
+    "records:session_evidence_add": ({"pk": "session"}, "L 404 404 405 405 404 404 404 404 404",
+                                     "L 404 404 - 404 404 404 404 404 404"),
+    "records:session_tick": ({"pk": "session"}, "L 404 404 405 405 404 404 404 404 404",
+                             "L 404 404 - 404 404 404 404 404 404"),
+    "records:session_roster": ({"pk": "session"}, "L 404 404 405 405 404 404 404 404 404",
+                               "L 404 404 - 404 404 404 404 404 404"),
+    # Before the session's window the page says so (400), to anyone who scans it; the person confirms by POST.
+    "records:check_in": ({"pk": "session", "token": "token"}, "L 400 400 404 404 404 404 404 404 404",
+                         "L - - 404 404 404 404 404 404 404"),
+    "records:session_claim_confirm": ({"pk": "draft"}, "L 405 405 404 404 404 404 404 404 404",
+                                      "L - 404 404 404 404 404 404 404 404"),
     # --- review ----------------------------------------------------------------------------------------
     "review:queue": ({}, "L 404 404 200 200 200 200 200 200 200", None),
     # Its reviewers at both levels see a claim from submission: 第一医院, then 卫健委 (not 新华区: the unit has an
@@ -296,6 +316,17 @@ def world(unit_a, unit_b, unit_c, health_bureau, xinhua, yexian, alice, ada, han
             title="院感防控培训", category="professional", subject_area="临床医学", start_date=dt.date(2025, 11, 20),
             end_date=dt.date(2025, 11, 20), hours=Decimal("4"), place="报告厅", provider="院感科", expected_participants=30)])
         plan_submit(actor=ada, plan_id=plan.pk, now=NOW)
+        next_plan = plan_create(actor=ada, unit=unit_a, year=2026, now=NOW)
+        plan_items_save(actor=ada, plan_id=next_plan.pk, now=NOW, items=[PlanItemInput(
+            title="急救技能培训", category="professional", subject_area="临床医学", start_date=dt.date(2026, 3, 2),
+            end_date=dt.date(2026, 3, 2), hours=Decimal("4"), place="报告厅", provider="急诊科", expected_participants=30)])
+        plan_submit(actor=ada, plan_id=next_plan.pk, now=NOW)
+        plan_decide(actor=hank, plan_id=next_plan.pk, action="file", now=NOW)
+        session = session_create(actor=ada, now=NOW, data=SessionInput(
+            item_id=next_plan.items.get().pk, date=dt.date(2026, 3, 2), starts_at=dt.time(8, 30),
+            ends_at=dt.time(9, 30), place="报告厅", hours=Decimal("4")))
+        session_file = session_evidence_add(actor=ada, session_id=session.pk, now=NOW,
+                                            upload=SimpleUploadedFile("签到表.pdf", MINIMAL_PDF))
         flag = ScreeningFlag.objects.create(rule="same_evidence", claim=submitted, professional=alice, evidence={},
                                             dedupe_key=f"matrix:{submitted.pk}", created_at=NOW)
         announcement = announcement_create(
@@ -310,6 +341,7 @@ def world(unit_a, unit_b, unit_c, health_bureau, xinhua, yexian, alice, ada, han
         "serial": certificate.serial, "registration": newcomer.pk, "record_claim": record_claim.pk,
         "transfer_out": transfer_out.pk, "transfer_in": transfer_in.pk, "bundle": bundle.pk, "export": export.pk,
         "batch": batch.batch_id, "flag": flag.pk, "announcement": announcement.pk, "plan": plan.pk, "xinhua": xinhua.pk,
+        "session": session.pk, "session_file": session_file.pk, "token": check_in_token(session),
         "health_bureau": health_bureau.pk, "unit_a": unit_a.pk,
         "ada_membership": RoleMembership.objects.get(user=ada, role=Role.UNIT_REVIEWER, unit=unit_a).pk,
     }

@@ -1,5 +1,6 @@
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from audits.calendar.models import WorkingDayOverride
+from audits.screening.models import ScreeningFlag
 from audits.trail.models import AuditEvent
 from ce_portal.demo import announcements as demo_announcements
 from ce_portal.demo import registry as demo
@@ -20,9 +22,10 @@ from ce_portal.demo import seed as demo_seed
 from ce_portal.demo.fakes import fake_credit_code
 from platforms.registry.models import LearningPlatform
 from records.announcements.models import Announcement
+from records.hours.models import EvidenceFile
 from records.people.models import Employment, IndustryAuthority, Professional, Region, Role, RoleMembership, Unit
 from records.people.services import CITY_HR_GROUP
-from records.plans.models import TrainingPlan
+from records.plans.models import TrainingPlan, TrainingSession
 
 NOW = dt.datetime(2025, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COUNTIES = 12
@@ -123,6 +126,22 @@ def test_the_demo_unit_with_an_authority_has_filed_its_plan_through_the_authorit
     assert [(s.action, s.actor.username) for s in plan.steps.all()] == [
         ("submit", "demo_unit"), ("file", "demo_authority")]
     assert plan.items.count() == 3
+
+
+def test_the_demo_unit_ran_a_checked_in_session_whose_confirmed_claim_is_credited(seeded):
+    unit = RoleMembership.objects.get(user__username="demo_unit").unit
+    session = TrainingSession.objects.get(item__plan__unit=unit)
+    assert (session.item.title, session.date) == ("本专业新技术、新规范专题培训", dt.date(2025, 5, 19))
+    attendances = list(session.attendances.select_related("professional__user", "claim").order_by("pk"))
+    assert [a.method for a in attendances] == ["qr"] + ["ticked"] * 4
+    person = attendances[0]
+    assert person.professional.user.username == "demo_professional"
+    assert (person.claim.status, person.claim.is_credited, person.claim.hours) == ("approved", True, Decimal("8"))
+    assert {a.claim.status for a in attendances[1:]} == {"draft"}  # no accounts: their drafts wait for them
+    sheet = session.evidence.get()
+    assert set(EvidenceFile.objects.filter(session_file=sheet).values_list("sha256", flat=True)) == {sheet.sha256}
+    assert EvidenceFile.objects.filter(session_file=sheet).count() == 5
+    assert not ScreeningFlag.objects.filter(rule="same_evidence", claim__attendance__session=session).exists()
 
 
 def test_the_demo_unit_shows_its_own_standard_on_its_page(seeded, client):

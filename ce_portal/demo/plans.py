@@ -6,8 +6,8 @@ due date and the audit trail are real. Runs once: a plan of the unit for the yea
 Then the unit ran a session of the latest item that began at least a fortnight ago: demo_professional checked in
 by the QR code's signed address, colleagues were ticked from the staff list, the clerk uploaded the attendance
 sheet once. demo_professional confirmed the pre-filled claim; the clerk opened the sheet once on the session's
-page and batch-approved, demo_authority likewise from the claim: the hours are credited. The colleagues have no
-accounts in the demo, so their pre-filled drafts wait for them, as they would until they register.
+page and batch-approved, demo_authority likewise from the claims: the hours are credited. The ticked colleagues
+registered in the demo's story (each logs in with the ID number and the demo password) and confirmed theirs too.
 """
 import datetime as dt
 from decimal import Decimal
@@ -15,11 +15,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ce_portal.clock import SHANGHAI
-from ce_portal.demo.registry import Seeding, _demo_units
 from audits.review.services import claim_submit, evidence_opened, review_batch, session_evidence_opened
+from ce_portal.clock import SHANGHAI
+from ce_portal.demo.registry import DEMO_PASSWORD, Seeding, _demo_units
 from ce_portal.pdf import CJK_FAMILY, render_pdf
-from records.people.models import Professional
+from records.people.models import Professional, Role, RoleMembership
+from records.people.selectors import professional_username
 from records.plans.models import SessionAttendance, TrainingPlan
 from records.plans.services import (
     PlanItemInput, SessionInput, check_in_token, plan_create, plan_decide, plan_items_save, plan_submit,
@@ -84,12 +85,30 @@ def seed_checked_in_session(run: Seeding, *, item, clerk, authority) -> None:
         "session": session, "attendances": attendances, "cjk_family": CJK_FAMILY})
     kept = session_evidence_add(actor=clerk, session_id=session.pk, now=_at(day, 10),
                                 upload=SimpleUploadedFile("培训签到表.pdf", sheet, content_type="application/pdf"))
-    claim = attendances[0].claim
-    session_claim_note(actor=person.user, claim_id=claim.pk, note="全程参加并通过现场考核。")
-    claim_submit(actor=person.user, claim_id=claim.pk, now=_at(day, 18))
+    claims = []
+    for n, attendance in enumerate(attendances):
+        attendee = attendance.professional
+        user = attendee.user or _registered(attendee)
+        if attendee.pk == person.pk:
+            session_claim_note(actor=user, claim_id=attendance.claim.pk, note="全程参加并通过现场考核。")
+        claims.append(claim_submit(actor=user, claim_id=attendance.claim.pk, now=_at(day, 18, n)))
     next_day = day + dt.timedelta(days=1)
+    # One look at the sheet on the session's page counts for every attendee's claim: an honest batch approval.
     session_evidence_opened(user=clerk, session_file=kept, now=_at(next_day, 9))
-    review_batch(claim_ids=[claim.pk], reviewer=clerk, action="approve", now=_at(next_day, 9, 5))
-    evidence_opened(user=authority, evidence=claim.evidence.get(), now=_at(next_day, 15))
-    review_batch(claim_ids=[claim.pk], reviewer=authority, action="approve", now=_at(next_day, 15, 5))
+    ids = [claim.pk for claim in claims]
+    review_batch(claim_ids=ids, reviewer=clerk, action="approve", now=_at(next_day, 9, 5))
+    evidence_opened(user=authority, evidence=claims[0].evidence.get(), now=_at(next_day, 15))
+    review_batch(claim_ids=ids, reviewer=authority, action="approve", now=_at(next_day, 15, 5))
     run.stats["training_sessions"] += 1
+    run.stats["session_claims_credited"] += len(ids)
+
+
+def _registered(professional: Professional):
+    """An account as registration would have made it: logged in by ID number, the demo's password."""
+    user = get_user_model()(username=professional_username(professional.id_number), first_name=professional.name)
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    professional.user = user
+    professional.save(update_fields=["user"])
+    RoleMembership.objects.create(user=user, role=Role.PROFESSIONAL, professional=professional)
+    return user

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from audits.calendar.models import WorkingDayOverride
 from audits.screening.models import ScreeningFlag
+from audits.review.models import ReviewDecision
 from audits.trail.models import AuditEvent
 from ce_portal.demo import announcements as demo_announcements
 from ce_portal.demo import registry as demo
@@ -128,7 +129,7 @@ def test_the_demo_unit_with_an_authority_has_filed_its_plan_through_the_authorit
     assert plan.items.count() == 3
 
 
-def test_the_demo_unit_ran_a_checked_in_session_whose_confirmed_claim_is_credited(seeded):
+def test_the_demo_unit_ran_a_checked_in_session_whose_attendees_claims_are_credited(seeded, client):
     unit = RoleMembership.objects.get(user__username="demo_unit").unit
     session = TrainingSession.objects.get(item__plan__unit=unit)
     assert (session.item.title, session.date) == ("本专业新技术、新规范专题培训", dt.date(2025, 5, 19))
@@ -137,7 +138,13 @@ def test_the_demo_unit_ran_a_checked_in_session_whose_confirmed_claim_is_credite
     person = attendances[0]
     assert person.professional.user.username == "demo_professional"
     assert (person.claim.status, person.claim.is_credited, person.claim.hours) == ("approved", True, Decimal("8"))
-    assert {a.claim.status for a in attendances[1:]} == {"draft"}  # no accounts: their drafts wait for them
+    # The ticked colleagues registered and confirmed theirs: one batch at each level, after one look at the sheet.
+    assert {(a.claim.status, a.claim.is_credited) for a in attendances[1:]} == {("approved", True)}
+    unit_batches = ReviewDecision.objects.filter(claim__attendance__session=session, level=1).values("batch_id")
+    assert unit_batches.distinct().count() == 1
+    colleague = attendances[1].professional
+    answer = client.post("/login/", {"username": colleague.id_number, "password": "demo2026"})
+    assert answer.status_code == 302 and "_auth_user_id" in client.session  # logged in
     sheet = session.evidence.get()
     assert set(EvidenceFile.objects.filter(session_file=sheet).values_list("sha256", flat=True)) == {sheet.sha256}
     assert EvidenceFile.objects.filter(session_file=sheet).count() == 5

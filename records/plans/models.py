@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ce_portal.formatting import hours_text
 from records.hours.models import Claim, SubjectCategory, evidence_storage_name
 from records.people.models import IndustryAuthority, Professional, Region, Unit
 from records.plans.rules import EDITABLE_STATES, OPEN_STATES, PlanAction, PlanState
@@ -109,7 +110,7 @@ class PlanItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.plan.year} 年 · {self.title}（{self.hours} 学时）"
+        return f"{self.plan.year} 年 · {self.title}（{hours_text(self.hours)} 学时）"
 
 
 class PlanStep(models.Model):

@@ -402,6 +402,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "recompute-due-dates": {
         "task": "audits.review.tasks.recompute_due_dates", "schedule": crontab(hour=0, minute=1),
     },
+    # Every night, so next year's partitions exist long before its first record (ce_portal/partitions.py).
+    "create-year-partitions": {"task": "ce_portal.tasks.create_year_partitions", "schedule": crontab(hour=3, minute=20)},
     "purge-expired-downloads": {"task": "ce_portal.tasks.purge_expired_downloads", "schedule": crontab(hour=3, minute=30)},
     # Evidence kept from claim forms that were never saved (records/hours/services.py staged_evidence_purge).
     "purge-staged-evidence": {

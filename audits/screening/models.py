@@ -58,9 +58,12 @@ class ScreeningFlag(models.Model):
         "records.Claim", verbose_name="学时申报", null=True, blank=True, on_delete=models.PROTECT,
         related_name="screening_flags",
     )
+    # No foreign-key constraint in the database: platform records are partitioned by year on PostgreSQL, where a
+    # key referencing them would have to hold the year too. Platform records are never deleted; a year leaves
+    # only by detaching its partition once it can no longer change (ce_portal/partitions.py).
     platform_record = models.ForeignKey(
         "records.PlatformRecord", verbose_name="平台登记学时", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="screening_flags",
+        related_name="screening_flags", db_constraint=False,
     )
     professional = models.ForeignKey(
         "records.Professional", verbose_name="专业技术人员", on_delete=models.PROTECT, related_name="screening_flags"

@@ -28,6 +28,7 @@ from ce_portal.clock import SHANGHAI
 from ce_portal.crypto import keyed_content_hash, lookup_digest
 from ce_portal.demo.fakes import fake_id_number
 from ce_portal.demo.registry import Batch, id_index, insert_rows
+from ce_portal.partitions import year_partitions_ensure
 from platforms.ingest.rules import content_hash
 from platforms.registry.models import LearningPlatform
 from records.hours.models import PlatformRecord, SubjectCategory
@@ -182,6 +183,7 @@ def credit_people(id_numbers: Sequence[str], *, today: dt.date, copy: bool | Non
     planning and hashing 6.4 million records is as much CPU as the database's side of writing them."""
     platforms = _platforms()
     years = range(today.year - YEARS_BACK, today.year + 1)
+    year_partitions_ensure(years)  # the years before this one have none on a freshly migrated database
     now = timezone.now()
     stats = Counter()
 

@@ -81,14 +81,20 @@ def _insert_new(platform_id: int, rows: list[tuple], received_at: dt.datetime) -
             with cursor.cursor.copy(f"COPY {_STAGING} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            source = f"SELECT %s, %s, {', '.join(_COLUMNS)} FROM {_STAGING} ORDER BY external_id"
+            sent = f"SELECT %s, %s, {', '.join(_COLUMNS)} FROM {_STAGING}"
             params = [platform_id, received_at]
         else:  # the SQLite demo (one writer at a time: the order does not matter there)
-            source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            sent = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
             params = [value for row in rows for value in (platform_id, received_at, *row)]
+        # The table's unique index holds the year (it is partitioned by year on PostgreSQL): an id the
+        # platform used in any year is looked for first. Two concurrent batches sending one id under two
+        # years would both pass this look; the key table's trigger (records migration 0033) fails the second.
         cursor.execute(
-            f"INSERT INTO {_TABLE} ({columns}) {source} "
-            "ON CONFLICT (platform_id, external_id) DO NOTHING RETURNING external_id",
+            f"WITH sent ({columns}) AS ({sent}) "
+            f"INSERT INTO {_TABLE} ({columns}) SELECT {columns} FROM sent "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} AS kept "
+            "WHERE kept.platform_id = sent.platform_id AND kept.external_id = sent.external_id) "
+            "ORDER BY external_id ON CONFLICT (platform_id, external_id, year) DO NOTHING RETURNING external_id",
             params,
         )
         return {external_id for (external_id,) in cursor.fetchall()}

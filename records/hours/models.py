@@ -390,7 +390,10 @@ class PlatformRecord(models.Model):
         verbose_name = verbose_name_plural = "平台登记学时"
         ordering = ["-completed_at"]
         constraints = [
-            models.UniqueConstraint(fields=["platform", "external_id"], name="platform_record_unique_external_id"),
+            # On PostgreSQL the table is partitioned by year (ce_portal/partitions.py), and a partitioned table's
+            # unique index must hold the year. An external id stays unique across years all the same: ingestion
+            # looks in every year, and on PostgreSQL a trigger-kept key table (migration 0033) refuses a second.
+            models.UniqueConstraint(fields=["platform", "external_id", "year"], name="platform_record_unique_external_id_year"),
             models.CheckConstraint(condition=Q(hours__gt=0), name="platform_record_hours_positive"),
         ]
         indexes = [models.Index(fields=["professional", "year"], name="platform_record_person_year")]

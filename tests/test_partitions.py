@@ -1,0 +1,130 @@
+"""Platform records partitioned by year on PostgreSQL (ce_portal/partitions.py): a year's query reads one
+partition, next year's partition is made ahead, a year nobody made waits in the DEFAULT partition and moves
+when it is made, an old year can be detached, and an external id stays unique across years."""
+import datetime as dt
+from decimal import Decimal as D
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+
+from ce_portal.partitions import DetachRefused, year_partition_detach, year_partitions, year_partitions_ensure
+from ce_portal.tasks import create_year_partitions
+from platforms.ingest.rules import CONFLICT
+from platforms.ingest.services import platform_records_ingest
+from records.hours.models import PlatformRecord
+from tests.factories import SHANGHAI, ProfessionalFactory
+from tests.platforms.helpers import NOW, make_platform, record_for
+
+TABLE = "records_platformrecord"
+
+
+def add_record(platform, person, year: int, n: int) -> PlatformRecord:
+    return PlatformRecord.objects.create(
+        platform=platform, external_id=f"R-{year}-{n}", professional=person, course_title="课程", category="public",
+        hours=D("2.5"), completed_at=dt.datetime(year, 5, 1, 10, tzinfo=SHANGHAI), year=year, content_hash="h",
+    )
+
+
+def partition_of(record: PlatformRecord) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text FROM {TABLE} WHERE id = %s", [record.pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def platform(db):
+    return make_platform("public")
+
+
+@pytest.fixture
+def person(db):
+    return ProfessionalFactory()
+
+
+def test_a_years_query_reads_only_that_years_partition(platform, person):
+    year_partitions_ensure([2024, 2025])
+    for year in (2024, 2025):
+        add_record(platform, person, year, 1)
+
+    plan = PlatformRecord.objects.filter(professional=person, year=2025).explain()
+
+    assert f"{TABLE}_y2025" in plan
+    assert f"{TABLE}_y2024" not in plan and f"{TABLE}_default" not in plan
+
+
+def test_a_year_without_a_partition_waits_in_default_and_moves_when_its_partition_is_made(platform, person):
+    records = [add_record(platform, person, 2031, n) for n in range(3)]
+    assert {partition_of(r) for r in records} == {f"{TABLE}_default"}
+
+    assert year_partitions_ensure([2031]) == [f"{TABLE}_y2031"]
+
+    assert {partition_of(r) for r in records} == {f"{TABLE}_y2031"}
+    assert PlatformRecord.objects.filter(year=2031).count() == 3
+    by_name = {p.name: p.rows for p in year_partitions(TABLE)}
+    assert by_name[f"{TABLE}_y2031"] == 3 and by_name[f"{TABLE}_default"] == 0
+    assert year_partitions_ensure([2031]) == []  # made once
+
+
+def test_the_nightly_task_makes_the_coming_year_before_it_begins(db):
+    with time_machine.travel(dt.datetime(2032, 12, 31, 23, 0, tzinfo=SHANGHAI), tick=False):
+        made = create_year_partitions()
+    assert made == [f"{TABLE}_y2032", f"{TABLE}_y2033"]
+    assert {f"{TABLE}_y2032", f"{TABLE}_y2033"} <= {p.name for p in year_partitions(TABLE)}
+
+
+def test_an_old_year_is_detached_with_its_rows_and_a_recent_one_is_refused(platform, person):
+    year_partitions_ensure([2022, 2025])
+    old = [add_record(platform, person, 2022, n) for n in range(2)]
+    add_record(platform, person, 2025, 1)
+    today = dt.date(2026, 12, 1)
+
+    with pytest.raises(DetachRefused, match="2025 年度的数据仍可能变化"):
+        year_partition_detach(TABLE, 2025, today=today)
+    assert year_partition_detach(TABLE, 2022, today=today) == f"{TABLE}_y2022"
+
+    assert not PlatformRecord.objects.filter(year=2022).exists()
+    assert PlatformRecord.objects.filter(year=2025).count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {TABLE}_y2022 ORDER BY id")
+        assert [row[0] for row in cursor.fetchall()] == [r.pk for r in old]
+    with pytest.raises(DetachRefused, match="没有 2022 年度的分区"):
+        year_partition_detach(TABLE, 2022, today=today)
+
+
+def test_the_command_lists_the_partitions_and_explains_a_refusal(platform, person):
+    year_partitions_ensure([2025])
+    add_record(platform, person, 2025, 1)
+    out = StringIO()
+    call_command("year_partitions", stdout=out)
+    assert "2025 年度" in out.getvalue() and f"{TABLE}_y2025" in out.getvalue()
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), tick=False):
+        with pytest.raises(CommandError, match="只能分离 2024 年及以前的年度"):
+            call_command("year_partitions", "--detach", "2025", stdout=StringIO())
+
+
+def test_an_external_id_used_in_one_year_is_refused_in_another(platform, person):
+    """The key table's trigger: the guard when two batches race with one id under two years."""
+    add_record(platform, person, 2025, 1)
+    with pytest.raises(IntegrityError, match="records_platformrecordkey"), transaction.atomic():
+        PlatformRecord.objects.create(
+            platform=platform, external_id="R-2025-1", professional=person, course_title="课程", category="public",
+            hours=D("1"), completed_at=dt.datetime(2024, 5, 1, tzinfo=SHANGHAI), year=2024, content_hash="h",
+        )
+    assert PlatformRecord.objects.filter(external_id="R-2025-1").count() == 1
+    # A deleted record (the portal deletes none; a test or a demo reload may) frees its id.
+    PlatformRecord.objects.filter(external_id="R-2025-1").delete()
+    add_record(platform, person, 2025, 1)
+    assert PlatformRecord.objects.filter(external_id="R-2025-1").count() == 1
+
+
+def test_a_resend_under_another_year_is_a_conflict_not_a_second_record(platform, person):
+    first = platform_records_ingest(platform=platform, records=[record_for(person, 1)], now=NOW)
+    moved = record_for(person, 1, completed_at="2024-12-30T10:30:00+08:00")
+    again = platform_records_ingest(platform=platform, records=[moved], now=NOW)
+
+    assert [o.status for o in first] == ["created"]
+    assert [(o.status, o.rejection) for o in again] == [("rejected", CONFLICT)]
+    assert PlatformRecord.objects.filter(external_id="EXT-1").count() == 1

@@ -25,11 +25,11 @@ def fresh_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
-def city_database(url: str, *, reuse: bool) -> None:
+def city_database(url: str, *, reuse: bool, size: str = "city") -> None:
     """Django set up on the city's data in `url` (os.environ holds the bench's settings): a fresh database,
     migrated and seeded with `seed_demo --size city`; or, with `reuse`, the one a previous run loaded, migrated
     again (the code may have gained migrations since)."""
-    steps = [("migrate", "-v0")] if reuse else [("migrate", "-v0"), ("seed_demo", "--size", "city")]
+    steps = [("migrate", "-v0")] if reuse else [("migrate", "-v0"), ("seed_demo", "--size", size)]
     if not reuse:
         fresh_database(url)
     for args in steps:

@@ -205,9 +205,10 @@ def snapshot_history(today: dt.date, days: int = 90) -> None:
         cursor.execute(
             """
             INSERT INTO audits_overduesnapshot (date, region_id, unit_id, authority_id, pending, overdue,
-                oldest_overdue_due_on, decided, decided_on_time, computed_at)
+                oldest_overdue_due_on, decided, decided_on_time, flagged, computed_at)
             SELECT s.date - k, s.region_id, s.unit_id, s.authority_id, s.pending, (s.overdue * (80 + k %% 40)) / 100,
-                   s.oldest_overdue_due_on, s.decided, s.decided_on_time, s.computed_at - make_interval(days => k)
+                   s.oldest_overdue_due_on, s.decided, s.decided_on_time, s.flagged,
+                   s.computed_at - make_interval(days => k)
             FROM audits_overduesnapshot s CROSS JOIN generate_series(1, %s) AS k
             WHERE s.date = %s
             """,

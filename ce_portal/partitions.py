@@ -1,8 +1,9 @@
 """Year partitions of the largest tables on PostgreSQL (docs/scaling.md).
 
-A city receives millions of platform records a year and queries them a year at a time: one partition per year
-lets those queries read one year's table and indexes, and lets an old year leave the live database by
-detaching its partition (then archived with pg_dump and dropped) instead of a DELETE of millions of rows.
+A city receives millions of platform records a year and queries them, and its claims, a year at a time: one
+partition per year lets those queries read one year's table and indexes, and lets an old year of platform
+records leave the live database by detaching its partition (then archived with pg_dump and dropped) instead of
+a DELETE of millions of rows.
 The migration that made the tables partitioned created the years they held; the beat task creates the
 current and the next year ahead of time; a DEFAULT partition catches a year nobody created, whose rows move
 to their own partition when it is made. The SQLite demo has no partitions: everything here is a no-op there.
@@ -14,7 +15,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 # Tables partitioned BY RANGE (year), one partition per year named <table>_y<year>, plus <table>_default.
-YEAR_PARTITIONED_TABLES = ("records_platformrecord",)
+YEAR_PARTITIONED_TABLES = ("records_platformrecord", "records_claim")
+
+# The tables whose old years may leave the live database. A claim's evidence files, review decisions and
+# screening flags would have to leave with it, and archiving those together is not built: claims stay.
+DETACHABLE_TABLES = ("records_platformrecord",)
 
 # A year stays in the live database while it can still change: its own year and the next (the filing and
 # review close early in the next year, and returned claims may come back after it). Earlier years may go.
@@ -117,8 +122,8 @@ def year_partition_detach(table: str, year: int, *, today: dt.date) -> str:
     portal, to be archived (pg_dump -t) and dropped by the operator. Returns its name."""
     if connection.vendor != "postgresql":
         raise DetachRefused("只有 PostgreSQL 上的部署按年度分区。")
-    if table not in YEAR_PARTITIONED_TABLES:
-        raise DetachRefused(f"{table} 不是按年度分区的表。")
+    if table not in DETACHABLE_TABLES:
+        raise DetachRefused(f"{table} 的年度分区不能分离（只有平台登记学时可以分离归档）。")
     refusal = detach_refusal(year, today)
     if refusal:
         raise DetachRefused(refusal)

@@ -14,8 +14,8 @@ from ce_portal.partitions import DetachRefused, year_partition_detach, year_part
 from ce_portal.tasks import create_year_partitions
 from platforms.ingest.rules import CONFLICT
 from platforms.ingest.services import platform_records_ingest
-from records.hours.models import PlatformRecord
-from tests.factories import SHANGHAI, ProfessionalFactory
+from records.hours.models import Claim, PlatformRecord
+from tests.factories import SHANGHAI, ClaimFactory, ProfessionalFactory, UnitFactory
 from tests.platforms.helpers import NOW, make_platform, record_for
 
 TABLE = "records_platformrecord"
@@ -55,11 +55,28 @@ def test_a_years_query_reads_only_that_years_partition(platform, person):
     assert f"{TABLE}_y2024" not in plan and f"{TABLE}_default" not in plan
 
 
+def test_a_persons_claims_of_a_year_are_read_from_that_years_partition(db):
+    person = ProfessionalFactory(unit=UnitFactory())
+    year_partitions_ensure([2024, 2025])
+    for year in (2024, 2025):
+        ClaimFactory(professional=person, year=year, start_date=dt.date(year, 3, 1), end_date=dt.date(year, 3, 1))
+
+    plan = Claim.objects.filter(professional=person, year=2025).explain()
+
+    assert "records_claim_y2025" in plan
+    assert "records_claim_y2024" not in plan and "records_claim_default" not in plan
+
+
+def test_claims_are_not_detached(db):
+    with pytest.raises(DetachRefused, match="只有平台登记学时可以分离归档"):
+        year_partition_detach("records_claim", 2020, today=dt.date(2026, 12, 1))
+
+
 def test_a_year_without_a_partition_waits_in_default_and_moves_when_its_partition_is_made(platform, person):
     records = [add_record(platform, person, 2031, n) for n in range(3)]
     assert {partition_of(r) for r in records} == {f"{TABLE}_default"}
 
-    assert year_partitions_ensure([2031]) == [f"{TABLE}_y2031"]
+    assert year_partitions_ensure([2031]) == [f"{TABLE}_y2031", "records_claim_y2031"]
 
     assert {partition_of(r) for r in records} == {f"{TABLE}_y2031"}
     assert PlatformRecord.objects.filter(year=2031).count() == 3
@@ -71,8 +88,9 @@ def test_a_year_without_a_partition_waits_in_default_and_moves_when_its_partitio
 def test_the_nightly_task_makes_the_coming_year_before_it_begins(db):
     with time_machine.travel(dt.datetime(2032, 12, 31, 23, 0, tzinfo=SHANGHAI), tick=False):
         made = create_year_partitions()
-    assert made == [f"{TABLE}_y2032", f"{TABLE}_y2033"]
+    assert made == [f"{TABLE}_y2032", f"{TABLE}_y2033", "records_claim_y2032", "records_claim_y2033"]
     assert {f"{TABLE}_y2032", f"{TABLE}_y2033"} <= {p.name for p in year_partitions(TABLE)}
+    assert {"records_claim_y2032", "records_claim_y2033"} <= {p.name for p in year_partitions("records_claim")}
 
 
 def test_an_old_year_is_detached_with_its_rows_and_a_recent_one_is_refused(platform, person):

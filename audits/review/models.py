@@ -35,7 +35,9 @@ class ReviewDecision(models.Model):
         REJECT = "reject", "不通过"
         RETURN = "return", "退回修改"
 
-    claim = models.ForeignKey("records.Claim", verbose_name="学时申报", on_delete=models.PROTECT, related_name="decisions")
+    # No database constraint: claims are partitioned by year (records.hours.models.EvidenceFile.claim).
+    claim = models.ForeignKey("records.Claim", verbose_name="学时申报", on_delete=models.PROTECT, related_name="decisions",
+                              db_constraint=False)
     level = models.PositiveSmallIntegerField("审核级别", choices=[(level.number, level.label) for level in LEVELS])
     action = models.CharField("审核结果", max_length=10, choices=Action.choices)
     reason = models.TextField("理由", blank=True)

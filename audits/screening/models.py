@@ -54,9 +54,10 @@ class ScreeningFlag(models.Model):
         CONFIRMED = "confirmed", "已确认"
 
     rule = models.CharField("筛查规则", max_length=32, choices=Rule.choices)
+    # No database constraint: claims are partitioned by year (records.hours.models.EvidenceFile.claim).
     claim = models.ForeignKey(
         "records.Claim", verbose_name="学时申报", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="screening_flags",
+        related_name="screening_flags", db_constraint=False,
     )
     # No foreign-key constraint in the database: platform records are partitioned by year on PostgreSQL, where a
     # key referencing them would have to hold the year too. Platform records are never deleted; a year leaves

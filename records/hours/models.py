@@ -257,6 +257,8 @@ class Claim(models.Model):
     )
     credit_revoked_at = models.DateTimeField("学时撤销时间", null=True, blank=True)
 
+    # On PostgreSQL the table is partitioned by `year` (records migration 0034, ce_portal/partitions.py): the
+    # primary key there is (id, year), and the keys other tables hold to a claim have no database constraint.
     class Meta:
         verbose_name = verbose_name_plural = "学时申报"
         ordering = ["-created_at"]
@@ -305,7 +307,10 @@ def evidence_storage_name(instance, filename) -> str:
 class EvidenceFile(models.Model):
     """A file backing a claim. Never replaced in place: a correction adds a new row."""
 
-    claim = models.ForeignKey(Claim, verbose_name="学时申报", on_delete=models.PROTECT, related_name="evidence")
+    # Keys to a claim have no database constraint: claims are partitioned by year on PostgreSQL, and a key to a
+    # partitioned table would have to hold the year too (docs/scaling.md). Claims are never deleted.
+    claim = models.ForeignKey(Claim, verbose_name="学时申报", on_delete=models.PROTECT, related_name="evidence",
+                              db_constraint=False)
     file = models.FileField("文件", upload_to=evidence_storage_name, max_length=200)
     original_name = models.CharField("原文件名", max_length=200)
     content_type = models.CharField("文件类型", max_length=100)  # a PPTX's is 73 characters

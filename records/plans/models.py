@@ -172,8 +172,9 @@ class SessionAttendance(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField("签到时间")
+    # No database constraint: claims are partitioned by year (records.hours.models.EvidenceFile.claim).
     claim = models.OneToOneField(Claim, verbose_name="预填申报", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="attendance")
+                                 on_delete=models.PROTECT, related_name="attendance", db_constraint=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "培训签到"

@@ -2,19 +2,20 @@
 
     manage.py year_partitions                  each partition with its rows and size
     manage.py year_partitions --create 2028    make a year's partitions now (the nightly task makes the next)
-    manage.py year_partitions --detach 2019    take an old year out of the live database, to archive
+    manage.py year_partitions --detach 2019    take an old year of platform records out of the live database
 """
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from ce_portal.clock import business_today
 from ce_portal.partitions import (
-    YEAR_PARTITIONED_TABLES, DetachRefused, year_partition_detach, year_partitions, year_partitions_ensure,
+    DETACHABLE_TABLES, YEAR_PARTITIONED_TABLES, DetachRefused, year_partition_detach, year_partitions,
+    year_partitions_ensure,
 )
 
 
 class Command(BaseCommand):
-    help = "查看、创建或分离按年度分区的表（平台登记学时）的年度分区。"
+    help = "查看、创建或分离按年度分区的表（平台登记学时、学时申报）的年度分区；只有平台登记学时可以分离。"
 
     def add_arguments(self, parser):
         action = parser.add_mutually_exclusive_group()
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             made = year_partitions_ensure([create])
             self.stdout.write("已创建：" + "、".join(made) if made else f"{create} 年度的分区已经存在。")
         elif detach is not None:
-            for table in YEAR_PARTITIONED_TABLES:
+            for table in DETACHABLE_TABLES:
                 try:
                     name = year_partition_detach(table, detach, today=business_today())
                 except DetachRefused as refusal:

@@ -380,7 +380,8 @@ def bulk_load(tables: Sequence[str]):
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for _, definition in indexes:
-            cursor.execute(definition)
+            # A partitioned table's index reads "ON ONLY": as written it would be built for no partition.
+            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
         for table, name, definition in foreign_keys:
             cursor.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
                            + sql.SQL(definition))

@@ -88,7 +88,12 @@ def _create_year_partition(cursor, table: str, year: int) -> None:
     """Create `year`'s partition of `table`, moving into it the rows of that year the DEFAULT partition
     caught: PostgreSQL refuses a new partition whose rows still sit in the DEFAULT one."""
     name, default = partition_name(table, year), default_partition_name(table)
-    cursor.execute(f'CREATE TABLE "{name}" (LIKE "{table}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
+    # A partitioned table keeps no storage parameters of its own; its partitions share the DEFAULT one's (the
+    # claims' fillfactor, which keeps the nightly overdue marking's updates on their page).
+    cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [default])
+    options = cursor.fetchone()[0]
+    storage = f" WITH ({', '.join(options)})" if options else ""
+    cursor.execute(f'CREATE TABLE "{name}" (LIKE "{table}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS){storage}')
     cursor.execute(
         f'WITH moved AS (DELETE FROM "{default}" WHERE year = %s RETURNING *) INSERT INTO "{name}" SELECT * FROM moved',
         [year],

@@ -85,6 +85,16 @@ def test_a_year_without_a_partition_waits_in_default_and_moves_when_its_partitio
     assert year_partitions_ensure([2031]) == []  # made once
 
 
+def test_a_claims_partition_made_later_keeps_room_on_its_pages_for_the_overdue_marking(db):
+    year_partitions_ensure([2033])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+                       [["records_claim_y2033", "records_claim_default", f"{TABLE}_y2033"]])
+        options = dict(cursor.fetchall())
+    assert options == {"records_claim_y2033": ["fillfactor=85"], "records_claim_default": ["fillfactor=85"],
+                       f"{TABLE}_y2033": None}
+
+
 def test_the_nightly_task_makes_the_coming_year_before_it_begins(db):
     with time_machine.travel(dt.datetime(2032, 12, 31, 23, 0, tzinfo=SHANGHAI), tick=False):
         made = create_year_partitions()

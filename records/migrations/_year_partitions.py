@@ -4,8 +4,9 @@
 PostgreSQL cannot partition a table in place: the table is renamed, a partitioned one of the same columns is
 made with a partition for each year it holds (and this year and the next) and a DEFAULT one, every row is
 copied with its id, the identity goes on after the highest, and the indexes and foreign keys the table had are
-built again once the rows are in. The primary key becomes (id, year): a partitioned table's unique indexes
-must hold the partition key. Unique constraints and keys from other tables to this one are the calling
+built again once the rows are in. The table's storage parameters (the claims' fillfactor, migration 0007) go
+to every partition, and back to the plain table: a partitioned table holds no rows and takes none itself.
+The primary key becomes (id, year): a partitioned table's unique indexes must hold the partition key. Unique constraints and keys from other tables to this one are the calling
 migration's to handle first.
 """
 import datetime as dt
@@ -33,6 +34,13 @@ def _rebuild(cursor, table: str, *, primary_key: str, indexes: list[str], foreig
         cursor.execute(definition)
     for name, definition in foreign_keys:
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+def _storage(cursor, table: str) -> str:
+    """`table`'s storage parameters as a WITH clause ("" when it has none)."""
+    cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [table])
+    options = cursor.fetchone()[0]
+    return f" WITH ({', '.join(options)})" if options else ""
 
 
 def _copy(cursor, source: str, target: str) -> None:
@@ -63,10 +71,13 @@ def partition_by_year(cursor, table: str) -> None:
         "PARTITION BY RANGE (year)"
     )
     this_year = dt.datetime.now(ZoneInfo("Asia/Shanghai")).year
+    storage = _storage(cursor, old)
     cursor.execute(f"SELECT DISTINCT year FROM {old}")
     for year in sorted({year for (year,) in cursor.fetchall()} | {this_year, this_year + 1}):
-        cursor.execute(f"CREATE TABLE {table}_y{year} PARTITION OF {table} FOR VALUES FROM ({year}) TO ({year + 1})")
-    cursor.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
+        cursor.execute(
+            f"CREATE TABLE {table}_y{year} PARTITION OF {table} FOR VALUES FROM ({year}) TO ({year + 1}){storage}"
+        )
+    cursor.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT{storage}")
     _copy(cursor, old, table)
     cursor.execute(f"DROP TABLE {old}")  # frees the index names for the new table's
     _sequence_named_after(cursor, table)
@@ -77,7 +88,10 @@ def unpartition_by_year(cursor, table: str) -> None:
     old = f"{table}_partitioned"
     indexes, foreign_keys = _shape(cursor, table)
     cursor.execute(f"ALTER TABLE {table} RENAME TO {old}")
-    cursor.execute(f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY)")
+    storage = _storage(cursor, f"{table}_default")
+    cursor.execute(
+        f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY){storage}"
+    )
     _copy(cursor, old, table)
     cursor.execute(f"DROP TABLE {old}")  # its partitions with it
     _sequence_named_after(cursor, table)

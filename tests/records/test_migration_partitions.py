@@ -32,6 +32,15 @@ def figures() -> dict:
         return {"per_year": per_year, "keys": keys, "named_claims": cursor.fetchall()}
 
 
+def storage(table: str) -> dict[str, list | None]:
+    """The storage parameters of `table`, or of each of its partitions when it has them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relname, c.reloptions FROM pg_class c WHERE c.oid = %s::regclass AND c.relkind = 'r' "
+                       "UNION ALL SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                       "WHERE i.inhparent = %s::regclass", [table, table])
+        return dict(cursor.fetchall())
+
+
 def partitions_holding_rows(table: str) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT tableoid::regclass::text, count(*) FROM {table} GROUP BY 1")
@@ -80,9 +89,14 @@ def test_every_platform_record_survives_partitioning_and_its_reversal():
         assert [row[:2] for row in before["per_year"][TABLE]] == [(2023, 200), (2024, 200), (2025, 200)]
         assert [row[:2] for row in before["per_year"]["records_claim"]] == [(2024, 30), (2025, 30), (2026, 30)]
         assert len(before["named_claims"]) == 120
+        assert storage("records_claim") == {"records_claim": ["fillfactor=85"]}
 
         apps = migrate_to(AFTER)
         assert figures() == before
+        # the room migration 0007 keeps on a claim's page for the overdue marking's updates, in every partition
+        claim_storage = storage("records_claim")
+        assert {"records_claim_y2024", "records_claim_default"} <= set(claim_storage)
+        assert set(map(tuple, claim_storage.values())) == {("fillfactor=85",)}
         assert partitions_holding_rows(TABLE) == {f"{TABLE}_y2023": 200, f"{TABLE}_y2024": 200, f"{TABLE}_y2025": 200}
         assert partitions_holding_rows("records_claim") == {
             "records_claim_y2024": 30, "records_claim_y2025": 30, "records_claim_y2026": 30}
@@ -106,5 +120,6 @@ def test_every_platform_record_survives_partitioning_and_its_reversal():
         assert figures() == before
         assert partitions_holding_rows(TABLE) == {TABLE: 600}
         assert partitions_holding_rows("records_claim") == {"records_claim": 90}
+        assert storage("records_claim") == {"records_claim": ["fillfactor=85"]}
     finally:
         migrate_to_latest()

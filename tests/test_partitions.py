@@ -2,13 +2,15 @@
 partition, next year's partition is made ahead, a year nobody made waits in the DEFAULT partition and moves
 when it is made, an old year can be detached, and an external id stays unique across years."""
 import datetime as dt
+import threading
+import time
 from decimal import Decimal as D
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from ce_portal.partitions import DetachRefused, year_partition_detach, year_partitions, year_partitions_ensure
 from ce_portal.tasks import create_year_partitions
@@ -156,3 +158,47 @@ def test_a_resend_under_another_year_is_a_conflict_not_a_second_record(platform,
     assert [o.status for o in first] == ["created"]
     assert [(o.status, o.rejection) for o in again] == [("rejected", CONFLICT)]
     assert PlatformRecord.objects.filter(external_id="EXT-1").count() == 1
+
+
+def _wait_for_a_backend_waiting_on_a_lock() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(200):
+            # pg_locks, not pg_stat_activity: the activity is read once per transaction, and this one is open.
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the second batch never waited for the first")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_racing_with_one_id_under_two_years_register_it_once_and_tell_the_second_a_conflict():
+    platform = make_platform("public", years_approved=[2025, 2026])
+    person = ProfessionalFactory()
+    # Early January both years are open: the last's filing closes weeks into the next.
+    now = dt.datetime(2026, 1, 5, 10, tzinfo=SHANGHAI)
+    second_batch = [record_for(person, 1, completed_at="2026-01-02T10:30:00+08:00")]
+    outcomes, errors = [], []
+
+    def push_second():
+        try:
+            outcomes.extend(platform_records_ingest(platform=platform, records=second_batch, now=now))
+        except Exception as error:  # re-raised below: a thread's exception would otherwise vanish
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first_batch = [record_for(person, 1, completed_at="2025-12-30T10:30:00+08:00")]
+        first = platform_records_ingest(platform=platform, records=first_batch, now=now)
+        # The second batch looks for the id before the first has committed: it finds none, inserts its
+        # record under another year and then waits on the first's entry in the key table.
+        second = threading.Thread(target=push_second)
+        second.start()
+        _wait_for_a_backend_waiting_on_a_lock()
+    second.join(timeout=10)
+
+    assert not errors, errors
+    assert [o.status for o in first] == ["created"]
+    assert [(o.status, o.rejection) for o in outcomes] == [("rejected", CONFLICT)]
+    assert list(PlatformRecord.objects.filter(external_id="EXT-1").values_list("year", flat=True)) == [2025]

@@ -1,7 +1,7 @@
 """Writes of the platform API: its tokens, and registering the records a platform pushes (自动登记学时)."""
 import datetime as dt
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 
 from audits.calendar.selectors import current_calendar
@@ -63,6 +63,14 @@ _STAGING_DDL = (
 )
 
 
+_KEY_RACE_ATTEMPTS = 3
+
+
+def _lost_key_race(error: IntegrityError) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == "records_platformrecordkey_pkey"
+
+
 def _insert_new(platform_id: int, rows: list[tuple], received_at: dt.datetime) -> set[str]:
     """Insert the rows whose external_id the platform has not used yet; return their external_ids.
 
@@ -87,17 +95,27 @@ def _insert_new(platform_id: int, rows: list[tuple], received_at: dt.datetime) -
             sent = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
             params = [value for row in rows for value in (platform_id, received_at, *row)]
         # The table's unique index holds the year (it is partitioned by year on PostgreSQL): an id the
-        # platform used in any year is looked for first. Two concurrent batches sending one id under two
-        # years would both pass this look; the key table's trigger (records migration 0033) fails the second.
-        cursor.execute(
+        # platform used in any year is looked for first.
+        insert = (
             f"WITH sent ({columns}) AS ({sent}) "
             f"INSERT INTO {_TABLE} ({columns}) SELECT {columns} FROM sent "
             f"WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} AS kept "
             "WHERE kept.platform_id = sent.platform_id AND kept.external_id = sent.external_id) "
-            "ORDER BY external_id ON CONFLICT (platform_id, external_id, year) DO NOTHING RETURNING external_id",
-            params,
+            "ORDER BY external_id ON CONFLICT (platform_id, external_id, year) DO NOTHING RETURNING external_id"
         )
-        return {external_id for (external_id,) in cursor.fetchall()}
+        # Two concurrent batches sending one id under two years both pass that look; the key table's trigger
+        # (records migration 0033) makes the later wait for the earlier's commit and then refuse the id. Run
+        # again, the look sees the earlier's record and leaves the id out: a conflict, as any resend with
+        # other content. A retry follows another batch's commit; should three not settle it, the error stands
+        # and the platform's retry of the batch will.
+        for attempt in range(_KEY_RACE_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    cursor.execute(insert, params)
+                    return {external_id for (external_id,) in cursor.fetchall()}
+            except IntegrityError as error:
+                if attempt == _KEY_RACE_ATTEMPTS - 1 or not _lost_key_race(error):
+                    raise
 
 
 def _any_of(values) -> list[str] | RawSQL:

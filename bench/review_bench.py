@@ -196,6 +196,19 @@ def bench_users() -> dict:
     return {"users": users, "unit": unit, "county": county, "queue_rows": pending}
 
 
+def measured_pages(who: dict) -> dict:
+    """The two pages measured under load, by name: (path, user, session cookie, text the page must show)."""
+    from django.urls import reverse
+
+    unit_user, unit_cookie = who["users"]["bench_unit"]
+    county_user, county_cookie = who["users"]["bench_county"]
+    return {
+        "queue": (reverse("review:queue"), unit_user, unit_cookie, "审核"),
+        "county_monitor": (reverse("monitor:region", args=[who["county"].pk]), county_user, county_cookie,
+                           "新华区逾期审核监控"),
+    }
+
+
 def snapshot_history(today: dt.date, days: int = 90) -> None:
     """Earlier days' monitor figures, so that the chart reads a realistic 90 days of rows."""
     from django.db import connection
@@ -423,7 +436,6 @@ def main() -> None:
                       ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
                       DJANGO_SETTINGS_MODULE="ce_portal.settings")
     city_database(args.database, reuse=args.reuse)
-    from django.urls import reverse
     from django.utils import timezone
 
     from ce_portal.clock import business_now
@@ -444,13 +456,7 @@ def main() -> None:
     log(f"mark-overdue: {flagged:,} flagged; runs {', '.join(f'{s * 1000:.0f} ms' for s in mark_s)}")
     mark_load = os.getloadavg()[0]
 
-    unit_user, unit_cookie = who["users"]["bench_unit"]
-    county_user, county_cookie = who["users"]["bench_county"]
-    pages = {
-        "queue": (reverse("review:queue"), unit_user, unit_cookie, "审核"),
-        "county_monitor": (reverse("monitor:region", args=[who["county"].pk]), county_user, county_cookie,
-                           "新华区逾期审核监控"),
-    }
+    pages = measured_pages(who)
     plans = {name: page_plans(user, path) for name, (path, user, _, _) in pages.items()}
 
     server = start_gunicorn(dict(os.environ))

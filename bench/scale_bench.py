@@ -37,8 +37,8 @@ from urllib.parse import urlsplit
 
 from common import ROOT, city_database, log
 from review_bench import (
-    _python_load, bench_users, check_page, load, load_claims, page_plans, snapshot_history, start_gunicorn,
-    time_mark_overdue, time_snapshot_refresh,
+    _python_load, bench_users, check_page, load, load_claims, measured_pages, page_plans, snapshot_history,
+    start_gunicorn, time_mark_overdue, time_snapshot_refresh,
 )
 
 CITY_CLAIMS = 300_000
@@ -133,8 +133,6 @@ def ingestion(database: str) -> dict:
 
 
 def measure(label: str, database: str, today: dt.date, duration: int) -> dict:
-    from django.urls import reverse
-
     log(f"measuring: {label}")
     figures = {"label": label, "disk": disk_per_million(),
                "claims": sql("SELECT count(*) FROM records_claim")[0][0]}
@@ -148,13 +146,7 @@ def measure(label: str, database: str, today: dt.date, duration: int) -> dict:
     figures["mark_overdue"] = {"median_ms": statistics.median(mark_s) * 1000, "best_ms": min(mark_s) * 1000,
                                "flagged": flagged, "load_avg": os.getloadavg()[0]}
     time_snapshot_refresh(today)
-    unit_user, unit_cookie = who["users"]["bench_unit"]
-    county_user, county_cookie = who["users"]["bench_county"]
-    pages = {
-        "queue": (reverse("review:queue"), unit_user, unit_cookie, "审核"),
-        "county_monitor": (reverse("monitor:region", args=[who["county"].pk]), county_user, county_cookie,
-                           "新华区逾期审核监控"),
-    }
+    pages = measured_pages(who)
     plans = {name: page_plans(user, path) for name, (path, user, _, _) in pages.items()}
     server = start_gunicorn(dict(os.environ))
     try:

@@ -118,7 +118,7 @@ def year_partitions_ensure(years) -> list[str]:
     return created
 
 
-class DetachRefused(Exception):
+class PartitionRefused(Exception):
     pass
 
 
@@ -126,15 +126,40 @@ def year_partition_detach(table: str, year: int, *, today: dt.date) -> str:
     """Detach `year`'s partition of `table`: it stays as a table of its own, out of every query of the
     portal, to be archived (pg_dump -t) and dropped by the operator. Returns its name."""
     if connection.vendor != "postgresql":
-        raise DetachRefused("只有 PostgreSQL 上的部署按年度分区。")
+        raise PartitionRefused("只有 PostgreSQL 上的部署按年度分区。")
     if table not in DETACHABLE_TABLES:
-        raise DetachRefused(f"{table} 的年度分区不能分离（只有平台登记学时可以分离归档）。")
+        raise PartitionRefused(f"{table} 的年度分区不能分离（只有平台登记学时可以分离归档）。")
     refusal = detach_refusal(year, today)
     if refusal:
-        raise DetachRefused(refusal)
+        raise PartitionRefused(refusal)
     name = partition_name(table, year)
     with transaction.atomic(), connection.cursor() as cursor:
         if name not in _attached(cursor, table):
-            raise DetachRefused(f"{table} 没有 {year} 年度的分区（可能已经分离）。")
+            raise PartitionRefused(f"{table} 没有 {year} 年度的分区（可能已经分离）。")
         cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{name}"')
     return name
+
+
+def year_partition_attach(table: str, year: int) -> str:
+    """Attach again `year`'s partition of `table` that was detached and not yet dropped: a detach undone, its
+    rows back in every query. Returns its name."""
+    if connection.vendor != "postgresql":
+        raise PartitionRefused("只有 PostgreSQL 上的部署按年度分区。")
+    name, default = partition_name(table, year), default_partition_name(table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if name in _attached(cursor, table):
+            raise PartitionRefused(f"{name} 已经是 {table} 的 {year} 年度分区，无需挂回。")
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        if cursor.fetchone()[0] is None:
+            raise PartitionRefused(f"没有表 {name}：它已被删除。先从归档恢复（pg_restore -t {name}），再挂回。")
+        # PostgreSQL refuses the partition while the DEFAULT one holds rows of its year; those came after the
+        # detach and are not the archive's to merge silently.
+        cursor.execute(f'SELECT count(*) FROM "{default}" WHERE year = %s', [year])
+        waiting = cursor.fetchone()[0]
+        if waiting:
+            raise PartitionRefused(
+                f"分离之后又有 {waiting} 行 {year} 年度的数据进入了 {default}，不能直接挂回；请先核对这些数据。"
+            )
+        cursor.execute(f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)', [year, year + 1])
+    return name
+

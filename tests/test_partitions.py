@@ -12,7 +12,9 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 
-from ce_portal.partitions import DetachRefused, year_partition_detach, year_partitions, year_partitions_ensure
+from ce_portal.partitions import (
+    PartitionRefused, year_partition_attach, year_partition_detach, year_partitions, year_partitions_ensure,
+)
 from ce_portal.tasks import create_year_partitions
 from platforms.ingest.rules import CONFLICT
 from platforms.ingest.services import platform_records_ingest
@@ -70,7 +72,7 @@ def test_a_persons_claims_of_a_year_are_read_from_that_years_partition(db):
 
 
 def test_claims_are_not_detached(db):
-    with pytest.raises(DetachRefused, match="只有平台登记学时可以分离归档"):
+    with pytest.raises(PartitionRefused, match="只有平台登记学时可以分离归档"):
         year_partition_detach("records_claim", 2020, today=dt.date(2026, 12, 1))
 
 
@@ -111,7 +113,7 @@ def test_an_old_year_is_detached_with_its_rows_and_a_recent_one_is_refused(platf
     add_record(platform, person, 2025, 1)
     today = dt.date(2026, 12, 1)
 
-    with pytest.raises(DetachRefused, match="2025 年度的数据仍可能变化"):
+    with pytest.raises(PartitionRefused, match="2025 年度的数据仍可能变化"):
         year_partition_detach(TABLE, 2025, today=today)
     assert year_partition_detach(TABLE, 2022, today=today) == f"{TABLE}_y2022"
 
@@ -120,7 +122,7 @@ def test_an_old_year_is_detached_with_its_rows_and_a_recent_one_is_refused(platf
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {TABLE}_y2022 ORDER BY id")
         assert [row[0] for row in cursor.fetchall()] == [r.pk for r in old]
-    with pytest.raises(DetachRefused, match="没有 2022 年度的分区"):
+    with pytest.raises(PartitionRefused, match="没有 2022 年度的分区"):
         year_partition_detach(TABLE, 2022, today=today)
 
 
@@ -133,6 +135,74 @@ def test_the_command_lists_the_partitions_and_explains_a_refusal(platform, perso
     with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), tick=False):
         with pytest.raises(CommandError, match="只能分离 2024 年及以前的年度"):
             call_command("year_partitions", "--detach", "2025", stdout=StringIO())
+
+
+def test_the_command_detaches_only_after_the_year_is_typed_and_attaches_it_back(platform, person, monkeypatch):
+    year_partitions_ensure([2022])
+    old = [add_record(platform, person, 2022, n) for n in range(3)]
+    asked = []
+
+    def answer(text):
+        def typed(prompt):
+            asked.append(prompt)
+            return text
+        return typed
+
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), tick=False):
+        out = StringIO()
+        monkeypatch.setattr("builtins.input", answer("2021"))
+        with pytest.raises(CommandError, match="未确认，未做任何更改"):
+            call_command("year_partitions", "--detach", "2022", stdout=out)
+        assert "将分离 2022 年度的 3 条平台登记学时" in out.getvalue() and asked == ["输入 2022 确认分离："]
+        assert PlatformRecord.objects.filter(year=2022).count() == 3
+
+        monkeypatch.setattr("builtins.input", answer("2022"))
+        out = StringIO()
+        call_command("year_partitions", "--detach", "2022", stdout=out)
+        assert f"已分离 {TABLE}_y2022" in out.getvalue() and "--attach 2022" in out.getvalue()
+        assert not PlatformRecord.objects.filter(year=2022).exists()
+
+    out = StringIO()
+    call_command("year_partitions", "--attach", "2022", stdout=out)
+    assert f"已挂回 {TABLE}_y2022" in out.getvalue()
+    assert sorted(PlatformRecord.objects.filter(year=2022).values_list("pk", flat=True)) == [r.pk for r in old]
+    with pytest.raises(CommandError, match="无需挂回"):
+        call_command("year_partitions", "--attach", "2022", stdout=StringIO())
+
+
+def test_a_dropped_year_or_one_with_newer_rows_is_not_attached(platform, person):
+    year_partitions_ensure([2021, 2022])
+    add_record(platform, person, 2021, 1)
+    add_record(platform, person, 2022, 1)
+    today = dt.date(2026, 12, 1)
+    year_partition_detach(TABLE, 2021, today=today)
+    year_partition_detach(TABLE, 2022, today=today)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction holds the inserts' key checks
+        cursor.execute(f"DROP TABLE {TABLE}_y2021")
+    with pytest.raises(PartitionRefused, match="它已被删除"):
+        year_partition_attach(TABLE, 2021)
+
+    add_record(platform, person, 2022, 2)  # arrived after the detach: it waits in DEFAULT
+    with pytest.raises(PartitionRefused, match="又有 1 行 2022 年度的数据"):
+        year_partition_attach(TABLE, 2022)
+    assert list(PlatformRecord.objects.filter(year=2022).values_list("external_id", flat=True)) == ["R-2022-2"]
+
+
+def test_detaching_without_a_terminal_asks_for_no_input(platform, person, monkeypatch):
+    year_partitions_ensure([2022])
+    add_record(platform, person, 2022, 1)
+
+    def no_terminal(prompt):
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), tick=False):
+        with pytest.raises(CommandError, match="请加 --no-input"):
+            call_command("year_partitions", "--detach", "2022", stdout=StringIO())
+        assert PlatformRecord.objects.filter(year=2022).count() == 1
+        call_command("year_partitions", "--detach", "2022", "--no-input", stdout=StringIO())
+    assert not PlatformRecord.objects.filter(year=2022).exists()
 
 
 def test_an_external_id_used_in_one_year_is_refused_in_another(platform, person):

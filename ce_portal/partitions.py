@@ -84,6 +84,15 @@ def year_partitions(table: str) -> list[Partition]:
     return sorted(partitions, key=lambda p: (p.year is None, p.year or 0))
 
 
+def year_detached(table: str, year: int, *, today: dt.date) -> bool:
+    """Whether `year`'s rows of `table` may have left the live database: a year old enough to detach whose
+    partition is not attached (any row of it a platform sent since waits in DEFAULT and is read as usual)."""
+    if connection.vendor != "postgresql" or detach_refusal(year, today):
+        return False
+    with connection.cursor() as cursor:
+        return partition_name(table, year) not in _attached(cursor, table)
+
+
 def _create_year_partition(cursor, table: str, year: int) -> None:
     """Create `year`'s partition of `table`, moving into it the rows of that year the DEFAULT partition
     caught: PostgreSQL refuses a new partition whose rows still sit in the DEFAULT one."""

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
+from django.urls import reverse
 
 from ce_portal.partitions import (
     PartitionRefused, year_partition_attach, year_partition_detach, year_partitions, year_partitions_ensure,
@@ -19,6 +20,7 @@ from ce_portal.tasks import create_year_partitions
 from platforms.ingest.rules import CONFLICT
 from platforms.ingest.services import platform_records_ingest
 from records.hours.models import Claim, PlatformRecord
+from records.hours.services import add_to_year_totals
 from tests.factories import SHANGHAI, ClaimFactory, ProfessionalFactory, UnitFactory
 from tests.platforms.helpers import NOW, make_platform, record_for
 
@@ -272,3 +274,19 @@ def test_two_batches_racing_with_one_id_under_two_years_register_it_once_and_tel
     assert [o.status for o in first] == ["created"]
     assert [(o.status, o.rejection) for o in outcomes] == [("rejected", CONFLICT)]
     assert list(PlatformRecord.objects.filter(external_id="EXT-1").values_list("year", flat=True)) == [2025]
+
+
+def test_a_persons_detached_year_says_its_records_are_archived_and_keeps_the_totals(client, platform, alice):
+    year_partitions_ensure([2023, 2024])
+    for year in (2023, 2024):
+        add_record(platform, alice, year, 1)
+        add_to_year_totals({(alice.pk, year): (D("2.5"), D("0"))})
+    client.force_login(alice.user)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), tick=False):
+        year_partition_detach(TABLE, 2023, today=dt.date(2026, 12, 1))
+        detached = client.get(reverse("records:my_year", args=[2023])).content.decode()
+        kept = client.get(reverse("records:my_year", args=[2024])).content.decode()
+
+    assert "2023 年度学习平台登记的学时明细已归档" in detached and "<strong>2.5</strong> / 30 学时" in detached
+    assert "本年度还没有登记的学时" not in detached
+    assert "明细已归档" not in kept and "课程" in kept

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from ce_portal.clock import business_today
+from ce_portal.partitions import year_detached
 from records.hours.models import (
     Claim, EvidenceFile, PersonYearTotal, PlatformRecord, RequirementPolicy, StagedEvidence,
 )
@@ -92,6 +94,8 @@ class YearOverview:
     policy: RequirementPolicy
     hours: YearHours
     platform_records: list
+    # The year's platform records were detached to the archive (docs/scaling.md): the totals still count them.
+    platform_records_archived: bool
     credited_claims: list
     pending_claims: list
     action_claims: list
@@ -141,6 +145,8 @@ def year_overview(professional: Professional, year: int) -> YearOverview:
             groups["other"].append(claim)
     return YearOverview(
         policy=policy, hours=year_hours(year, public, prof, policy), platform_records=records,
+        platform_records_archived=not records and year_detached(PlatformRecord._meta.db_table, year,
+                                                                today=business_today()),
         credited_claims=groups["credited"], pending_claims=groups["pending"], action_claims=groups["action"],
         other_claims=groups["other"],
     )

@@ -131,9 +131,8 @@ class PartitionRefused(Exception):
     pass
 
 
-def year_partition_detach(table: str, year: int, *, today: dt.date) -> str:
-    """Detach `year`'s partition of `table`: it stays as a table of its own, out of every query of the
-    portal, to be archived (pg_dump -t) and dropped by the operator. Returns its name."""
+def _detachable(cursor, table: str, year: int, today: dt.date) -> str:
+    """The name of `year`'s partition of `table` if it may be detached on `today`; PartitionRefused otherwise."""
     if connection.vendor != "postgresql":
         raise PartitionRefused("只有 PostgreSQL 上的部署按年度分区。")
     if table not in DETACHABLE_TABLES:
@@ -142,9 +141,24 @@ def year_partition_detach(table: str, year: int, *, today: dt.date) -> str:
     if refusal:
         raise PartitionRefused(refusal)
     name = partition_name(table, year)
+    if name not in _attached(cursor, table):
+        raise PartitionRefused(f"{table} 没有 {year} 年度的分区（可能已经分离）。")
+    return name
+
+
+def year_partition_detach_rows(table: str, year: int, *, today: dt.date) -> int:
+    """How many rows detaching `year`'s partition of `table` would take out; PartitionRefused if it may not."""
+    with connection.cursor() as cursor:
+        name = _detachable(cursor, table, year, today)
+        cursor.execute(f'SELECT count(*) FROM "{name}"')
+        return cursor.fetchone()[0]
+
+
+def year_partition_detach(table: str, year: int, *, today: dt.date) -> str:
+    """Detach `year`'s partition of `table`: it stays as a table of its own, out of every query of the
+    portal, to be archived (pg_dump -t) and dropped by the operator. Returns its name."""
     with transaction.atomic(), connection.cursor() as cursor:
-        if name not in _attached(cursor, table):
-            raise PartitionRefused(f"{table} 没有 {year} 年度的分区（可能已经分离）。")
+        name = _detachable(cursor, table, year, today)
         cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{name}"')
     return name
 
@@ -169,6 +183,7 @@ def year_partition_attach(table: str, year: int) -> str:
             raise PartitionRefused(
                 f"分离之后又有 {waiting} 行 {year} 年度的数据进入了 {default}，不能直接挂回；请先核对这些数据。"
             )
-        cursor.execute(f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)', [year, year + 1])
+        cursor.execute(f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)',
+                       [year, year + 1])
     return name
 

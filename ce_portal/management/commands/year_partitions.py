@@ -11,8 +11,8 @@ from django.db import connection
 
 from ce_portal.clock import business_today
 from ce_portal.partitions import (
-    DETACHABLE_TABLES, YEAR_PARTITIONED_TABLES, PartitionRefused, detach_refusal, year_partition_attach,
-    year_partition_detach, year_partitions, year_partitions_ensure,
+    DETACHABLE_TABLES, YEAR_PARTITIONED_TABLES, PartitionRefused, year_partition_attach, year_partition_detach,
+    year_partition_detach_rows, year_partitions, year_partitions_ensure,
 )
 
 
@@ -33,9 +33,6 @@ class Command(BaseCommand):
             made = year_partitions_ensure([create])
             self.stdout.write("已创建：" + "、".join(made) if made else f"{create} 年度的分区已经存在。")
         elif detach is not None:
-            too_recent = detach_refusal(detach, business_today())
-            if too_recent:
-                raise CommandError(too_recent)
             if interactive:
                 self._confirm_detach(detach)
             for table in DETACHABLE_TABLES:
@@ -61,7 +58,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label:<16} {partition.rows:>12,} 行 {partition.bytes / 2**20:>10,.1f} MB  {partition.name}")
 
     def _confirm_detach(self, year: int) -> None:
-        rows = sum(p.rows for table in DETACHABLE_TABLES for p in year_partitions(table) if p.year == year)
+        try:
+            rows = sum(year_partition_detach_rows(table, year, today=business_today()) for table in DETACHABLE_TABLES)
+        except PartitionRefused as refusal:  # told before anyone is asked to confirm
+            raise CommandError(str(refusal)) from refusal
         self.stdout.write(
             f"将分离 {year} 年度的 {rows:,} 条平台登记学时：它们不再出现在门户的任何页面和检查中"
             f"（个人年度学时合计与证书保留）。该年度未处理的疑点请先处理。"
@@ -72,4 +72,3 @@ class Command(BaseCommand):
             raise CommandError("未确认，未做任何更改。不经询问地分离，请加 --no-input。") from None
         if answer.strip() != str(year):
             raise CommandError("未确认，未做任何更改。")
-
